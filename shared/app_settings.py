@@ -1,0 +1,32 @@
+"""The owner's run-time settings (API.md § Settings): one model, defaults included.
+
+Stored in PostgreSQL (table `settings`, one row per key); what is not stored takes its default.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+ThinkingLevel = Literal["off", "minimal", "standard", "deep"]
+
+
+class AppSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    tts_engine: Literal["off", "espeak", "piper", "openai", "edge"] = "off"
+    tts_voice: str = ""
+    model_fallback: list[str] = Field(default_factory=list)
+    task_routing: dict[Literal["coding", "review", "browsing", "default"], str] = Field(
+        default_factory=dict
+    )
+    thinking_level: ThinkingLevel = "standard"
+    thinking_overrides: dict[str, ThinkingLevel] = Field(default_factory=dict)
+    channel_allowlist: list[str] = Field(default_factory=lambda: ["*"])
+    check_model: str = ""
+    max_history_turns: int = Field(default=30, ge=1, le=500)
+    browser_headless: bool = True
+    memory_auto: bool = True
+    tool_permissions: dict[str, Literal["allow", "ask", "deny"]] = Field(default_factory=dict)
+    max_tool_iterations: int = Field(default=25, ge=1, le=100)

@@ -1,0 +1,45 @@
+"""Control broadcasts: one Redis pub/sub channel that every replica listens to."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+CONTROL_CHANNEL = "aion:control"
+
+
+class _Control(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CancelTurn(_Control):
+    kind: Literal["cancel_turn"] = "cancel_turn"
+    turn_id: str
+
+
+class PluginsChanged(_Control):
+    kind: Literal["plugins_changed"] = "plugins_changed"
+
+
+class SettingsChanged(_Control):
+    kind: Literal["settings_changed"] = "settings_changed"
+
+
+class SecretsChanged(_Control):
+    kind: Literal["secrets_changed"] = "secrets_changed"
+
+
+ControlMessage = Annotated[
+    CancelTurn | PluginsChanged | SettingsChanged | SecretsChanged, Field(discriminator="kind")
+]
+
+_adapter: TypeAdapter[ControlMessage] = TypeAdapter(ControlMessage)
+
+
+def encode_control(message: _Control) -> str:
+    return message.model_dump_json()
+
+
+def decode_control(data: str | bytes) -> ControlMessage:
+    return _adapter.validate_json(data)

@@ -1,0 +1,140 @@
+"""The turn event schema (API.md, "Chat stream"): one model per event type.
+
+The worker produces these, the api relays them untouched, the telegram service and the tests
+consume them. Nothing else builds an event dict by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TokenEvent(_Event):
+    type: Literal["token"] = "token"
+    text: str
+
+
+class ThoughtEvent(_Event):
+    type: Literal["thought"] = "thought"
+    text: str
+    trigger: str | None = Field(default=None, exclude_if=_is_none)
+
+
+class ToolCallEvent(_Event):
+    type: Literal["tool_call"] = "tool_call"
+    name: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    call_id: str
+
+
+class ToolResultEvent(_Event):
+    type: Literal["tool_result"] = "tool_result"
+    name: str
+    call_id: str
+    result: Any = None
+    ok: bool
+    duration_ms: int
+
+
+class ProgressEvent(_Event):
+    type: Literal["progress"] = "progress"
+    call_id: str
+    percent: float
+    label: str = ""
+
+
+class UsageEvent(_Event):
+    type: Literal["usage"] = "usage"
+    input_tokens: int
+    output_tokens: int
+
+
+class ApprovalEvent(_Event):
+    type: Literal["approval"] = "approval"
+    id: str
+    message: str
+    tool: str
+    args: dict[str, Any] = Field(default_factory=dict)
+    expires_at: str
+
+
+class TextBlock(_Event):
+    type: Literal["text"] = "text"
+    content: str
+
+
+class ImageBlock(_Event):
+    type: Literal["image"] = "image"
+    url: str
+
+
+class AudioBlock(_Event):
+    type: Literal["audio"] = "audio"
+    url: str
+    format: Literal["mp3", "wav", "ogg"]
+
+
+ResponseBlock = Annotated[TextBlock | ImageBlock | AudioBlock, Field(discriminator="type")]
+
+
+class DoneEvent(_Event):
+    type: Literal["done"] = "done"
+    full_response: str
+    response_blocks: list[ResponseBlock] = Field(default_factory=list)
+    approval_pending: bool = False
+    approval_id: str | None = Field(default=None, exclude_if=_is_none)
+    cancelled: bool | None = Field(default=None, exclude_if=_is_none)
+
+
+class ErrorEvent(_Event):
+    type: Literal["error"] = "error"
+    message: str
+    code: str
+
+
+TurnEvent = Annotated[
+    TokenEvent
+    | ThoughtEvent
+    | ToolCallEvent
+    | ToolResultEvent
+    | ProgressEvent
+    | UsageEvent
+    | ApprovalEvent
+    | DoneEvent
+    | ErrorEvent,
+    Field(discriminator="type"),
+]
+
+TERMINAL_TYPES = frozenset({"done", "error"})
+
+_adapter: TypeAdapter[TurnEvent] = TypeAdapter(TurnEvent)
+
+
+def encode(event: _Event) -> str:
+    """The JSON `data:` payload of an event (optional fields left out when unset)."""
+    return event.model_dump_json()
+
+
+def decode(data: str | bytes) -> TurnEvent:
+    """Parse one event's JSON payload back into its model (clients and tests)."""
+    return _adapter.validate_json(data)
+
+
+class ErrorCode:
+    """The `code` values an `error` event carries."""
+
+    PROVIDER = "provider_error"
+    WORKER_LOST = "worker_lost"
+    NOT_ALLOWED = "not_allowed"
+    INTERNAL = "internal_error"
+    TIMEOUT = "timeout"

@@ -1,0 +1,37 @@
+"""The chat-turn job: its name, payload and wire format, defined once for api and worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+
+RUN_TURN = "run_turn"
+QUEUE_NAME = "aion:queue"
+# Published after every enqueue so idle workers pick the job up at once instead of polling.
+JOBS_WAKE_CHANNEL = "aion:jobs:wake"
+
+
+class TurnJob(BaseModel):
+    """Everything a worker needs to run one chat turn; the api validated it already."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    turn_id: str
+    channel: str
+    message: str
+    images: list[str] = Field(default_factory=list)
+    voice: bool = False
+    model: str | None = None
+    enqueued_at_ms: int
+
+
+def serialize_job(data: dict[str, Any]) -> bytes:
+    """arq job serializer: JSON, so nothing in Redis can make a worker unpickle code."""
+    return orjson.dumps(data)
+
+
+def deserialize_job(data: bytes) -> dict[str, Any]:
+    result: dict[str, Any] = orjson.loads(data)
+    return result

@@ -1,0 +1,234 @@
+"""The Redis side of a chat turn: its event log, live announcements, channel queue and lease.
+
+Every event of a turn is appended to a capped Redis Stream (with a TTL) and announced on the
+turn's pub/sub channel in one atomic script, so a reader that subscribes first and then replays
+the stream misses nothing. Once a terminal event (`done`/`error`) is written the log is sealed:
+a late or zombie writer cannot add anything after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+from arq.constants import job_key_prefix
+from redis.asyncio import Redis
+
+from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, _Event, encode
+
+# Redis hash tags ({...}) keep all keys of one turn in one cluster slot for the script.
+_PREFIX = "aion:turn:"
+WORKER_KEY_PREFIX = "aion:worker:"
+CHANNEL_QUEUE_PREFIX = "aion:chanq:"
+
+_APPEND_LUA = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[5] == '1' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+end
+redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
+return id
+"""
+
+
+def events_key(turn_id: str) -> str:
+    return f"{_PREFIX}{{{turn_id}}}:events"
+
+
+def end_key(turn_id: str) -> str:
+    return f"{_PREFIX}{{{turn_id}}}:end"
+
+
+def meta_key(turn_id: str) -> str:
+    return f"{_PREFIX}{{{turn_id}}}:meta"
+
+
+def cancel_key(turn_id: str) -> str:
+    return f"{_PREFIX}{{{turn_id}}}:cancel"
+
+
+def live_channel(turn_id: str) -> str:
+    return f"{_PREFIX}{{{turn_id}}}:live"
+
+
+def channel_queue_key(channel: str) -> str:
+    return f"{CHANNEL_QUEUE_PREFIX}{channel}"
+
+
+def worker_key(worker_id: str) -> str:
+    return f"{WORKER_KEY_PREFIX}{worker_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One event as it sits in the log: its stream id, type and JSON payload."""
+
+    id: str
+    type: str
+    data: str
+
+    @property
+    def terminal(self) -> bool:
+        return self.type in TERMINAL_TYPES
+
+
+def parse_announcement(payload: bytes | str) -> StoredEvent:
+    """Split a pub/sub announcement (`id\\ntype\\njson`) without parsing the JSON."""
+    text = payload.decode() if isinstance(payload, bytes) else payload
+    event_id, event_type, data = text.split("\n", 2)
+    return StoredEvent(event_id, event_type, data)
+
+
+def stream_id_key(event_id: str) -> tuple[int, int]:
+    """Stream ids compare as (milliseconds, sequence)."""
+    ms, _, seq = event_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+class TurnBus:
+    """Reads and writes turn state in Redis; shared by the api (reader) and the worker (writer)."""
+
+    def __init__(self, redis: Redis, *, ttl_seconds: int, maxlen: int) -> None:
+        self.redis = redis
+        self.ttl_ms = ttl_seconds * 1000
+        self.maxlen = maxlen
+        self._append = redis.register_script(_APPEND_LUA)
+
+    # -- the event log ---------------------------------------------------------------------
+    async def append(self, turn_id: str, event: _Event) -> str | None:
+        """Append and announce one event; None when the turn already ended."""
+        event_type: str = getattr(event, "type")  # noqa: B009 - every event model has one
+        result = await self._append(
+            keys=[events_key(turn_id), end_key(turn_id), live_channel(turn_id), meta_key(turn_id)],
+            args=[
+                self.maxlen,
+                event_type,
+                encode(event),
+                self.ttl_ms,
+                "1" if event_type in TERMINAL_TYPES else "0",
+            ],
+        )
+        if result is None:
+            return None
+        return result.decode() if isinstance(result, bytes) else str(result)
+
+    async def read_after(self, turn_id: str, after_id: str | None) -> list[StoredEvent]:
+        """Every stored event after `after_id` (exclusive), or all of them."""
+        start = f"({after_id}" if after_id else "-"
+        rows = await self.redis.xrange(events_key(turn_id), min=start, max="+")
+        return [
+            StoredEvent(
+                event_id.decode(), fields[b"t"].decode(), fields[b"d"].decode()
+            )
+            for event_id, fields in rows
+        ]
+
+    async def has_ended(self, turn_id: str) -> bool:
+        return bool(await self.redis.exists(end_key(turn_id)))
+
+    # -- turn bookkeeping ------------------------------------------------------------------
+    async def register(self, turn_id: str, channel: str) -> None:
+        """Record a new turn and take its place in the channel's arrival order."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                meta_key(turn_id),
+                mapping={"channel": channel, "created_ms": int(time.time() * 1000)},
+            )
+            pipe.pexpire(meta_key(turn_id), self.ttl_ms)
+            pipe.rpush(channel_queue_key(channel), turn_id)
+            await pipe.execute()
+
+    async def exists(self, turn_id: str) -> bool:
+        return bool(await self.redis.exists(meta_key(turn_id)))
+
+    async def forget(self, turn_id: str, channel: str) -> None:
+        """Undo `register` when the job could not be enqueued."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(meta_key(turn_id))
+            pipe.lrem(channel_queue_key(channel), 1, turn_id)
+            await pipe.execute()
+
+    async def claim(self, turn_id: str, worker_id: str) -> None:
+        """Mark the turn as owned by a worker; its lease is the worker's heartbeat."""
+        await self.redis.hset(meta_key(turn_id), "worker", worker_id)
+
+    async def request_cancel(self, turn_id: str) -> None:
+        await self.redis.set(cancel_key(turn_id), "1", px=self.ttl_ms)
+
+    async def cancel_requested(self, turn_id: str) -> bool:
+        return bool(await self.redis.exists(cancel_key(turn_id)))
+
+    async def release_slot(self, turn_id: str, channel: str) -> None:
+        await self.redis.lrem(channel_queue_key(channel), 1, turn_id)
+
+    # -- leases and the dead ---------------------------------------------------------------
+    async def heartbeat(self, worker_id: str, lease_seconds: float) -> None:
+        await self.redis.set(worker_key(worker_id), "1", px=int(lease_seconds * 1000))
+
+    async def drop_worker(self, worker_id: str) -> None:
+        await self.redis.delete(worker_key(worker_id))
+
+    async def live_workers(self) -> int:
+        count = 0
+        async for _ in self.redis.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=500):
+            count += 1
+        return count
+
+    async def is_orphaned(self, turn_id: str) -> bool:
+        """True when no live worker owns the turn and none ever will."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hget(meta_key(turn_id), "worker")
+            pipe.exists(job_key_prefix + turn_id)
+            pipe.exists(end_key(turn_id))
+            owner, job_exists, ended = await pipe.execute()
+        if ended:
+            return False
+        if owner is None:
+            # Not picked up yet: alive while arq still holds the job.
+            return not job_exists
+        return not await self.redis.exists(worker_key(owner.decode()))
+
+    async def reap_if_orphaned(self, turn_id: str) -> bool:
+        """End a turn whose worker died: `error` to its readers and its channel freed."""
+        if not await self.is_orphaned(turn_id):
+            return False
+        await self.append(
+            turn_id,
+            ErrorEvent(
+                message="The worker running this turn stopped; please send your message again.",
+                code=ErrorCode.WORKER_LOST,
+            ),
+        )
+        channel = await self.redis.hget(meta_key(turn_id), "channel")
+        if channel is not None:
+            await self.release_slot(turn_id, channel.decode())
+        return True
+
+    async def wait_for_slot(self, turn_id: str, channel: str, *, max_poll: float = 0.05) -> bool:
+        """Wait until every earlier turn on the channel has finished.
+
+        Returns False if the turn was cancelled while it waited. Dead predecessors are reaped
+        here, so a killed worker never blocks a channel for longer than its lease.
+        """
+        delay = 0.002
+        queue = channel_queue_key(channel)
+        while True:
+            head = await self.redis.lindex(queue, 0)
+            if head is None or head.decode() == turn_id:
+                if head is None:
+                    # Our place was lost (Redis restarted): nothing is ahead of us any more.
+                    await self.redis.rpush(queue, turn_id)
+                return True
+            if await self.cancel_requested(turn_id):
+                return False
+            if not await self.reap_if_orphaned(head.decode()) and await self.has_ended(
+                head.decode()
+            ):
+                # Ended but its worker has not released the slot yet (or never will).
+                await self.redis.lrem(queue, 1, head)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_poll)
