@@ -1,0 +1,60 @@
+"""Everything the api process holds for its lifetime, made in the lifespan and closed after."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
+from psycopg_pool import AsyncConnectionPool
+
+from services.api.auth import TokenVerifier, load_verifier
+from services.api.event_hub import EventHub
+from services.api.settings import ApiSettings
+from shared.db import open_pool
+from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
+from shared.turn_bus import TurnBus
+
+
+@dataclass(frozen=True)
+class AppContext:
+    settings: ApiSettings
+    pool: AsyncConnectionPool
+    redis: ArqRedis
+    bus: TurnBus
+    hub: EventHub
+    tokens: TokenVerifier
+    started_at: float
+
+
+@asynccontextmanager
+async def app_context(settings: ApiSettings) -> AsyncIterator[AppContext]:
+    pool = await open_pool(settings.database_url, max_size=settings.aion_db_pool_size)
+    redis = await create_pool(
+        RedisSettings.from_dsn(settings.redis_url),
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        default_queue_name=QUEUE_NAME,
+    )
+    hub = EventHub(redis)
+    try:
+        await hub.start()
+        api_token = settings.aion_api_token.get_secret_value() if settings.aion_api_token else None
+        yield AppContext(
+            settings=settings,
+            pool=pool,
+            redis=redis,
+            bus=TurnBus(
+                redis, ttl_seconds=settings.aion_event_ttl_seconds, maxlen=settings.aion_event_maxlen
+            ),
+            hub=hub,
+            tokens=await load_verifier(api_token, pool),
+            started_at=time.monotonic(),
+        )
+    finally:
+        await hub.stop()
+        await redis.aclose()
+        await pool.close()

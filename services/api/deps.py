@@ -1,0 +1,43 @@
+"""Request dependencies: the app context, a database connection, the owner's token."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from services.api.context import AppContext
+from services.api.errors import Unauthorized
+from shared.db import Conn
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_connection(ctx: Ctx) -> AsyncIterator[Conn]:
+    async with ctx.pool.connection() as conn:
+        yield conn
+
+
+DbConn = Annotated[Conn, Depends(get_connection)]
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+async def require_token(
+    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'.")
+    if not ctx.tokens.verify(credentials.credentials):
+        raise Unauthorized("The bearer token is not valid.")
+
+
+Authorized = Depends(require_token)

@@ -1,0 +1,125 @@
+"""One error hierarchy and one error shape: {"error": "<ErrorClass>", "detail": "..."}."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+import psycopg_pool
+import redis.exceptions
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger("aion.api.errors")
+
+
+class AppError(Exception):
+    """An error a client can act on; rendered with its status and class name."""
+
+    status = 400
+    error = "BadRequest"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Unauthorized(AppError):
+    status = 401
+    error = "Unauthorized"
+
+
+class NotFound(AppError):
+    status = 404
+    error = "NotFound"
+
+
+class Conflict(AppError):
+    status = 409
+    error = "Conflict"
+
+
+class PayloadTooLarge(AppError):
+    status = 413
+    error = "PayloadTooLarge"
+
+
+class UnsupportedMediaType(AppError):
+    status = 415
+    error = "UnsupportedMediaType"
+
+
+class ServiceUnavailable(AppError):
+    status = 503
+    error = "ServiceUnavailable"
+
+
+_HTTP_NAMES = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    413: "PayloadTooLarge",
+    415: "UnsupportedMediaType",
+}
+
+
+def error_response(status: int, error: str, detail: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str]:
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return 400, "InvalidJSON", "The request body is not valid JSON."
+    parts = []
+    for err in errors:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "body"
+        parts.append(f"{field}: {err.get('msg', 'invalid value')}")
+    return 422, "ValidationError", "; ".join(parts)
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return error_response(exc.status, exc.error, exc.detail)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
+    return error_response(exc.status_code, _HTTP_NAMES.get(exc.status_code, "HTTPError"), detail)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return error_response(*_describe_validation(exc))
+
+
+async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
+    which = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "PostgreSQL"
+    log.error("%s unavailable during %s %s: %s", which, request.method, request.url.path, exc)
+    return error_response(503, "ServiceUnavailable", f"{which} is unavailable; try again shortly.")
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error in %s %s", request.method, request.url.path)
+    return error_response(500, "InternalError", "Something went wrong on the server.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    for dependency_error in (
+        redis.exceptions.ConnectionError,
+        redis.exceptions.TimeoutError,
+        psycopg.OperationalError,
+        psycopg_pool.PoolTimeout,
+    ):
+        app.add_exception_handler(dependency_error, _dependency_down)
+    app.add_exception_handler(Exception, _unexpected)

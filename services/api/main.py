@@ -1,0 +1,41 @@
+"""The api gateway: `create_app()` and its lifespan, nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from services.api.body_limits import BodyLimits
+from services.api.context import app_context
+from services.api.errors import install_error_handlers
+from services.api.routes import chat, conversations, status
+from services.api.settings import ApiSettings
+from shared import __version__
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with app_context(settings) as context:
+            app.state.context = context
+            yield
+
+    app = FastAPI(title="AION", version=__version__, lifespan=lifespan)
+    install_error_handlers(app)
+    for router in (status.router, chat.router, conversations.router):
+        app.include_router(router)
+    if settings.aion_cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.aion_cors_origins,
+            allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
+            allow_methods=["GET", "POST", "DELETE"],
+            expose_headers=["X-AION-Job"],
+        )
+    app.add_middleware(BodyLimits, max_bytes=settings.aion_max_body_bytes)
+    return app

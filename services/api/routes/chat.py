@@ -1,0 +1,53 @@
+"""Chat turns: start one (SSE), follow or resume its events, cancel it."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Path
+from sse_starlette import EventSourceResponse
+from sse_starlette.event import ServerSentEvent
+
+from services.api import turns
+from services.api.deps import Authorized, Ctx
+from services.api.errors import AppError
+from services.api.schemas import ChatRequest, Ok
+
+router = APIRouter(prefix="/api/chat", dependencies=[Authorized])
+
+JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the turn's job id")]
+_EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+
+
+def _stream(ctx: Ctx, turn_id: str, last_event_id: str | None) -> EventSourceResponse:
+    return EventSourceResponse(
+        turns.relay_events(ctx, turn_id, last_event_id),
+        headers={"X-AION-Job": turn_id, "Cache-Control": "no-cache"},
+        ping=ctx.settings.aion_sse_ping_seconds,
+        ping_message_factory=lambda: ServerSentEvent(comment="ping"),
+    )
+
+
+@router.post("", response_class=EventSourceResponse)
+async def chat(request: ChatRequest, ctx: Ctx) -> EventSourceResponse:
+    turn_id = await turns.start_turn(ctx, request)
+    return _stream(ctx, turn_id, None)
+
+
+@router.get("/{job}/events", response_class=EventSourceResponse)
+async def events(
+    job: JobId,
+    ctx: Ctx,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+) -> EventSourceResponse:
+    if last_event_id is not None and not _EVENT_ID.match(last_event_id):
+        raise AppError("Last-Event-ID must be an event id from this stream, like 1732872000000-0.")
+    await turns.ensure_turn_exists(ctx, job)
+    return _stream(ctx, job, last_event_id)
+
+
+@router.post("/{job}/cancel", response_model=Ok)
+async def cancel(job: JobId, ctx: Ctx) -> Ok:
+    await turns.cancel_turn(ctx, job)
+    return Ok()

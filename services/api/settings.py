@@ -1,0 +1,19 @@
+"""The api's environment settings (read once at start)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+
+from shared.config import TurnTransportSettings
+
+
+class ApiSettings(TurnTransportSettings):
+    aion_port: int = Field(default=7000, ge=1, le=65535)
+    aion_host: str = "0.0.0.0"
+    aion_api_token: SecretStr | None = None
+    aion_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    aion_cors_origins: list[str] = Field(default_factory=list)
+    aion_sse_ping_seconds: float = Field(default=15.0, gt=0)
+    aion_db_pool_size: int = Field(default=10, ge=1)
+    # How long a relay waits in silence before it re-reads the log and checks the worker's lease.
+    aion_relay_idle_check_seconds: float = Field(default=1.0, gt=0)

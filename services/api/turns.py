@@ -1,0 +1,105 @@
+"""Chat turns from the api's side: enqueue, relay the event log as SSE, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator
+
+from sse_starlette.event import ServerSentEvent
+
+from services.api.context import AppContext
+from services.api.errors import NotFound, ServiceUnavailable
+from services.api.event_hub import RESYNC
+from services.api.schemas import ChatRequest
+from shared.control import CONTROL_CHANNEL, CancelTurn, encode_control
+from shared.jobs import JOBS_WAKE_CHANNEL, QUEUE_NAME, RUN_TURN, TurnJob
+from shared.turn_bus import StoredEvent, stream_id_key
+
+log = logging.getLogger("aion.api.turns")
+
+
+async def start_turn(ctx: AppContext, request: ChatRequest) -> str:
+    """Queue a turn on its channel and return its id (also the arq job id)."""
+    turn_id = uuid.uuid4().hex
+    job = TurnJob(
+        turn_id=turn_id,
+        channel=request.channel,
+        message=request.message,
+        images=request.images,
+        voice=request.voice,
+        model=request.model,
+        enqueued_at_ms=int(time.time() * 1000),
+    )
+    await ctx.bus.register(turn_id, request.channel)
+    try:
+        queued = await ctx.redis.enqueue_job(
+            RUN_TURN, job.model_dump(), _job_id=turn_id, _queue_name=QUEUE_NAME
+        )
+    except BaseException:
+        await ctx.bus.forget(turn_id, request.channel)
+        raise
+    if queued is None:  # only possible on an id collision
+        raise ServiceUnavailable("Could not queue the turn; try again.")
+    await ctx.redis.publish(JOBS_WAKE_CHANNEL, b"1")
+    log.info("turn queued", extra={"turn_id": turn_id, "channel": request.channel})
+    return turn_id
+
+
+async def ensure_turn_exists(ctx: AppContext, turn_id: str) -> None:
+    if not await ctx.bus.exists(turn_id):
+        raise NotFound(f"No chat turn '{turn_id}' (unknown, or its events expired).")
+
+
+async def cancel_turn(ctx: AppContext, turn_id: str) -> None:
+    """Ask whichever worker holds the turn to stop; a queued turn stops before it starts."""
+    await ensure_turn_exists(ctx, turn_id)
+    await ctx.bus.request_cancel(turn_id)
+    await ctx.redis.publish(CONTROL_CHANNEL, encode_control(CancelTurn(turn_id=turn_id)))
+
+
+def _as_sse(event: StoredEvent) -> ServerSentEvent:
+    return ServerSentEvent(data=event.data, event=event.type, id=event.id)
+
+
+async def relay_events(
+    ctx: AppContext, turn_id: str, last_event_id: str | None
+) -> AsyncIterator[ServerSentEvent]:
+    """Replay the turn's log after `last_event_id`, then follow it live until it ends.
+
+    Subscribing before replaying means nothing falls between the two; ids dedupe the overlap.
+    When the stream is quiet the log is re-read (covering lost pub/sub messages) and the
+    worker's lease checked, so a dead worker turns into an `error` event within seconds.
+    """
+    sub = await ctx.hub.subscribe(turn_id)
+    idle = ctx.settings.aion_relay_idle_check_seconds
+    last_key = stream_id_key(last_event_id) if last_event_id else (0, -1)
+    try:
+        while True:
+            for stored in await ctx.bus.read_after(turn_id, last_event_id):
+                yield _as_sse(stored)
+                last_event_id, last_key = stored.id, stream_id_key(stored.id)
+                if stored.terminal:
+                    return
+            while True:
+                try:
+                    item = sub.queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    try:
+                        async with asyncio.timeout(idle):
+                            item = await sub.queue.get()
+                    except TimeoutError:
+                        await ctx.bus.reap_if_orphaned(turn_id)
+                        break  # re-read the log
+                if item is RESYNC:
+                    break
+                if stream_id_key(item.id) <= last_key:
+                    continue
+                yield _as_sse(item)
+                last_event_id, last_key = item.id, stream_id_key(item.id)
+                if item.terminal:
+                    return
+    finally:
+        await ctx.hub.unsubscribe(sub)
