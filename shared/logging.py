@@ -36,6 +36,6 @@ def setup_logging(level: str = "INFO", json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Libraries that log request lines or payloads stay quiet unless asked.
-    for noisy in ("httpx", "httpcore", "openai", "uvicorn.access"):
+    # Libraries that log request lines or job arguments (user messages) stay quiet.
+    for noisy in ("httpx", "httpx2", "httpcore", "openai", "uvicorn.access", "arq.worker"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from psycopg.types.json import Jsonb
@@ -12,16 +13,23 @@ from shared.db import Conn
 ACTIVE_MODEL_KEY = "active_model"
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSettings:
+    app: AppSettings
+    active_model: str | None
+
+
 async def load_values(conn: Conn) -> dict[str, Any]:
     cur = await conn.execute("SELECT key, value FROM settings")
     return {row["key"]: row["value"] async for row in cur}  # type: ignore[misc]
 
 
-async def load_app_settings(conn: Conn) -> AppSettings:
-    """Stored values over defaults; keys the model no longer knows are ignored."""
+async def load_settings(conn: Conn) -> StoredSettings:
+    """Stored values over defaults (keys the model no longer knows are ignored)."""
     values = await load_values(conn)
     known = {k: v for k, v in values.items() if k in AppSettings.model_fields}
-    return AppSettings.model_validate(known)
+    model = values.get(ACTIVE_MODEL_KEY)
+    return StoredSettings(AppSettings.model_validate(known), str(model) if model else None)
 
 
 async def active_model(conn: Conn) -> str | None:

@@ -1,0 +1,41 @@
+"""`python -m services.worker`: run a worker; `--check` is the container health check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+
+from redis.asyncio import Redis
+
+from services.worker.config import WorkerConfig
+from services.worker.runner import build_worker
+from shared.logging import setup_logging
+from shared.turn_bus import WORKER_KEY_PREFIX
+
+
+async def _has_live_worker_on_this_host(redis_url: str) -> bool:
+    redis = Redis.from_url(redis_url)
+    try:
+        pattern = f"{WORKER_KEY_PREFIX}{socket.gethostname()}-*"
+        async for _ in redis.scan_iter(match=pattern, count=1000):
+            return True
+        return False
+    finally:
+        await redis.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="exit 0 if a worker here is alive")
+    args = parser.parse_args()
+    config = WorkerConfig()
+    if args.check:
+        sys.exit(0 if asyncio.run(_has_live_worker_on_this_host(config.redis_url)) else 1)
+    setup_logging(config.aion_log_level, config.aion_log_json)
+    build_worker(config).run()
+
+
+if __name__ == "__main__":
+    main()

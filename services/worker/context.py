@@ -1,0 +1,53 @@
+"""The worker process's long-lived state, made in arq's on_startup and kept in `ctx`."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import secrets
+from dataclasses import dataclass, field
+
+from psycopg_pool import AsyncConnectionPool
+from redis.asyncio import Redis
+
+from services.worker.config import WorkerConfig
+from services.worker.providers.base import LLMProvider
+from shared.turn_bus import TurnBus
+
+
+def new_worker_id() -> str:
+    """Host name first, so a container's health check can find its own worker."""
+    return f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+@dataclass(eq=False)
+class RunningTurn:
+    """A turn this process is working on, so a cancel broadcast can reach it."""
+
+    turn_id: str
+    cancelled: asyncio.Event = field(default_factory=asyncio.Event)
+    task: asyncio.Task[object] | None = None
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+
+@dataclass(eq=False)
+class WorkerContext:
+    config: WorkerConfig
+    worker_id: str
+    redis: Redis
+    pool: AsyncConnectionPool
+    bus: TurnBus
+    provider: LLMProvider
+    wake: asyncio.Event
+    running: dict[str, RunningTurn] = field(default_factory=dict)
+    background: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def cancel_turn(self, turn_id: str) -> None:
+        turn = self.running.get(turn_id)
+        if turn is not None:
+            turn.cancel()

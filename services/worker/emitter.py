@@ -1,0 +1,75 @@
+"""Publishes one turn's events, coalescing token deltas.
+
+The first delta goes out at once (time to first token); later deltas that arrive within the
+flush window travel as one `token` event. The per-token Redis round trip is the worker's main
+cost, so this is what keeps CPU per turn low under load.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from shared.events import DoneEvent, TextBlock, TokenEvent, _Event
+from shared.turn_bus import TurnBus
+
+
+class TurnEmitter:
+    def __init__(self, bus: TurnBus, turn_id: str, flush_window_s: float) -> None:
+        self._bus = bus
+        self._turn_id = turn_id
+        self._window = flush_window_s
+        self._pending: list[str] = []
+        self._parts: list[str] = []
+        self._last_flush = float("-inf")
+        self._timer: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()  # appends stay in order across the timer and the stream
+        self.sealed = False
+
+    @property
+    def text(self) -> str:
+        """Everything said so far in this turn."""
+        return "".join(self._parts)
+
+    async def token(self, text: str) -> None:
+        self._parts.append(text)
+        self._pending.append(text)
+        loop = asyncio.get_running_loop()
+        wait = self._last_flush + self._window - loop.time()
+        if wait <= 0:
+            await self.flush()
+        elif self._timer is None:
+            self._timer = asyncio.create_task(self._flush_after(wait))
+
+    async def _flush_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._timer = None
+        await self.flush()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            if not self._pending:
+                return
+            text = "".join(self._pending)
+            self._pending.clear()
+            self._last_flush = asyncio.get_running_loop().time()
+            await self._send(TokenEvent(text=text))
+
+    async def emit(self, event: _Event) -> None:
+        """Send any pending tokens, then `event` (a pending timer then finds nothing to send)."""
+        await self.flush()
+        async with self._lock:
+            await self._send(event)
+
+    async def done(self, *, cancelled: bool = False) -> None:
+        full = self.text
+        blocks = [TextBlock(content=full)] if full else []
+        await self.emit(
+            DoneEvent(full_response=full, response_blocks=blocks, cancelled=cancelled or None)
+        )
+
+    async def _send(self, event: _Event) -> None:
+        if self.sealed:
+            return
+        if await self._bus.append(self._turn_id, event) is None:
+            # The turn was ended elsewhere (reaped as lost); say nothing more.
+            self.sealed = True

@@ -1,0 +1,60 @@
+"""arq start-up and shutdown hooks: they own the connections and background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from services.worker import control
+from services.worker.config import WorkerConfig
+from services.worker.context import WorkerContext
+from services.worker.providers.openai_compat import OpenAICompatibleProvider
+from shared.db import open_pool
+from shared.turn_bus import TurnBus
+
+log = logging.getLogger("aion.worker")
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    config: WorkerConfig = ctx["config"]
+    api_key = config.openai_api_key.get_secret_value() if config.openai_api_key else ""
+    app = WorkerContext(
+        config=config,
+        worker_id=ctx["worker_id"],
+        redis=ctx["redis"],
+        pool=await open_pool(config.database_url, max_size=config.aion_db_pool_size),
+        bus=TurnBus(
+            ctx["redis"], ttl_seconds=config.aion_event_ttl_seconds, maxlen=config.aion_event_maxlen
+        ),
+        provider=OpenAICompatibleProvider(
+            # The SDK refuses an empty key; a keyless local server (Ollama) accepts any.
+            api_key=api_key or "not-set",
+            base_url=config.openai_base_url,
+            timeout=config.aion_provider_timeout_seconds,
+            max_retries=config.aion_provider_max_retries,
+        ),
+        wake=ctx["wake"],
+    )
+    await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
+    app.background += [
+        asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),
+        asyncio.create_task(control.listen(app), name="aion-control"),
+    ]
+    ctx["aion"] = app
+    log.info("worker ready", extra={"worker_id": app.worker_id})
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    app: WorkerContext | None = ctx.get("aion")
+    if app is None:
+        return
+    for task in app.background:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    with contextlib.suppress(Exception):
+        await app.bus.drop_worker(app.worker_id)
+    await app.provider.aclose()
+    await app.pool.close()

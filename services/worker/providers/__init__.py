@@ -1,0 +1,1 @@
+"""LLM providers behind one protocol; a model name picks its adapter."""

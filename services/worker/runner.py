@@ -1,0 +1,68 @@
+"""The arq worker, woken by a pub/sub nudge instead of polling Redis in a tight loop."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from arq import func
+from arq.connections import RedisSettings
+from arq.worker import Worker
+
+from services.worker.config import WorkerConfig
+from services.worker.context import new_worker_id
+from services.worker.lifecycle import on_shutdown, on_startup
+from services.worker.turn import run_turn
+from shared.jobs import QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
+
+
+class AionWorker(Worker):
+    """arq's Worker with an event-driven wait between polls.
+
+    arq sleeps `poll_delay` between queue polls: short delays burn CPU while idle, long ones add
+    latency to every turn. Here the api publishes a wake-up after each enqueue (and a finishing
+    turn sets it too), so a worker polls at once when there is work and rarely otherwise.
+    """
+
+    def __init__(self, *args: Any, wake: asyncio.Event, idle_poll: float, **kwargs: Any) -> None:
+        super().__init__(*args, poll_delay=0, **kwargs)
+        self._wake = wake
+        self._idle_poll = idle_poll
+
+    async def _poll_iteration(self) -> None:
+        self._wake.clear()
+        await super()._poll_iteration()
+        if self.burst:
+            return
+        try:
+            async with asyncio.timeout(self._idle_poll):
+                await self._wake.wait()
+        except TimeoutError:
+            pass
+
+
+def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
+    wake = asyncio.Event()
+    return AionWorker(
+        functions=[
+            func(  # type: ignore[arg-type]
+                run_turn,
+                name=RUN_TURN,
+                max_tries=1,  # a turn whose worker died is reported lost, never re-run
+                timeout=config.aion_turn_timeout_seconds,
+            )
+        ],
+        queue_name=QUEUE_NAME,
+        redis_settings=RedisSettings.from_dsn(config.redis_url),
+        on_startup=on_startup,
+        on_shutdown=on_shutdown,
+        ctx={"config": config, "worker_id": new_worker_id(), "wake": wake},
+        max_jobs=config.aion_worker_max_jobs,
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        keep_result=60,
+        burst=burst,
+        handle_signals=True,
+        wake=wake,
+        idle_poll=config.aion_worker_idle_poll_seconds,
+    )

@@ -1,0 +1,116 @@
+"""The `run_turn` job: one chat turn from the channel's queue to `done` or `error`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from services.worker.context import RunningTurn, WorkerContext
+from services.worker.emitter import TurnEmitter
+from services.worker.prompt import build_messages
+from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta, Usage
+from shared.db import conversations, settings as settings_repo
+from shared.db.conversations import Message
+from shared.events import ErrorCode, ErrorEvent, UsageEvent
+from shared.jobs import TurnJob
+
+log = logging.getLogger("aion.worker.turn")
+
+
+async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
+    """arq entry point; returns how the turn ended."""
+    app: WorkerContext = ctx["aion"]
+    turn = TurnJob.model_validate(job)
+    running = RunningTurn(turn.turn_id)
+    app.running[turn.turn_id] = running
+    emitter = TurnEmitter(app.bus, turn.turn_id, app.config.aion_token_flush_ms / 1000)
+    extra = {"turn_id": turn.turn_id, "channel": turn.channel}
+    try:
+        await app.bus.claim(turn.turn_id, app.worker_id)
+        if not await app.bus.wait_for_slot(turn.turn_id, turn.channel) or running.cancelled.is_set():
+            await emitter.done(cancelled=True)
+            return "cancelled"
+        if await app.bus.cancel_requested(turn.turn_id):
+            await emitter.done(cancelled=True)
+            return "cancelled"
+        outcome = await _converse(app, turn, running, emitter)
+        log.info("turn %s", outcome, extra=extra)
+        return outcome
+    except asyncio.CancelledError:
+        # Not the owner's cancel (that one is handled inside): the worker is stopping or
+        # the job timed out. Tell the client now rather than after the lease runs out.
+        await asyncio.shield(
+            emitter.emit(
+                ErrorEvent(message="The turn was interrupted on the server.", code=ErrorCode.TIMEOUT)
+            )
+        )
+        raise
+    except Exception:
+        log.exception("turn failed", extra=extra)
+        await emitter.emit(
+            ErrorEvent(message="The turn failed on the server.", code=ErrorCode.INTERNAL)
+        )
+        return "error"
+    finally:
+        app.running.pop(turn.turn_id, None)
+        await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
+        app.wake.set()  # a job slot is free: look for queued work now
+
+
+async def _converse(
+    app: WorkerContext, turn: TurnJob, running: RunningTurn, emitter: TurnEmitter
+) -> str:
+    model, conversation_id, history = await _begin(app, turn)
+    request = ProviderRequest(
+        model=turn.model or model or app.config.aion_model,
+        messages=build_messages(turn.channel, history, turn.message, turn.images),
+    )
+    running.task = asyncio.create_task(_stream_reply(app, request, emitter))
+    try:
+        await running.task
+    except asyncio.CancelledError:
+        if not running.cancelled.is_set():
+            raise
+        await _finish(app, conversation_id, turn, emitter.text)
+        await emitter.done(cancelled=True)
+        return "cancelled"
+    except ProviderError as exc:
+        await emitter.emit(ErrorEvent(message=exc.message, code=ErrorCode.PROVIDER))
+        return "provider_error"
+    await _finish(app, conversation_id, turn, emitter.text)
+    await emitter.done()
+    return "done"
+
+
+async def _begin(app: WorkerContext, turn: TurnJob) -> tuple[str | None, int, list[Message]]:
+    """Load settings and history and store the user's message, in one transaction.
+
+    Returns the owner's active model (if chosen), the conversation id and the history.
+    """
+    async with app.pool.connection() as conn, conn.transaction():
+        stored = await settings_repo.load_settings(conn)
+        conversation_id = await conversations.open_conversation(conn, turn.channel)
+        history = await conversations.recent_messages(
+            conn, conversation_id, stored.app.max_history_turns
+        )
+        await conversations.add_message(conn, conversation_id, "user", turn.message, turn.turn_id)
+    return stored.active_model, conversation_id, history
+
+
+async def _finish(app: WorkerContext, conversation_id: int, turn: TurnJob, text: str) -> None:
+    """Store the assistant's reply (nothing when it said nothing)."""
+    if not text:
+        return
+    async with app.pool.connection() as conn, conn.transaction():
+        await conversations.add_message(conn, conversation_id, "assistant", text, turn.turn_id)
+
+
+async def _stream_reply(app: WorkerContext, request: ProviderRequest, emitter: TurnEmitter) -> None:
+    async for chunk in app.provider.stream(request):
+        if isinstance(chunk, TextDelta):
+            await emitter.token(chunk.text)
+        elif isinstance(chunk, Usage):
+            await emitter.emit(
+                UsageEvent(input_tokens=chunk.input_tokens, output_tokens=chunk.output_tokens)
+            )
