@@ -1,0 +1,120 @@
+"""Test fixtures: real PostgreSQL+pgvector, real Redis, the real api and arq worker processes.
+
+PostgreSQL: a fresh database per test session on the server at DATABASE_URL, or on a local
+embedded PostgreSQL with pgvector when DATABASE_URL is unset. Redis: REDIS_URL's server, on a
+database number of its own (AION_TEST_REDIS_DB, default 13), flushed at the start. Tests keep
+out of each other's way by using channels of their own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import psycopg
+import pytest
+import redis
+
+from scripts import localpg
+from tests.fakellm import FakeLLM
+from tests.stack import Stack, run_migrations
+
+API_TOKEN = "test-token-" + uuid.uuid4().hex
+
+
+def _redis_url() -> str:
+    base = urlsplit(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    return urlunsplit(base._replace(path="/" + os.environ.get("AION_TEST_REDIS_DB", "13")))
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    admin_url = os.environ.get("DATABASE_URL") or localpg.ensure_server()
+    name = f"aion_test_{uuid.uuid4().hex[:12]}"
+    url = localpg.ensure_database(admin_url, name)
+    run_migrations(url)
+    yield url
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = _redis_url()
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    client.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def service_env(database_url: str, redis_url: str, fake_llm: FakeLLM) -> dict[str, str]:
+    passthrough = {k: v for k, v in os.environ.items() if not k.startswith(("AION_", "OPENAI_"))}
+    return {
+        **passthrough,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "OPENAI_BASE_URL": fake_llm.base_url,
+        "OPENAI_API_KEY": "sk-test-not-a-real-key",
+        "AION_MODEL": "fake-model",
+        "AION_API_TOKEN": API_TOKEN,
+        "AION_PROVIDER_MAX_RETRIES": "0",
+        "AION_LOG_JSON": "true",
+    }
+
+
+@pytest.fixture(scope="session")
+def stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    log_dir: Path = tmp_path_factory.mktemp("logs")
+    running = Stack(env=service_env, log_dir=log_dir)
+    try:
+        running.start_api()
+        running.start_worker()
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def ensure_worker(stack: Stack) -> Stack:
+    """At least one live worker (a test may have killed one)."""
+    if not stack.live_workers():
+        stack.start_worker()
+    return stack
+
+
+@pytest.fixture
+async def client(ensure_worker: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        base_url=ensure_worker.api_url,
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        timeout=httpx.Timeout(30.0),
+    ) as http:
+        yield http
+
+
+@pytest.fixture
+async def anonymous(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10.0) as http:
+        yield http
+
+
+@pytest.fixture
+def channel() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        yield conn

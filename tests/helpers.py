@@ -1,0 +1,30 @@
+"""Small client helpers shared by the end-to-end tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.sse import SSEEvent, collect
+
+
+async def chat(
+    client: httpx.AsyncClient, message: str, channel: str, **extra: Any
+) -> tuple[httpx.Headers, list[SSEEvent]]:
+    """Send one chat message and read its whole event stream."""
+    body = {"message": message, "channel": channel, **extra}
+    async with client.stream("POST", "/api/chat", json=body) as response:
+        assert response.status_code == 200, await response.aread()
+        return response.headers, await collect(response)
+
+
+def tokens_text(events: list[SSEEvent]) -> str:
+    return "".join(e.data["text"] for e in events if e.type == "token")
+
+
+async def history(client: httpx.AsyncClient, channel: str) -> list[dict[str, Any]]:
+    response = await client.get("/api/history", params={"channel": channel})
+    assert response.status_code == 200
+    messages: list[dict[str, Any]] = response.json()["messages"]
+    return messages

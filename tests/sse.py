@@ -1,0 +1,63 @@
+"""A client-side reader of the api's SSE bytes, written against the SSE spec, not our server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class SSEEvent:
+    id: str | None
+    event: str
+    data: dict[str, Any]
+    raw: str = field(repr=False, default="")
+
+    @property
+    def type(self) -> str:
+        return str(self.data.get("type"))
+
+
+def parse_block(block: str) -> SSEEvent | None:
+    """One event block (lines up to a blank line); None for comment-only blocks."""
+    event_id, event_name, data_lines = None, "message", []
+    for line in block.split("\n"):
+        if not line or line.startswith(":"):
+            continue
+        name, _, value = line.partition(":")
+        value = value[1:] if value.startswith(" ") else value
+        if name == "id":
+            event_id = value
+        elif name == "event":
+            event_name = value
+        elif name == "data":
+            data_lines.append(value)
+    if not data_lines:
+        return None
+    return SSEEvent(event_id, event_name, json.loads("\n".join(data_lines)), block)
+
+
+async def iter_events(response: httpx.Response) -> AsyncIterator[SSEEvent]:
+    """Yield events as their blocks complete on the wire."""
+    buffer = ""
+    async for chunk in response.aiter_text():
+        buffer += chunk.replace("\r\n", "\n")
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            event = parse_block(block)
+            if event is not None:
+                yield event
+
+
+async def collect(response: httpx.Response) -> list[SSEEvent]:
+    """Every event until the terminal one (or the end of the stream)."""
+    events = []
+    async for event in iter_events(response):
+        events.append(event)
+        if event.type in ("done", "error"):
+            break
+    return events

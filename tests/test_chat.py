@@ -1,0 +1,226 @@
+"""The chat path end to end: api → arq → worker → fake LLM → Redis → SSE bytes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from tests.fakellm import FakeLLM
+from tests.helpers import chat, history, tokens_text
+from tests.sse import collect, iter_events
+
+
+async def test_event_sequence_and_framing(client: httpx.AsyncClient, channel: str) -> None:
+    async with client.stream(
+        "POST", "/api/chat", json={"message": "hello there", "channel": channel}
+    ) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert response.headers["cache-control"] == "no-cache"
+        assert response.headers["x-accel-buffering"] == "no"
+        job = response.headers["x-aion-job"]
+        raw = (await response.aread()).decode()
+
+    blocks = [b for b in raw.replace("\r\n", "\n").split("\n\n") if b.strip()]
+    from tests.sse import parse_block
+
+    events = [e for e in (parse_block(b) for b in blocks) if e is not None]
+    types = [e.type for e in events]
+    assert types[-1] == "done" and types[-2] == "usage", types
+    assert set(types[:-2]) == {"token"}
+    for event in events:
+        lines = event.raw.split("\n")
+        assert lines[0].startswith("id: ") and lines[1] == f"event: {event.type}"
+        assert lines[2].startswith("data: {") and len(lines) == 3
+        assert event.event == event.type
+    ids = [tuple(int(p) for p in e.id.split("-")) for e in events if e.id]
+    assert ids == sorted(ids) and len(set(ids)) == len(events)
+
+    done = events[-1].data
+    assert done["full_response"] == "You said: hello there" == tokens_text(events)
+    assert done["response_blocks"] == [{"type": "text", "content": "You said: hello there"}]
+    assert done["approval_pending"] is False and "cancelled" not in done
+    usage = events[-2].data
+    assert usage["output_tokens"] > 0 and usage["input_tokens"] > 0
+    assert len(job) == 32
+
+
+async def test_history_is_sent_to_the_model_and_reset_starts_afresh(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    await chat(client, "my name is Ada", channel)
+    _, events = await chat(client, "who am I? [[echo_history]]", channel)
+    echoed = events[-1].data["full_response"]
+    assert "user:my name is Ada | assistant:You said: my name is Ada | user:who am I?" in echoed
+    assert echoed.startswith("system:")
+
+    stored = await history(client, channel)
+    assert [m["role"] for m in stored] == ["user", "assistant", "user", "assistant"]
+    assert stored[0]["content"] == "my name is Ada"
+
+    response = await client.post("/api/reset", json={"channel": channel})
+    assert response.json() == {"ok": True}
+    assert await history(client, channel) == []
+    _, events = await chat(client, "again [[echo_history]]", channel)
+    assert "Ada" not in events[-1].data["full_response"]
+
+
+async def test_max_history_turns_limits_what_the_model_sees(
+    client: httpx.AsyncClient, channel: str, db
+) -> None:
+    for n in range(4):
+        await chat(client, f"note {n}", channel)
+    await db.execute(
+        "INSERT INTO settings (key, value) VALUES ('max_history_turns', '2')"
+        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
+    )
+    try:
+        _, events = await chat(client, "recall [[echo_history]]", channel)
+    finally:
+        await db.execute("DELETE FROM settings WHERE key = 'max_history_turns'")
+    echoed = events[-1].data["full_response"]
+    # two user turns of history, then the new message
+    assert "user:note 2 | assistant:You said: note 2 | user:note 3" in echoed
+    assert "note 1" not in echoed and "note 0" not in echoed
+
+
+async def test_channels_lists_conversations(client: httpx.AsyncClient, channel: str) -> None:
+    await chat(client, "ping", channel)
+    listed = {c["id"]: c for c in (await client.get("/api/channels")).json()["channels"]}
+    assert listed[channel]["count"] == 2
+    assert listed[channel]["last_msg"] == "You said: ping"
+
+
+async def test_per_channel_order_and_no_cross_talk(client: httpx.AsyncClient) -> None:
+    """20 chats at once on 4 channels: each channel runs its turns one at a time, in order."""
+    channels = [f"order-{i}-{id(client)}" for i in range(4)]
+
+    async def send_five(ch: str) -> list[tuple[str, str, float, float]]:
+        streams = []
+        for k in range(5):
+            message = f"{ch} message {k} [[gap=10 first=150]]"
+            response = await client.send(
+                client.build_request("POST", "/api/chat", json={"message": message, "channel": ch}),
+                stream=True,
+            )
+            assert response.status_code == 200
+            streams.append((message, response))
+
+        async def read(message: str, response: httpx.Response) -> tuple[str, str, float, float]:
+            loop = asyncio.get_running_loop()
+            first = None
+            events = []
+            async for event in iter_events(response):
+                first = first or loop.time()
+                events.append(event)
+                if event.type in ("done", "error"):
+                    break
+            await response.aclose()
+            assert events[-1].type == "done", events[-1]
+            return message, events[-1].data["full_response"], first or 0.0, loop.time()
+
+        return await asyncio.gather(*(read(m, r) for m, r in streams))
+
+    results = await asyncio.gather(*(send_five(ch) for ch in channels))
+    for ch, turns in zip(channels, results, strict=True):
+        for message, reply, _, _ in turns:
+            assert reply == "You said: " + message.replace(" [[gap=10 first=150]]", "")
+        stored = await history(client, ch)
+        expected = []
+        for message, _, _, _ in turns:
+            text = message.replace(" [[gap=10 first=150]]", "")
+            expected += [("user", message), ("assistant", "You said: " + text)]
+        assert [(m["role"], m["content"]) for m in stored] == expected
+        # one at a time: each turn starts streaming after the previous one finished
+        for (_, _, _, end), (_, _, start, _) in zip(turns, turns[1:], strict=False):
+            assert start >= end - 0.05
+    # different channels overlap in time
+    # different channels run in parallel: the first turns' provider calls (which begin 150 ms
+    # before their first token) overlap
+    firsts = [turns[0] for turns in results]
+    assert max(t[2] - 0.15 for t in firsts) < min(t[3] for t in firsts)
+
+
+async def test_resume_with_last_event_id(client: httpx.AsyncClient, channel: str) -> None:
+    seen = []
+    async with client.stream(
+        "POST", "/api/chat", json={"message": "[[tokens=30 gap=30]]", "channel": channel}
+    ) as response:
+        job = response.headers["x-aion-job"]
+        async for event in iter_events(response):
+            seen.append(event)
+            if len(seen) == 3:
+                break
+    async with client.stream(
+        "GET", f"/api/chat/{job}/events", headers={"Last-Event-ID": seen[-1].id}
+    ) as response:
+        assert response.status_code == 200
+        rest = await collect(response)
+    ids = [e.id for e in seen + rest]
+    assert len(ids) == len(set(ids))
+    assert rest[-1].type == "done"
+    assert tokens_text(seen + rest) == rest[-1].data["full_response"]
+    assert rest[-1].data["full_response"] == "".join(f"t{i} " for i in range(30))
+
+    # after the end, a new reader replays the whole turn
+    async with client.stream("GET", f"/api/chat/{job}/events") as response:
+        replay = await collect(response)
+    assert [e.id for e in replay] == ids
+
+
+async def test_events_of_unknown_job_and_bad_last_event_id(client: httpx.AsyncClient) -> None:
+    response = await client.get(f"/api/chat/{'0' * 32}/events")
+    assert response.status_code == 404 and response.json()["error"] == "NotFound"
+    response = await client.get("/api/chat/not-a-job/events")
+    assert response.status_code == 422
+    _, events = await chat(client, "hi", "resume-check")
+    job_headers, _ = _, events
+    response = await client.get(
+        f"/api/chat/{'0' * 32}/events", headers={"Last-Event-ID": "garbage"}
+    )
+    assert response.status_code == 400 and "Last-Event-ID" in response.json()["detail"]
+
+
+async def test_cancel_running_and_queued_turns(
+    client: httpx.AsyncClient, channel: str, fake_llm: FakeLLM
+) -> None:
+    running = await client.send(
+        client.build_request(
+            "POST", "/api/chat", json={"message": "[[tokens=400 gap=25]]", "channel": channel}
+        ),
+        stream=True,
+    )
+    queued = await client.send(
+        client.build_request(
+            "POST", "/api/chat", json={"message": "never asked QX7", "channel": channel}
+        ),
+        stream=True,
+    )
+    running_events = iter_events(running)
+    seen = [await anext(running_events), await anext(running_events)]
+    job = running.headers["x-aion-job"]
+    assert (await client.post(f"/api/chat/{job}/cancel")).json() == {"ok": True}
+    assert (await client.post(f"/api/chat/{queued.headers['x-aion-job']}/cancel")).status_code == 200
+    rest = [event async for event in running_events]
+    await running.aclose()
+    done = rest[-1].data
+    assert done["type"] == "done" and done["cancelled"] is True
+    assert 0 < len(done["full_response"]) < len("".join(f"t{i} " for i in range(400)))
+    queued_events = await collect(queued)
+    await queued.aclose()
+    assert queued_events[-1].data == {
+        "type": "done",
+        "full_response": "",
+        "response_blocks": [],
+        "approval_pending": False,
+        "cancelled": True,
+    }
+    assert not any("QX7" in str(r) for r in fake_llm.requests)
+    # the partial answer is kept; the channel is free for the next turn
+    _, events = await chat(client, "still there?", channel)
+    assert events[-1].data["full_response"] == "You said: still there?"
+    stored = await history(client, channel)
+    assert stored[1]["content"] == done["full_response"]
+    response = await client.post(f"/api/chat/{'f' * 32}/cancel")
+    assert response.status_code == 404
