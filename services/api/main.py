@@ -25,7 +25,15 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             app.state.context = context
             yield
 
-    app = FastAPI(title="AION", version=__version__, lifespan=lifespan)
+    # No public schema or docs: every route but a few needs the owner's token (API.md).
+    app = FastAPI(
+        title="AION",
+        version=__version__,
+        lifespan=lifespan,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
     install_error_handlers(app)
     for router in (status.router, chat.router, conversations.router):
         app.include_router(router)

@@ -1,0 +1,155 @@
+"""The HTTP contract around the chat path: auth, the error shape, bad input, status."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+import pytest
+
+from tests.fakellm import FakeLLM
+from tests.helpers import history
+from tests.stack import Stack
+
+JOB = "0" * 32
+PRIVATE_ROUTES = [
+    ("POST", "/api/chat", {"message": "hi"}),
+    ("GET", f"/api/chat/{JOB}/events", None),
+    ("POST", f"/api/chat/{JOB}/cancel", None),
+    ("POST", "/api/reset", {}),
+    ("GET", "/api/history", None),
+    ("GET", "/api/channels", None),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "body"), PRIVATE_ROUTES)
+@pytest.mark.parametrize("token", [None, "wrong-token", "x"])
+async def test_private_routes_need_the_token(
+    anonymous: httpx.AsyncClient, method: str, path: str, body: object, token: str | None
+) -> None:
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    response = await anonymous.request(method, path, json=body, headers=headers)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.json()["error"] == "Unauthorized"
+    assert response.json()["detail"]
+
+
+async def test_no_public_docs_or_schema(anonymous: httpx.AsyncClient) -> None:
+    for path in ("/docs", "/openapi.json", "/redoc"):
+        response = await anonymous.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"error": "NotFound", "detail": "Not Found"}
+
+
+async def test_status_is_public_and_tells_no_secrets(
+    anonymous: httpx.AsyncClient, stack: Stack
+) -> None:
+    response = await anonymous.get("/api/status")
+    assert response.status_code == 200
+    status = response.json()
+    assert status["status"] == "ok"
+    assert status["services"]["postgres"] == "ok" and status["services"]["redis"] == "ok"
+    assert status["services"]["workers"] >= 1
+    assert status["model"] == "fake-model"
+    assert isinstance(status["uptime"], float) and isinstance(status["memory_entries"], int)
+    text = response.text
+    assert stack.env["AION_API_TOKEN"] not in text and "sk-test" not in text
+
+
+def _bad_bodies() -> list[tuple[str, bytes, dict[str, str], int, str]]:
+    json_headers = {"Content-Type": "application/json"}
+    return [
+        ("not json content type", b"message=hi", {"Content-Type": "text/plain"}, 415, "json"),
+        ("broken json", b'{"message": "hi"', json_headers, 400, "JSON"),
+        ("missing message", b'{"channel": "web"}', json_headers, 422, "message"),
+        ("empty message", b'{"message": ""}', json_headers, 422, "message"),
+        ("blank message", b'{"message": "   "}', json_headers, 422, "message"),
+        ("too long", b'{"message": "' + b"x" * 32001 + b'"}', json_headers, 422, "message"),
+        ("wrong type", b'{"message": 42}', json_headers, 422, "message"),
+        ("unknown field", b'{"message": "hi", "mesage": "x"}', json_headers, 422, "mesage"),
+        ("bad channel", b'{"message": "hi", "channel": "a b/c"}', json_headers, 422, "channel"),
+        ("bad image", b'{"message": "hi", "images": ["file:///etc/passwd"]}', json_headers, 422, "images"),
+        ("bad voice", b'{"message": "hi", "voice": "loud"}', json_headers, 422, "voice"),
+        ("array body", b'["hi"]', json_headers, 422, "body"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "headers", "status", "mentions"), _bad_bodies(), ids=lambda v: str(v)[:20]
+)
+async def test_bad_chat_bodies_are_rejected_and_nothing_is_stored(
+    client: httpx.AsyncClient,
+    fake_llm: FakeLLM,
+    case: str,
+    body: bytes,
+    headers: dict[str, str],
+    status: int,
+    mentions: str,
+) -> None:
+    channel = f"bad-{uuid.uuid4().hex[:8]}"
+    body = body.replace(b'"channel": "web"', f'"channel": "{channel}"'.encode())
+    before = len(fake_llm.requests)
+    response = await client.post("/api/chat", content=body, headers=headers)
+    assert response.status_code == status, response.text
+    payload = response.json()
+    assert set(payload) == {"error", "detail"}
+    assert mentions.lower() in payload["detail"].lower(), payload
+    assert "Traceback" not in payload["detail"] and "/work" not in payload["detail"]
+    assert await history(client, channel) == []
+    assert len(fake_llm.requests) == before
+
+
+async def test_oversized_body_is_413(client: httpx.AsyncClient) -> None:
+    huge = b'{"message": "' + b"x" * (21 * 1024 * 1024) + b'"}'
+    response = await client.post(
+        "/api/chat", content=huge, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"] == "PayloadTooLarge"
+
+
+async def test_history_query_is_validated(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/history", params={"limit": 0})
+    assert response.status_code == 422 and "limit" in response.json()["detail"]
+    response = await client.get("/api/history", params={"channel": "bad channel"})
+    assert response.status_code == 422 and "channel" in response.json()["detail"]
+
+
+async def test_reset_without_body_resets_web(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/reset")
+    assert response.status_code == 200 and response.json() == {"ok": True}
+    assert await history(client, "web") == []
+
+
+async def test_generated_token_is_logged_once_and_works(
+    stack: Stack, database_url: str, tmp_path
+) -> None:
+    """Without AION_API_TOKEN the first api start makes one; later starts reuse its hash."""
+    from scripts import localpg
+
+    admin = localpg.with_database(database_url, "postgres")
+    fresh = localpg.ensure_database(admin, f"aion_token_{uuid.uuid4().hex[:8]}")
+    from tests.stack import run_migrations
+
+    run_migrations(fresh)
+    env = {k: v for k, v in stack.env.items() if k != "AION_API_TOKEN"}
+    env["DATABASE_URL"] = fresh
+    first = Stack(env=env, log_dir=tmp_path)
+    first.start_api()
+    first.stop()
+    found = re.findall(r"generated an API token[^:]*: ([A-Za-z0-9_-]{30,})", first.api.log())
+    assert len(found) == 1
+    token = found[0]
+
+    second = Stack(env=env, log_dir=tmp_path)
+    second.start_api()
+    try:
+        assert token not in second.api.log()
+        async with httpx.AsyncClient(base_url=second.api_url) as http:
+            ok = await http.get("/api/channels", headers={"Authorization": f"Bearer {token}"})
+            bad = await http.get("/api/channels", headers={"Authorization": "Bearer nope"})
+        assert ok.status_code == 200 and bad.status_code == 401
+    finally:
+        second.stop()
