@@ -12,7 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class BaseServiceSettings(BaseSettings):
     """What every service needs: where PostgreSQL and Redis are, and how to log."""
 
-    model_config = SettingsConfigDict(env_file=None, extra="ignore", case_sensitive=False)
+    # An empty variable (`NAME=` in .env) counts as unset, so defaults still apply.
+    model_config = SettingsConfigDict(
+        env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True
+    )
 
     database_url: str = Field(
         default="postgresql://aion:aion@localhost:5432/aion",

@@ -121,9 +121,7 @@ class TurnBus:
         start = f"({after_id}" if after_id else "-"
         rows = await self.redis.xrange(events_key(turn_id), min=start, max="+")
         return [
-            StoredEvent(
-                event_id.decode(), fields[b"t"].decode(), fields[b"d"].decode()
-            )
+            StoredEvent(event_id.decode(), fields[b"t"].decode(), fields[b"d"].decode())
             for event_id, fields in rows
         ]
 

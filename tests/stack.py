@@ -108,7 +108,10 @@ class Stack:
     def start_worker(self) -> Service:
         index = len(self.workers)
         worker = Service(
-            f"worker{index}", ["-m", "services.worker"], self.env, self.log_dir / f"worker{index}.log"
+            f"worker{index}",
+            ["-m", "services.worker"],
+            self.env,
+            self.log_dir / f"worker{index}.log",
         ).start()
         self.workers.append(worker)
         wait_for(lambda: f"-{worker.pid}-" in _live_workers(self.env), "the worker", worker)

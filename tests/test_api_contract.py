@@ -70,7 +70,13 @@ def _bad_bodies() -> list[tuple[str, bytes, dict[str, str], int, str]]:
         ("wrong type", b'{"message": 42}', json_headers, 422, "message"),
         ("unknown field", b'{"message": "hi", "mesage": "x"}', json_headers, 422, "mesage"),
         ("bad channel", b'{"message": "hi", "channel": "a b/c"}', json_headers, 422, "channel"),
-        ("bad image", b'{"message": "hi", "images": ["file:///etc/passwd"]}', json_headers, 422, "images"),
+        (
+            "bad image",
+            b'{"message": "hi", "images": ["file:///etc/passwd"]}',
+            json_headers,
+            422,
+            "images",
+        ),
         ("bad voice", b'{"message": "hi", "voice": "loud"}', json_headers, 422, "voice"),
         ("array body", b'["hi"]', json_headers, 422, "body"),
     ]
@@ -137,16 +143,16 @@ async def test_generated_token_is_logged_once_and_works(
     env = {k: v for k, v in stack.env.items() if k != "AION_API_TOKEN"}
     env["DATABASE_URL"] = fresh
     first = Stack(env=env, log_dir=tmp_path)
-    first.start_api()
+    api = first.start_api()
     first.stop()
-    found = re.findall(r"generated an API token[^:]*: ([A-Za-z0-9_-]{30,})", first.api.log())
+    found = re.findall(r"generated an API token[^:]*: ([A-Za-z0-9_-]{30,})", api.log())
     assert len(found) == 1
     token = found[0]
 
     second = Stack(env=env, log_dir=tmp_path)
-    second.start_api()
+    api = second.start_api()
     try:
-        assert token not in second.api.log()
+        assert token not in api.log()
         async with httpx.AsyncClient(base_url=second.api_url) as http:
             ok = await http.get("/api/channels", headers={"Authorization": f"Bearer {token}"})
             bad = await http.get("/api/channels", headers={"Authorization": "Bearer nope"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import httpx
 
@@ -133,7 +134,7 @@ async def test_per_channel_order_and_no_cross_talk(client: httpx.AsyncClient) ->
             expected += [("user", message), ("assistant", "You said: " + text)]
         assert [(m["role"], m["content"]) for m in stored] == expected
         # one at a time: each turn starts streaming after the previous one finished
-        for (_, _, _, end), (_, _, start, _) in zip(turns, turns[1:], strict=False):
+        for (_, _, _, end), (_, _, start, _) in itertools.pairwise(turns):
             assert start >= end - 0.05
     # different channels overlap in time
     # different channels run in parallel: the first turns' provider calls (which begin 150 ms
@@ -153,7 +154,7 @@ async def test_resume_with_last_event_id(client: httpx.AsyncClient, channel: str
             if len(seen) == 3:
                 break
     async with client.stream(
-        "GET", f"/api/chat/{job}/events", headers={"Last-Event-ID": seen[-1].id}
+        "GET", f"/api/chat/{job}/events", headers={"Last-Event-ID": seen[-1].id or ""}
     ) as response:
         assert response.status_code == 200
         rest = await collect(response)
@@ -174,8 +175,6 @@ async def test_events_of_unknown_job_and_bad_last_event_id(client: httpx.AsyncCl
     assert response.status_code == 404 and response.json()["error"] == "NotFound"
     response = await client.get("/api/chat/not-a-job/events")
     assert response.status_code == 422
-    _, events = await chat(client, "hi", "resume-check")
-    job_headers, _ = _, events
     response = await client.get(
         f"/api/chat/{'0' * 32}/events", headers={"Last-Event-ID": "garbage"}
     )
@@ -198,10 +197,12 @@ async def test_cancel_running_and_queued_turns(
         stream=True,
     )
     running_events = iter_events(running)
-    seen = [await anext(running_events), await anext(running_events)]
+    assert [(await anext(running_events)).type for _ in range(2)] == ["token", "token"]
     job = running.headers["x-aion-job"]
     assert (await client.post(f"/api/chat/{job}/cancel")).json() == {"ok": True}
-    assert (await client.post(f"/api/chat/{queued.headers['x-aion-job']}/cancel")).status_code == 200
+    assert (
+        await client.post(f"/api/chat/{queued.headers['x-aion-job']}/cancel")
+    ).status_code == 200
     rest = [event async for event in running_events]
     await running.aclose()
     done = rest[-1].data

@@ -32,7 +32,9 @@ async def test_provider_error_ends_the_turn_and_the_next_turn_works(
     ]
 
 
-async def test_stream_cut_off_mid_answer_is_an_error(client: httpx.AsyncClient, channel: str) -> None:
+async def test_stream_cut_off_mid_answer_is_an_error(
+    client: httpx.AsyncClient, channel: str
+) -> None:
     _, events = await chat(client, "[[tokens=10 drop=3]]", channel)
     assert events[-1].type == "error"
     assert events[-1].data["code"] == "provider_error"

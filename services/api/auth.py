@@ -7,9 +7,7 @@ import hmac
 import logging
 import secrets
 
-from psycopg_pool import AsyncConnectionPool
-
-from shared.db import credentials
+from shared.db import Pool, credentials
 
 log = logging.getLogger("aion.api.auth")
 
@@ -28,7 +26,7 @@ class TokenVerifier:
         return hmac.compare_digest(_digest(presented), self._expected)
 
 
-async def load_verifier(configured: str | None, pool: AsyncConnectionPool) -> TokenVerifier:
+async def load_verifier(configured: str | None, pool: Pool) -> TokenVerifier:
     """Use the configured token; otherwise the stored hash, generating the token on first start."""
     if configured:
         return TokenVerifier(_digest(configured))

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
-from psycopg_pool import AsyncConnectionPool
 
 from services.api.auth import TokenVerifier, load_verifier
 from services.api.event_hub import EventHub
 from services.api.settings import ApiSettings
-from shared.db import open_pool
+from shared.db import Pool, open_pool
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
 from shared.turn_bus import TurnBus
 
@@ -22,7 +21,7 @@ from shared.turn_bus import TurnBus
 @dataclass(frozen=True)
 class AppContext:
     settings: ApiSettings
-    pool: AsyncConnectionPool
+    pool: Pool
     redis: ArqRedis
     bus: TurnBus
     hub: EventHub
@@ -48,7 +47,9 @@ async def app_context(settings: ApiSettings) -> AsyncIterator[AppContext]:
             pool=pool,
             redis=redis,
             bus=TurnBus(
-                redis, ttl_seconds=settings.aion_event_ttl_seconds, maxlen=settings.aion_event_maxlen
+                redis,
+                ttl_seconds=settings.aion_event_ttl_seconds,
+                maxlen=settings.aion_event_maxlen,
             ),
             hub=hub,
             tokens=await load_verifier(api_token, pool),

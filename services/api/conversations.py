@@ -17,7 +17,9 @@ def channel_label(channel: str) -> str:
 
 async def history(conn: Conn, channel: str, limit: int) -> list[HistoryMessage]:
     messages = await repo.channel_history(conn, channel, limit)
-    return [HistoryMessage(role=m.role, content=m.content, timestamp=m.created_at) for m in messages]
+    return [
+        HistoryMessage(role=m.role, content=m.content, timestamp=m.created_at) for m in messages
+    ]
 
 
 async def channels(conn: Conn) -> list[ChannelInfo]:

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import secrets
+import socket
 from dataclasses import dataclass, field
 
-from psycopg_pool import AsyncConnectionPool
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
 from services.worker.providers.base import LLMProvider
+from shared.db import Pool
 from shared.turn_bus import TurnBus
 
 
@@ -40,7 +40,7 @@ class WorkerContext:
     config: WorkerConfig
     worker_id: str
     redis: Redis
-    pool: AsyncConnectionPool
+    pool: Pool
     bus: TurnBus
     provider: LLMProvider
     wake: asyncio.Event

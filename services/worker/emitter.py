@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.events import DoneEvent, TextBlock, TokenEvent, _Event
+from shared.events import DoneEvent, ResponseBlock, TextBlock, TokenEvent, _Event
 from shared.turn_bus import TurnBus
 
 
@@ -62,7 +62,7 @@ class TurnEmitter:
 
     async def done(self, *, cancelled: bool = False) -> None:
         full = self.text
-        blocks = [TextBlock(content=full)] if full else []
+        blocks: list[ResponseBlock] = [TextBlock(content=full)] if full else []
         await self.emit(
             DoneEvent(full_response=full, response_blocks=blocks, cancelled=cancelled or None)
         )

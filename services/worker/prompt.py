@@ -16,10 +16,7 @@ DEFAULT_SYSTEM_PROMPT = (
 
 def system_prompt(channel: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return (
-        f"{DEFAULT_SYSTEM_PROMPT}\n\n"
-        f"Current time: {now:%Y-%m-%d %H:%M} UTC. Channel: {channel}."
-    )
+    return f"{DEFAULT_SYSTEM_PROMPT}\n\nCurrent time: {now:%Y-%m-%d %H:%M} UTC. Channel: {channel}."
 
 
 def user_content(message: str, images: list[str]) -> str | list[dict[str, Any]]:

@@ -10,7 +10,8 @@ from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta, Usage
-from shared.db import conversations, settings as settings_repo
+from shared.db import conversations
+from shared.db import settings as settings_repo
 from shared.db.conversations import Message
 from shared.events import ErrorCode, ErrorEvent, UsageEvent
 from shared.jobs import TurnJob
@@ -28,7 +29,10 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     try:
         await app.bus.claim(turn.turn_id, app.worker_id)
-        if not await app.bus.wait_for_slot(turn.turn_id, turn.channel) or running.cancelled.is_set():
+        if (
+            not await app.bus.wait_for_slot(turn.turn_id, turn.channel)
+            or running.cancelled.is_set()
+        ):
             await emitter.done(cancelled=True)
             return "cancelled"
         if await app.bus.cancel_requested(turn.turn_id):
@@ -42,7 +46,9 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
         # the job timed out. Tell the client now rather than after the lease runs out.
         await asyncio.shield(
             emitter.emit(
-                ErrorEvent(message="The turn was interrupted on the server.", code=ErrorCode.TIMEOUT)
+                ErrorEvent(
+                    message="The turn was interrupted on the server.", code=ErrorCode.TIMEOUT
+                )
             )
         )
         raise

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
-from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 from pgvector.psycopg import register_vector_async
+from psycopg import AsyncConnection
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
 
-Conn = AsyncConnection[dict[str, object]]
+Conn = AsyncConnection[DictRow]
+Pool = AsyncConnectionPool[Conn]
 
 
-async def _configure(conn: AsyncConnection[dict[str, object]]) -> None:
+async def _configure(conn: Conn) -> None:
     # The vector type exists once migrations ran; every pooled connection learns it.
     await register_vector_async(conn)
     await conn.set_autocommit(True)
 
 
-async def open_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
+async def open_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
     """Open the process's pool; fails fast when PostgreSQL is unreachable."""
-    pool: AsyncConnectionPool = AsyncConnectionPool(
+    pool: Pool = AsyncConnectionPool(
         database_url,
+        connection_class=AsyncConnection[DictRow],
         min_size=min_size,
         max_size=max_size,
         kwargs={"row_factory": dict_row},

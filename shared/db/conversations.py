@@ -35,7 +35,7 @@ async def open_conversation(conn: Conn, channel: str) -> int:
     )
     row = await cur.fetchone()
     assert row is not None
-    return int(row["id"])  # type: ignore[call-overload]
+    return int(row["id"])
 
 
 async def close_conversation(conn: Conn, channel: str) -> bool:
@@ -74,7 +74,7 @@ async def recent_messages(conn: Conn, conversation_id: int, user_turns: int) -> 
         """,
         {"cid": conversation_id, "n": user_turns},
     )
-    return [Message(r["role"], r["content"], r["created_at"]) async for r in cur]  # type: ignore[arg-type]
+    return [Message(r["role"], r["content"], r["created_at"]) async for r in cur]
 
 
 async def channel_history(conn: Conn, channel: str, limit: int) -> list[Message]:
@@ -90,7 +90,7 @@ async def channel_history(conn: Conn, channel: str, limit: int) -> list[Message]
         """,
         (channel, limit),
     )
-    return [Message(r["role"], r["content"], r["created_at"]) async for r in cur]  # type: ignore[arg-type]
+    return [Message(r["role"], r["content"], r["created_at"]) async for r in cur]
 
 
 async def channel_summaries(conn: Conn) -> list[ChannelSummary]:
@@ -110,6 +110,5 @@ async def channel_summaries(conn: Conn) -> list[ChannelSummary]:
         """
     )
     return [
-        ChannelSummary(r["channel"], r["count"], r["last_ts"], r["last_msg"])  # type: ignore[arg-type]
-        async for r in cur
+        ChannelSummary(r["channel"], r["count"], r["last_ts"], r["last_msg"]) async for r in cur
     ]

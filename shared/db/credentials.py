@@ -8,7 +8,7 @@ from shared.db import Conn
 async def stored_token_hash(conn: Conn) -> bytes | None:
     cur = await conn.execute("SELECT token_sha256 FROM api_credentials WHERE id = 1")
     row = await cur.fetchone()
-    return bytes(row["token_sha256"]) if row else None  # type: ignore[arg-type]
+    return bytes(row["token_sha256"]) if row else None
 
 
 async def store_token_hash_once(conn: Conn, digest: bytes) -> bool:

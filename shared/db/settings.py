@@ -21,7 +21,7 @@ class StoredSettings:
 
 async def load_values(conn: Conn) -> dict[str, Any]:
     cur = await conn.execute("SELECT key, value FROM settings")
-    return {row["key"]: row["value"] async for row in cur}  # type: ignore[misc]
+    return {row["key"]: row["value"] async for row in cur}
 
 
 async def load_settings(conn: Conn) -> StoredSettings:

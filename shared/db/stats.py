@@ -8,4 +8,4 @@ from shared.db import Conn
 async def memory_entries(conn: Conn) -> int:
     cur = await conn.execute("SELECT count(*) AS n FROM memories")
     row = await cur.fetchone()
-    return int(row["n"]) if row else 0  # type: ignore[call-overload]
+    return int(row["n"]) if row else 0

@@ -1,0 +1,77 @@
+# syntax=docker/dockerfile:1
+# One Dockerfile, one target per service: `docker build --target api .` (compose picks the target).
+# Each image holds only the shared package, its own service folder and its own pinned requirements.
+
+ARG PYTHON_IMAGE=python:3.11-slim
+
+FROM ${PYTHON_IMAGE} AS base
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONPATH=/app \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+# One fixed uid/gid in every image, so the volumes api, worker and tts share stay writable by all.
+# The mount points exist (owned by that user) so new named volumes take that ownership on first use.
+RUN groupadd --system --gid 10001 aion \
+ && useradd --system --uid 10001 --gid aion --home-dir /app --no-create-home --shell /usr/sbin/nologin aion \
+ && mkdir -p /app /data/audio /data/plugins \
+ && chown -R aion:aion /data
+WORKDIR /app
+# Per target below: requirements first, code after, so a code change reuses the pip layer.
+# Code stays root-owned: the service user can read it, not rewrite it.
+
+FROM base AS api
+COPY services/api/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+COPY shared/ shared/
+COPY services/__init__.py services/__init__.py
+COPY services/api/ services/api/
+USER aion
+EXPOSE 7000
+CMD ["python", "-m", "services.api"]
+
+FROM base AS worker
+COPY services/worker/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+COPY shared/ shared/
+COPY services/__init__.py services/__init__.py
+COPY services/worker/ services/worker/
+USER aion
+CMD ["python", "-m", "services.worker"]
+
+FROM base AS tts
+# The offline speech engine and the encoder the TTS issue builds on.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends espeak-ng ffmpeg \
+ && rm -rf /var/lib/apt/lists/*
+COPY services/tts/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+COPY shared/ shared/
+COPY services/__init__.py services/__init__.py
+COPY services/tts/ services/tts/
+# Listen beyond loopback inside the container: the worker calls http://tts:7100.
+ENV AION_TTS_HOST=0.0.0.0
+USER aion
+EXPOSE 7100
+CMD ["python", "-m", "services.tts"]
+
+FROM base AS telegram
+COPY services/telegram/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+COPY shared/ shared/
+COPY services/__init__.py services/__init__.py
+COPY services/telegram/ services/telegram/
+# The health server must be reachable by k8s probes, which do not come from loopback.
+ENV AION_TELEGRAM_HEALTH_HOST=0.0.0.0
+USER aion
+EXPOSE 7200
+CMD ["python", "-m", "services.telegram"]
+
+FROM base AS migrate
+COPY migrations/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+COPY shared/ shared/
+COPY alembic.ini alembic.ini
+COPY migrations/ migrations/
+USER aion
+CMD ["alembic", "upgrade", "head"]

@@ -1,0 +1,228 @@
+"""The fake's ASGI application: routing, auth, recording, streaming.
+
+Written as a bare ASGI callable (no framework) so a streamed token costs one
+pre-encoded `send` and nothing else: the fake is the benchmark's baseline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import orjson
+
+from . import wire
+from .script import DirectiveError, Plan, plan_reply
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+DEFAULT_MODELS = ["fake-model", "fake-model-2"]
+_JSON = (b"content-type", b"application/json")
+_SSE_START: Message = {
+    "type": "http.response.start",
+    "status": 200,
+    "headers": [
+        (b"content-type", b"text/event-stream; charset=utf-8"),
+        (b"cache-control", b"no-cache"),
+    ],
+}
+
+
+class DropConnection(Exception):
+    """Raised mid-stream so uvicorn aborts the connection (the `[[drop=K]]` directive)."""
+
+
+class _QuietDrops(logging.Filter):
+    """Hide uvicorn's traceback for deliberate drops; real app errors still get logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DropConnection)
+
+
+def install_log_filter() -> None:
+    """Attach `_QuietDrops` to uvicorn's error logger once (idempotent)."""
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietDrops) for f in logger.filters):
+        logger.addFilter(_QuietDrops())
+
+
+class Recorder:
+    """Chat request bodies in arrival order; written by the server loop, read by tests."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self._lock = threading.Lock()
+        self._items: list[Any] = []
+
+    def add(self, body: Any) -> None:
+        if self.enabled:
+            with self._lock:
+                self._items.append(body)
+
+    def snapshot(self) -> list[Any]:
+        with self._lock:
+            return list(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+async def _send_bytes(
+    send: Send, status: int, body: bytes, headers: tuple[tuple[bytes, bytes], ...] = (_JSON,)
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [*headers, (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _send_error(send: Send, status: int, message: str | None = None, **kw: Any) -> None:
+    await _send_bytes(send, status, wire.error_body(status, message, **kw))
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+def _authorized(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return scheme.lower() == "bearer" and bool(token.strip())
+    return False
+
+
+class FakeLLMApp:
+    """ASGI app for `/v1/chat/completions`, `/v1/models` and the `/_requests` recorder."""
+
+    def __init__(self, recorder: Recorder | None = None, models: list[str] | None = None) -> None:
+        self.recorder = recorder or Recorder()
+        self._models_body = wire.models_body(models or DEFAULT_MODELS)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                await send({"type": message["type"] + ".complete"})
+                if message["type"] == "lifespan.shutdown":
+                    return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method, path = scope["method"], scope["path"].rstrip("/")
+        if path.startswith("/v1/") and not _authorized(scope):
+            await _read_body(receive)
+            await _send_error(send, 401)
+        elif path == "/v1/chat/completions" and method == "POST":
+            await self._chat(receive, send)
+        elif path == "/v1/models" and method == "GET":
+            await _send_bytes(send, 200, self._models_body)
+        elif path == "/_requests" and method == "GET":
+            await _send_bytes(send, 200, orjson.dumps(self.recorder.snapshot()))
+        elif path == "/_requests" and method == "DELETE":
+            self.recorder.clear()
+            await _send_bytes(send, 200, b"[]")
+        elif path == "/_health" and method == "GET":
+            await _send_bytes(send, 200, b'{"ok":true}')
+        else:
+            await _send_error(send, 404, f"Invalid URL ({method} {scope['path']})")
+
+    async def _chat(self, receive: Receive, send: Send) -> None:
+        try:
+            body = orjson.loads(await _read_body(receive))
+        except orjson.JSONDecodeError:
+            await _send_error(send, 400, "We could not parse the JSON body of your request.")
+            return
+        self.recorder.add(body)
+        if not isinstance(body, dict) or not isinstance(body.get("model"), str):
+            await _send_error(send, 400, "you must provide a model parameter")
+            return
+        if not isinstance(body.get("messages"), list) or not body["messages"]:
+            await _send_error(
+                send,
+                400,
+                "Missing required parameter: 'messages'.",
+                param="messages",
+                code="missing_required_parameter",
+            )
+            return
+        stream = body.get("stream") is True
+        options = body.get("stream_options")
+        if options is not None and not stream:
+            await _send_error(
+                send,
+                400,
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                param="stream_options",
+                code="invalid_value",
+            )
+            return
+        try:
+            plan = plan_reply(body)
+        except DirectiveError as exc:
+            await _send_error(send, 400, str(exc))
+            return
+        if plan.fail is not None:
+            await _send_error(send, plan.fail)
+            return
+        cid, created, model = wire.new_completion_id(), wire.now(), body["model"]
+        if stream:
+            include_usage = isinstance(options, dict) and options.get("include_usage") is True
+            encoder = wire.StreamEncoder(cid, created, model, include_usage)
+            await _stream(plan, encoder, receive, send)
+            return
+        delay = plan.first_s + plan.gap_s * max(len(plan.tokens) - 1, 0)
+        if delay:
+            await asyncio.sleep(delay)
+        usage = wire.usage(plan.prompt_tokens, len(plan.tokens))
+        content = "".join(plan.tokens)
+        reply = wire.completion_body(cid, created, model, content, plan.finish_reason, usage)
+        await _send_bytes(send, 200, reply)
+
+
+async def _stream(plan: Plan, encoder: wire.StreamEncoder, receive: Receive, send: Send) -> None:
+    """SSE response; with delays, a watcher on `receive` stops work once the client is gone."""
+    tokens = plan.tokens if plan.drop is None else plan.tokens[: plan.drop]
+    await send(_SSE_START)
+    await send({"type": "http.response.body", "body": encoder.role(), "more_body": True})
+    slow = plan.gap_s > 0 or plan.first_s > 0
+    gone = asyncio.ensure_future(receive()) if slow else None
+    try:
+        for i, token in enumerate(tokens):
+            if slow:
+                await asyncio.sleep(plan.first_s if i == 0 else plan.gap_s)
+                if gone is not None and gone.done():
+                    return
+            body = encoder.content(token)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        if plan.drop is not None:
+            raise DropConnection
+        tail = encoder.tail(plan.finish_reason, plan.prompt_tokens, len(tokens))
+        await send({"type": "http.response.body", "body": tail, "more_body": False})
+    finally:
+        if gone is not None:
+            gone.cancel()
+
+
+def create_app(record: bool = True, models: list[str] | None = None) -> FakeLLMApp:
+    """App factory (also usable as `uvicorn --factory tests.fakellm.app:create_app`)."""
+    install_log_filter()
+    return FakeLLMApp(Recorder(enabled=record), models)
