@@ -29,12 +29,13 @@ import re
 import resource
 import shutil
 import signal
+import ssl
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -54,6 +55,7 @@ HOST = "127.0.0.1"
 _BLOCK_END = re.compile(rb"\r\n\r\n|\n\n|\r\r")
 _TOKEN = re.compile(r"t\d+ ")
 DIRECT, AION = "direct", "aion"
+LANE_STREAMS = 8  # concurrent streams per httpx client (see `open_lanes`)
 
 Stream = Callable[[int], Awaitable["StreamResult"]]
 
@@ -146,7 +148,7 @@ async def _consume(response: httpx.Response, sent: float, kind: str, expected: s
 class Client:
     """Sends benchmark chats both ways over one shared httpx client."""
 
-    http: httpx.AsyncClient
+    lanes: list[httpx.AsyncClient]
     llm_url: str
     api_url: str
     api_token: str
@@ -179,25 +181,31 @@ class Client:
             }
         )
         url = f"{self.llm_url}/v1/chat/completions"
-        return lambda _: self._one(DIRECT, url, body, self._llm_headers)
+        return lambda index: self._one(index, DIRECT, url, body, self._llm_headers)
 
     def aion(self, gap_ms: int) -> Stream:
         message, url = self.message(gap_ms), f"{self.api_url}/api/chat"
 
-        def start(_: int) -> Awaitable[StreamResult]:
+        def start(index: int) -> Awaitable[StreamResult]:
             self._serial += 1
             channel = f"bench-{self.run_id}-{self._serial}"
             body = orjson.dumps({"message": message, "channel": channel})
-            return self._one(AION, url, body, self._api_headers)
+            return self._one(index, AION, url, body, self._api_headers)
 
         return start
 
-    async def _one(self, kind: str, url: str, body: bytes, headers: dict[str, str]) -> StreamResult:
+    def lane(self, index: int) -> httpx.AsyncClient:
+        return self.lanes[index % len(self.lanes)]
+
+    async def _one(
+        self, index: int, kind: str, url: str, body: bytes, headers: dict[str, str]
+    ) -> StreamResult:
+        http = self.lane(index)
         sent = time.perf_counter()
         try:
             async with (
                 asyncio.timeout(self.timeout),
-                self.http.stream("POST", url, content=body, headers=headers) as response,
+                http.stream("POST", url, content=body, headers=headers) as response,
             ):
                 if response.status_code != 200:
                     await response.aread()
@@ -209,13 +217,41 @@ class Client:
             return StreamResult(error=f"transport ({type(exc).__name__})")
 
     async def prime(self, base_url: str, path: str, count: int) -> None:
-        """Open `count` pooled connections to `base_url` (all at once, so none is reused)."""
+        """Open the connections the next `count` streams will use (all at once, so each
+        request gets a connection of its own)."""
 
-        async def ping() -> None:
+        async def ping(index: int) -> None:
             with contextlib.suppress(httpx.HTTPError):
-                await self.http.get(f"{base_url}{path}", timeout=30.0)
+                await self.lane(index).get(f"{base_url}{path}", timeout=30.0)
 
-        await asyncio.gather(*(ping() for _ in range(count)))
+        await asyncio.gather(*(ping(i) for i in range(count)))
+
+
+@contextlib.asynccontextmanager
+async def open_lanes(most: int, timeout: float) -> AsyncIterator[list[httpx.AsyncClient]]:
+    """httpx clients for `most` concurrent streams, at most LANE_STREAMS each.
+
+    One client for hundreds of streams would be the bottleneck itself: httpcore's pool scans
+    every connection (and, per idle one, every connection again) whenever a request starts
+    or ends, which is quadratic; py-spy showed it at >50 % of the client's CPU at 200 streams.
+    """
+    count = math.ceil(most / LANE_STREAMS)
+    per_lane = 2 * math.ceil(most / count) + 2  # both origins
+    limits = httpx.Limits(
+        max_connections=per_lane,
+        max_keepalive_connections=per_lane,
+        keepalive_expiry=4.0,  # below uvicorn's 5 s, so a pooled connection is never stale
+    )
+    tls = ssl.create_default_context()  # plain HTTP only; built once instead of per client
+    async with contextlib.AsyncExitStack() as stack:
+        yield [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    limits=limits, timeout=httpx.Timeout(timeout), trust_env=False, verify=tls
+                )
+            )
+            for _ in range(count)
+        ]
 
 
 # -- batches and their figures -----------------------------------------------------------------
@@ -532,16 +568,9 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
     stack = system.stack
     assert stack.api is not None
     most = max(args.levels)
-    limits = httpx.Limits(
-        max_connections=2 * most + 16,
-        max_keepalive_connections=2 * most + 16,
-        keepalive_expiry=4.0,  # below uvicorn's 5 s, so a pooled connection is never stale
-    )
-    async with httpx.AsyncClient(
-        limits=limits, timeout=httpx.Timeout(args.timeout), trust_env=False
-    ) as http:
+    async with open_lanes(most, args.timeout) as lanes:
         client = Client(
-            http, system.llm_url, stack.api_url, system.api_token, args.tokens, args.timeout
+            lanes, system.llm_url, stack.api_url, system.api_token, args.tokens, args.timeout
         )
         bench = Bench(
             client,

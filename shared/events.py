@@ -137,4 +137,4 @@ class ErrorCode:
     WORKER_LOST = "worker_lost"
     NOT_ALLOWED = "not_allowed"
     INTERNAL = "internal_error"
-    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"  # the worker stopped or the turn ran past its time limit

@@ -47,7 +47,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
         await asyncio.shield(
             emitter.emit(
                 ErrorEvent(
-                    message="The turn was interrupted on the server.", code=ErrorCode.TIMEOUT
+                    message="The turn was interrupted on the server.", code=ErrorCode.INTERRUPTED
                 )
             )
         )
