@@ -81,8 +81,8 @@ async def test_killed_worker_gives_error_within_ten_seconds_and_frees_the_channe
         assert after[-1].data["full_response"] == "You said: after"
 
     # and the channel is free for the next turn
-    _, events = await chat(client, "next", channel)
-    assert events[-1].data["full_response"] == "You said: next"
+    _, next_events = await chat(client, "next", channel)
+    assert next_events[-1].data["full_response"] == "You said: next"
 
 
 async def test_late_reader_of_a_lost_turn_gets_the_error(
