@@ -22,6 +22,7 @@ _PREFIX = "aion:turn:"
 WORKER_KEY_PREFIX = "aion:worker:"
 CHANNEL_QUEUE_PREFIX = "aion:chanq:"
 
+# A terminal event also frees the turn's place in its channel queue, in the same step.
 _APPEND_LUA = """
 if redis.call('EXISTS', KEYS[2]) == 1 then return false end
 local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
@@ -29,9 +30,16 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 if ARGV[5] == '1' then
   redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
   redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  redis.call('LREM', KEYS[5], 1, ARGV[6])
 end
 redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
 return id
+"""
+
+# Take ownership of a turn and see, in the same step, whether it may start.
+_CLAIM_LUA = """
+redis.call('HSET', KEYS[1], 'worker', ARGV[1])
+return {redis.call('LINDEX', KEYS[2], 0), redis.call('EXISTS', KEYS[3])}
 """
 
 
@@ -97,19 +105,27 @@ class TurnBus:
         self.ttl_ms = ttl_seconds * 1000
         self.maxlen = maxlen
         self._append = redis.register_script(_APPEND_LUA)
+        self._claim = redis.register_script(_CLAIM_LUA)
 
     # -- the event log ---------------------------------------------------------------------
-    async def append(self, turn_id: str, event: _Event) -> str | None:
+    async def append(self, turn_id: str, channel: str, event: _Event) -> str | None:
         """Append and announce one event; None when the turn already ended."""
         event_type: str = getattr(event, "type")  # noqa: B009 - every event model has one
         result = await self._append(
-            keys=[events_key(turn_id), end_key(turn_id), live_channel(turn_id), meta_key(turn_id)],
+            keys=[
+                events_key(turn_id),
+                end_key(turn_id),
+                live_channel(turn_id),
+                meta_key(turn_id),
+                channel_queue_key(channel),
+            ],
             args=[
                 self.maxlen,
                 event_type,
                 encode(event),
                 self.ttl_ms,
                 "1" if event_type in TERMINAL_TYPES else "0",
+                turn_id,
             ],
         )
         if result is None:
@@ -149,10 +165,6 @@ class TurnBus:
             pipe.delete(meta_key(turn_id))
             pipe.lrem(channel_queue_key(channel), 1, turn_id)
             await pipe.execute()
-
-    async def claim(self, turn_id: str, worker_id: str) -> None:
-        """Mark the turn as owned by a worker; its lease is the worker's heartbeat."""
-        await self.redis.hset(meta_key(turn_id), "worker", worker_id)
 
     async def request_cancel(self, turn_id: str) -> None:
         await self.redis.set(cancel_key(turn_id), "1", px=self.ttl_ms)
@@ -194,35 +206,39 @@ class TurnBus:
         """End a turn whose worker died: `error` to its readers and its channel freed."""
         if not await self.is_orphaned(turn_id):
             return False
+        channel = await self.redis.hget(meta_key(turn_id), "channel")
         await self.append(
             turn_id,
+            channel.decode() if channel is not None else "",
             ErrorEvent(
                 message="The worker running this turn stopped; please send your message again.",
                 code=ErrorCode.WORKER_LOST,
             ),
         )
-        channel = await self.redis.hget(meta_key(turn_id), "channel")
-        if channel is not None:
-            await self.release_slot(turn_id, channel.decode())
         return True
 
-    async def wait_for_slot(self, turn_id: str, channel: str, *, max_poll: float = 0.05) -> bool:
-        """Wait until every earlier turn on the channel has finished.
+    async def claim_and_wait(
+        self, turn_id: str, channel: str, worker_id: str, *, max_poll: float = 0.05
+    ) -> bool:
+        """Own the turn (its lease is now this worker's heartbeat), then wait until every
+        earlier turn on the channel has finished.
 
-        Returns False if the turn was cancelled while it waited. Dead predecessors are reaped
-        here, so a killed worker never blocks a channel for longer than its lease.
+        Returns False if the turn was cancelled first. Dead predecessors are reaped here, so a
+        killed worker never blocks a channel for longer than its lease.
         """
         delay = 0.002
         queue = channel_queue_key(channel)
+        head, cancelled = await self._claim(
+            keys=[meta_key(turn_id), queue, cancel_key(turn_id)], args=[worker_id]
+        )
         while True:
-            head = await self.redis.lindex(queue, 0)
+            if cancelled:
+                return False
             if head is None or head.decode() == turn_id:
                 if head is None:
                     # Our place was lost (Redis restarted): nothing is ahead of us any more.
                     await self.redis.rpush(queue, turn_id)
                 return True
-            if await self.cancel_requested(turn_id):
-                return False
             if not await self.reap_if_orphaned(head.decode()) and await self.has_ended(
                 head.decode()
             ):
@@ -230,3 +246,7 @@ class TurnBus:
                 await self.redis.lrem(queue, 1, head)
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_poll)
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.lindex(queue, 0)
+                pipe.exists(cancel_key(turn_id))
+                head, cancelled = await pipe.execute()

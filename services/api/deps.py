@@ -13,7 +13,8 @@ from services.api.errors import Unauthorized
 from shared.db import Conn
 
 
-def get_context(request: Request) -> AppContext:
+async def get_context(request: Request) -> AppContext:
+    # async: a plain def would send every request through the threadpool.
     context: AppContext = request.app.state.context
     return context
 

@@ -7,6 +7,7 @@ import asyncio
 import socket
 import sys
 
+import uvloop
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
@@ -34,6 +35,8 @@ def main() -> None:
     if args.check:
         sys.exit(0 if asyncio.run(_has_live_worker_on_this_host(config.redis_url)) else 1)
     setup_logging(config.aion_log_level, config.aion_log_json)
+    # uvloop: the worker's work is mostly event-loop wake-ups and socket I/O (~15% less CPU).
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     build_worker(config).run()
 
 

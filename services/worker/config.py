@@ -14,7 +14,7 @@ class WorkerConfig(TurnTransportSettings):
     # Workers are woken by a pub/sub nudge on every enqueue; this poll is only the fallback.
     aion_worker_idle_poll_seconds: float = Field(default=0.5, gt=0)
     # Token deltas inside this window are sent as one event (the first one goes at once).
-    aion_token_flush_ms: float = Field(default=15.0, ge=0)
+    aion_token_flush_ms: float = Field(default=50.0, ge=0)
     aion_provider_timeout_seconds: float = Field(default=120.0, gt=0)
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)

@@ -9,21 +9,22 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.events import DoneEvent, ResponseBlock, TextBlock, TokenEvent, _Event
+from shared.events import TERMINAL_TYPES, DoneEvent, ResponseBlock, TextBlock, TokenEvent, _Event
 from shared.turn_bus import TurnBus
 
 
 class TurnEmitter:
-    def __init__(self, bus: TurnBus, turn_id: str, flush_window_s: float) -> None:
+    def __init__(self, bus: TurnBus, turn_id: str, channel: str, flush_window_s: float) -> None:
         self._bus = bus
         self._turn_id = turn_id
+        self._channel = channel
         self._window = flush_window_s
         self._pending: list[str] = []
         self._parts: list[str] = []
         self._last_flush = float("-inf")
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # appends stay in order across the timer and the stream
-        self.sealed = False
+        self.sealed = False  # a terminal event was written (by us, or by a reaper)
 
     @property
     def text(self) -> str:
@@ -70,6 +71,8 @@ class TurnEmitter:
     async def _send(self, event: _Event) -> None:
         if self.sealed:
             return
-        if await self._bus.append(self._turn_id, event) is None:
+        if await self._bus.append(self._turn_id, self._channel, event) is None:
             # The turn was ended elsewhere (reaped as lost); say nothing more.
+            self.sealed = True
+        elif getattr(event, "type", None) in TERMINAL_TYPES:
             self.sealed = True

@@ -25,17 +25,13 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     turn = TurnJob.model_validate(job)
     running = RunningTurn(turn.turn_id)
     app.running[turn.turn_id] = running
-    emitter = TurnEmitter(app.bus, turn.turn_id, app.config.aion_token_flush_ms / 1000)
+    emitter = TurnEmitter(
+        app.bus, turn.turn_id, turn.channel, app.config.aion_token_flush_ms / 1000
+    )
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     try:
-        await app.bus.claim(turn.turn_id, app.worker_id)
-        if (
-            not await app.bus.wait_for_slot(turn.turn_id, turn.channel)
-            or running.cancelled.is_set()
-        ):
-            await emitter.done(cancelled=True)
-            return "cancelled"
-        if await app.bus.cancel_requested(turn.turn_id):
+        may_start = await app.bus.claim_and_wait(turn.turn_id, turn.channel, app.worker_id)
+        if not may_start or running.cancelled.is_set():
             await emitter.done(cancelled=True)
             return "cancelled"
         outcome = await _converse(app, turn, running, emitter)
@@ -60,7 +56,8 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
         return "error"
     finally:
         app.running.pop(turn.turn_id, None)
-        await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
+        if not emitter.sealed:  # the terminal event frees the channel; without one, do it here
+            await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
         app.wake.set()  # a job slot is free: look for queued work now
 
 
@@ -90,25 +87,26 @@ async def _converse(
 
 
 async def _begin(app: WorkerContext, turn: TurnJob) -> tuple[str | None, int, list[Message]]:
-    """Load settings and history and store the user's message, in one transaction.
+    """Load the settings, store the user's message and read the history before it.
 
     Returns the owner's active model (if chosen), the conversation id and the history.
     """
-    async with app.pool.connection() as conn, conn.transaction():
+    async with app.pool.connection() as conn:
         stored = await settings_repo.load_settings(conn)
-        conversation_id = await conversations.open_conversation(conn, turn.channel)
-        history = await conversations.recent_messages(
-            conn, conversation_id, stored.app.max_history_turns
-        )
-        await conversations.add_message(conn, conversation_id, "user", turn.message, turn.turn_id)
-    return stored.active_model, conversation_id, history
+        for _ in range(3):  # None only when a reset raced the conversation's creation
+            started = await conversations.start_exchange(
+                conn, turn.channel, turn.turn_id, turn.message, stored.app.max_history_turns
+            )
+            if started is not None:
+                return stored.active_model, *started
+    raise RuntimeError(f"could not open a conversation on channel {turn.channel!r}")
 
 
 async def _finish(app: WorkerContext, conversation_id: int, turn: TurnJob, text: str) -> None:
-    """Store the assistant's reply (nothing when it said nothing)."""
+    """Store the assistant's reply (nothing when it said nothing); one atomic statement."""
     if not text:
         return
-    async with app.pool.connection() as conn, conn.transaction():
+    async with app.pool.connection() as conn:
         await conversations.add_message(conn, conversation_id, "assistant", text, turn.turn_id)
 
 

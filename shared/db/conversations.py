@@ -23,21 +23,6 @@ class ChannelSummary:
     last_msg: str | None
 
 
-async def open_conversation(conn: Conn, channel: str) -> int:
-    """The id of the channel's open conversation, created on first use (race-safe)."""
-    cur = await conn.execute(
-        """
-        INSERT INTO conversations (channel) VALUES (%s)
-        ON CONFLICT (channel) WHERE closed_at IS NULL DO UPDATE SET channel = EXCLUDED.channel
-        RETURNING id
-        """,
-        (channel,),
-    )
-    row = await cur.fetchone()
-    assert row is not None
-    return int(row["id"])
-
-
 async def close_conversation(conn: Conn, channel: str) -> bool:
     """Close the open conversation; it stays in the database but leaves the LLM's view."""
     cur = await conn.execute(
@@ -59,22 +44,52 @@ async def add_message(
     )
 
 
-async def recent_messages(conn: Conn, conversation_id: int, user_turns: int) -> list[Message]:
-    """The last `user_turns` user messages and everything said after the first of them."""
+async def start_exchange(
+    conn: Conn, channel: str, turn_id: str, content: str, user_turns: int
+) -> tuple[int, list[Message]] | None:
+    """Store the user's message in the channel's open conversation (made on first use) and
+    return the conversation id with the history before it: the last `user_turns` user messages
+    and everything said after the first of them.
+
+    One statement, so it is atomic and costs one round trip. None when the conversation was
+    created concurrently by another statement (the caller may simply try again).
+    """
     cur = await conn.execute(
         """
-        SELECT role, content, created_at FROM messages
-        WHERE conversation_id = %(cid)s AND id >= COALESCE((
-            SELECT min(id) FROM (
-                SELECT id FROM messages WHERE conversation_id = %(cid)s AND role = 'user'
-                ORDER BY id DESC LIMIT %(n)s
-            ) AS last_user_turns
-        ), 0)
-        ORDER BY id
+        WITH created AS (
+            INSERT INTO conversations (channel) VALUES (%(channel)s)
+            ON CONFLICT (channel) WHERE closed_at IS NULL DO NOTHING
+            RETURNING id
+        ), conversation AS (
+            SELECT id FROM created
+            UNION ALL
+            SELECT id FROM conversations WHERE channel = %(channel)s AND closed_at IS NULL
+            LIMIT 1
+        ), stored AS (
+            INSERT INTO messages (conversation_id, role, content, turn_id)
+            SELECT id, 'user', %(content)s, %(turn_id)s FROM conversation
+            ON CONFLICT (turn_id, role) WHERE turn_id IS NOT NULL DO NOTHING
+        ), history AS (
+            SELECT m.id, m.role, m.content, m.created_at
+            FROM messages m JOIN conversation c ON m.conversation_id = c.id
+            WHERE m.id >= COALESCE((
+                SELECT min(id) FROM (
+                    SELECT id FROM messages WHERE conversation_id = c.id AND role = 'user'
+                    ORDER BY id DESC LIMIT %(turns)s
+                ) AS last_user_turns
+            ), 0)
+        )
+        SELECT c.id AS conversation_id, h.role, h.content, h.created_at
+        FROM conversation c LEFT JOIN history h ON true
+        ORDER BY h.id
         """,
-        {"cid": conversation_id, "n": user_turns},
+        {"channel": channel, "content": content, "turn_id": turn_id, "turns": user_turns},
     )
-    return [Message(r["role"], r["content"], r["created_at"]) async for r in cur]
+    rows = await cur.fetchall()
+    if not rows:
+        return None
+    history = [Message(r["role"], r["content"], r["created_at"]) for r in rows if r["role"]]
+    return int(rows[0]["conversation_id"]), history
 
 
 async def channel_history(conn: Conn, channel: str, limit: int) -> list[Message]:
