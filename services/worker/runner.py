@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+import redis.exceptions
 from arq import func
 from arq.connections import RedisSettings
 from arq.worker import Worker
@@ -14,6 +16,8 @@ from services.worker.context import new_worker_id
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.turn import run_turn
 from shared.jobs import QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
+
+log = logging.getLogger("aion.worker")
 
 
 class AionWorker(Worker):
@@ -31,7 +35,13 @@ class AionWorker(Worker):
 
     async def _poll_iteration(self) -> None:
         self._wake.clear()
-        await super()._poll_iteration()
+        try:
+            await super()._poll_iteration()
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            # Redis restarting must not end the worker: keep polling until it is back.
+            log.warning("queue poll failed (%s); retrying", exc)
+            await asyncio.sleep(1.0)
+            return
         if self.burst:
             return
         try:
