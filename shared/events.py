@@ -15,29 +15,31 @@ def _is_none(value: object) -> bool:
     return value is None
 
 
-class _Event(BaseModel):
+class Event(BaseModel):
+    """Base of every turn event: immutable, no unknown fields."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TokenEvent(_Event):
+class TokenEvent(Event):
     type: Literal["token"] = "token"
     text: str
 
 
-class ThoughtEvent(_Event):
+class ThoughtEvent(Event):
     type: Literal["thought"] = "thought"
     text: str
     trigger: str | None = Field(default=None, exclude_if=_is_none)
 
 
-class ToolCallEvent(_Event):
+class ToolCallEvent(Event):
     type: Literal["tool_call"] = "tool_call"
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
     call_id: str
 
 
-class ToolResultEvent(_Event):
+class ToolResultEvent(Event):
     type: Literal["tool_result"] = "tool_result"
     name: str
     call_id: str
@@ -46,20 +48,20 @@ class ToolResultEvent(_Event):
     duration_ms: int
 
 
-class ProgressEvent(_Event):
+class ProgressEvent(Event):
     type: Literal["progress"] = "progress"
     call_id: str
     percent: float
     label: str = ""
 
 
-class UsageEvent(_Event):
+class UsageEvent(Event):
     type: Literal["usage"] = "usage"
     input_tokens: int
     output_tokens: int
 
 
-class ApprovalEvent(_Event):
+class ApprovalEvent(Event):
     type: Literal["approval"] = "approval"
     id: str
     message: str
@@ -68,17 +70,17 @@ class ApprovalEvent(_Event):
     expires_at: str
 
 
-class TextBlock(_Event):
+class TextBlock(Event):
     type: Literal["text"] = "text"
     content: str
 
 
-class ImageBlock(_Event):
+class ImageBlock(Event):
     type: Literal["image"] = "image"
     url: str
 
 
-class AudioBlock(_Event):
+class AudioBlock(Event):
     type: Literal["audio"] = "audio"
     url: str
     format: Literal["mp3", "wav", "ogg"]
@@ -87,7 +89,7 @@ class AudioBlock(_Event):
 ResponseBlock = Annotated[TextBlock | ImageBlock | AudioBlock, Field(discriminator="type")]
 
 
-class DoneEvent(_Event):
+class DoneEvent(Event):
     type: Literal["done"] = "done"
     full_response: str
     response_blocks: list[ResponseBlock] = Field(default_factory=list)
@@ -96,7 +98,7 @@ class DoneEvent(_Event):
     cancelled: bool | None = Field(default=None, exclude_if=_is_none)
 
 
-class ErrorEvent(_Event):
+class ErrorEvent(Event):
     type: Literal["error"] = "error"
     message: str
     code: str
@@ -120,7 +122,7 @@ TERMINAL_TYPES = frozenset({"done", "error"})
 _adapter: TypeAdapter[TurnEvent] = TypeAdapter(TurnEvent)
 
 
-def encode(event: _Event) -> str:
+def encode(event: Event) -> str:
     """The JSON `data:` payload of an event (optional fields left out when unset)."""
     return event.model_dump_json()
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from arq.constants import job_key_prefix
 from redis.asyncio import Redis
 
-from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, _Event, encode
+from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, Event, encode
 
 # Redis hash tags ({...}) keep all keys of one turn in one cluster slot for the script.
 _PREFIX = "aion:turn:"
@@ -108,7 +108,7 @@ class TurnBus:
         self._claim = redis.register_script(_CLAIM_LUA)
 
     # -- the event log ---------------------------------------------------------------------
-    async def append(self, turn_id: str, channel: str, event: _Event) -> str | None:
+    async def append(self, turn_id: str, channel: str, event: Event) -> str | None:
         """Append and announce one event; None when the turn already ended."""
         event_type: str = getattr(event, "type")  # noqa: B009 - every event model has one
         result = await self._append(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
-from shared.events import TERMINAL_TYPES, DoneEvent, ResponseBlock, TextBlock, TokenEvent, _Event
+from shared.events import TERMINAL_TYPES, DoneEvent, Event, ResponseBlock, TextBlock, TokenEvent
 from shared.turn_bus import TurnBus
 
 
@@ -55,7 +55,7 @@ class TurnEmitter:
             self._last_flush = asyncio.get_running_loop().time()
             await self._send(TokenEvent(text=text))
 
-    async def emit(self, event: _Event) -> None:
+    async def emit(self, event: Event) -> None:
         """Send any pending tokens, then `event` (a pending timer then finds nothing to send)."""
         await self.flush()
         async with self._lock:
@@ -68,7 +68,7 @@ class TurnEmitter:
             DoneEvent(full_response=full, response_blocks=blocks, cancelled=cancelled or None)
         )
 
-    async def _send(self, event: _Event) -> None:
+    async def _send(self, event: Event) -> None:
         if self.sealed:
             return
         if await self._bus.append(self._turn_id, self._channel, event) is None:

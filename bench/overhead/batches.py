@@ -1,0 +1,88 @@
+"""The load pattern: batches of chats released together, and cells that interleave the two
+paths round by round so drift on the machine hits both alike."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from bench.overhead.client import Client, Stream
+from bench.overhead.common import AION
+from bench.overhead.cpu import CpuMeter
+from bench.overhead.stats import Series, diff
+from bench.overhead.streams import StreamResult
+
+
+@dataclass
+class Bench:
+    """Runs batches against a started system and collects their figures."""
+
+    client: Client
+    meters: dict[str, CpuMeter]  # "api" and "worker" make up "aion"; others for context
+    settle: float
+    pause: float
+
+    async def batch(self, series: Series, stream: Stream, count: int) -> None:
+        """`count` chats released at once by a barrier; adds their results to `series`."""
+        barrier = asyncio.Barrier(count + 1)
+
+        async def chat(index: int) -> StreamResult:
+            await barrier.wait()
+            return await stream(index)
+
+        tasks = [asyncio.create_task(chat(i)) for i in range(count)]
+        cpu0 = self._cpu()
+        try:
+            async with asyncio.timeout(self.client.timeout + 60):
+                await barrier.wait()
+                started = time.perf_counter()
+                results = await asyncio.gather(*tasks)
+                wall = time.perf_counter() - started
+        finally:
+            for task in tasks:
+                task.cancel()
+        await asyncio.sleep(self.settle)  # let the worker finish its bookkeeping
+        cpu1 = self._cpu()
+        spent = {name: CpuMeter.spent(cpu0[name], cpu1[name]) for name in cpu0}
+        spent[AION] = spent.get("api", 0.0) + spent.get("worker", 0.0)
+        series.add(list(results), wall, spent)
+        await asyncio.sleep(self.pause)
+
+    def _cpu(self) -> dict[str, dict[int, float]]:
+        return {name: meter.read() for name, meter in self.meters.items()}
+
+    async def cell(self, gap_ms: int, count: int, rounds: int) -> dict[str, Any]:
+        """Both paths at one (gap, concurrency), interleaved round by round."""
+        direct, aion = Series(), Series()
+        client = self.client
+        for _ in range(rounds):
+            await client.prime(client.llm_url, "/_health", count)
+            await self.batch(direct, client.direct(gap_ms), count)
+            await client.prime(client.api_url, "/healthz", count)
+            await self.batch(aion, client.aion(gap_ms), count)
+        d, a = direct.figures(), aion.figures()
+        return {
+            "gap_ms": gap_ms,
+            "concurrency": count,
+            "rounds": rounds,
+            "direct": d,
+            "aion": a,
+            "added_ttft_p50_ms": diff(a["ttft_p50_ms"], d["ttft_p50_ms"]),
+            "added_ttft_p99_ms": diff(a["ttft_p99_ms"], d["ttft_p99_ms"]),
+            "throughput_ratio": (
+                round(a["tokens_per_s"] / d["tokens_per_s"], 3)
+                if a["tokens_per_s"] and d["tokens_per_s"]
+                else None
+            ),
+            "cpu_ms_per_turn": a["aion_cpu_ms_per_turn"],
+        }
+
+    async def idle_cpu_ms_per_s(self, seconds: float = 5.0) -> float:
+        """Background CPU of the api + worker while nothing happens."""
+        meters = (self.meters["api"], self.meters["worker"])
+        before = sum(meter.seconds() for meter in meters)
+        await asyncio.sleep(seconds)
+        after = sum(meter.seconds() for meter in meters)
+        return round((after - before) * 1000 / seconds, 2)

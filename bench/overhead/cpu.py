@@ -1,0 +1,34 @@
+"""CPU readings of the processes involved, so overhead is charged per turn, not guessed."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+
+import psutil
+
+
+class CpuMeter:
+    """User+system CPU seconds of a set of processes, which may change between readings."""
+
+    def __init__(self, pids: Callable[[], list[int]] | list[int]) -> None:
+        self._pids = pids if callable(pids) else lambda: list(pids)
+        self._procs: dict[int, psutil.Process] = {}
+
+    def read(self) -> dict[int, float]:
+        """CPU seconds per pid right now."""
+        seconds = {}
+        for pid in self._pids():
+            with contextlib.suppress(psutil.Error):
+                proc = self._procs.get(pid) or self._procs.setdefault(pid, psutil.Process(pid))
+                times = proc.cpu_times()
+                seconds[pid] = times.user + times.system
+        return seconds
+
+    @staticmethod
+    def spent(before: dict[int, float], after: dict[int, float]) -> float:
+        """CPU seconds between two readings; a process born in between counts in full."""
+        return sum(max(0.0, t - before.get(pid, 0.0)) for pid, t in after.items())
+
+    def seconds(self) -> float:
+        return sum(self.read().values())
