@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Literal
 
-from arq.constants import job_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix
 from redis.asyncio import Redis
 
 from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, Event, encode
@@ -36,11 +37,15 @@ redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
 return id
 """
 
-# Take ownership of a turn and see, in the same step, whether it may start.
+# Take ownership of a turn and see, in the same step, whether it may start. A turn that already
+# ended (reaped while its job still sat in arq) is never taken again.
 _CLAIM_LUA = """
+if redis.call('EXISTS', KEYS[4]) == 1 then return {false, 0, 1} end
 redis.call('HSET', KEYS[1], 'worker', ARGV[1])
-return {redis.call('LINDEX', KEYS[2], 0), redis.call('EXISTS', KEYS[3])}
+return {redis.call('LINDEX', KEYS[2], 0), redis.call('EXISTS', KEYS[3]), 0}
 """
+
+SlotOutcome = Literal["start", "cancelled", "ended"]
 
 
 def events_key(turn_id: str) -> str:
@@ -100,10 +105,13 @@ def stream_id_key(event_id: str) -> tuple[int, int]:
 class TurnBus:
     """Reads and writes turn state in Redis; shared by the api (reader) and the worker (writer)."""
 
-    def __init__(self, redis: Redis, *, ttl_seconds: int, maxlen: int) -> None:
+    def __init__(
+        self, redis: Redis, *, ttl_seconds: int, maxlen: int, lease_seconds: float
+    ) -> None:
         self.redis = redis
         self.ttl_ms = ttl_seconds * 1000
         self.maxlen = maxlen
+        self.lease_ms = int(lease_seconds * 1000)
         self._append = redis.register_script(_APPEND_LUA)
         self._claim = redis.register_script(_CLAIM_LUA)
 
@@ -193,14 +201,23 @@ class TurnBus:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hget(meta_key(turn_id), "worker")
             pipe.exists(job_key_prefix + turn_id)
+            pipe.exists(in_progress_key_prefix + turn_id)
             pipe.exists(end_key(turn_id))
-            owner, job_exists, ended = await pipe.execute()
+            owner, job_exists, taken, ended = await pipe.execute()
         if ended:
             return False
-        if owner is None:
-            # Not picked up yet: alive while arq still holds the job.
-            return not job_exists
-        return not await self.redis.exists(worker_key(owner.decode()))
+        if owner is not None:
+            return not await self.redis.exists(worker_key(owner.decode()))
+        if not job_exists:
+            return True  # arq no longer holds the job, and nobody claimed the turn
+        if not taken:
+            return False  # still waiting in arq's queue
+        # Taken from the queue but not claimed: a live worker claims within milliseconds, so
+        # one that has not after a whole lease died in between.
+        now_ms = int(time.time() * 1000)
+        await self.redis.hsetnx(meta_key(turn_id), "unclaimed_since", now_ms)
+        since = await self.redis.hget(meta_key(turn_id), "unclaimed_since")
+        return since is not None and now_ms - int(since) > self.lease_ms
 
     async def reap_if_orphaned(self, turn_id: str) -> bool:
         """End a turn whose worker died: `error` to its readers and its channel freed."""
@@ -219,26 +236,30 @@ class TurnBus:
 
     async def claim_and_wait(
         self, turn_id: str, channel: str, worker_id: str, *, max_poll: float = 0.05
-    ) -> bool:
+    ) -> SlotOutcome:
         """Own the turn (its lease is now this worker's heartbeat), then wait until every
         earlier turn on the channel has finished.
 
-        Returns False if the turn was cancelled first. Dead predecessors are reaped here, so a
-        killed worker never blocks a channel for longer than its lease.
+        "cancelled" if the owner cancelled it first, "ended" if it was already given up as lost.
+        Dead predecessors are reaped here, so a killed worker never blocks a channel for longer
+        than its lease.
         """
         delay = 0.002
         queue = channel_queue_key(channel)
-        head, cancelled = await self._claim(
-            keys=[meta_key(turn_id), queue, cancel_key(turn_id)], args=[worker_id]
+        head, cancelled, ended = await self._claim(
+            keys=[meta_key(turn_id), queue, cancel_key(turn_id), end_key(turn_id)],
+            args=[worker_id],
         )
+        if ended:
+            return "ended"
         while True:
             if cancelled:
-                return False
+                return "cancelled"
             if head is None or head.decode() == turn_id:
                 if head is None:
                     # Our place was lost (Redis restarted): nothing is ahead of us any more.
                     await self.redis.rpush(queue, turn_id)
-                return True
+                return "start"
             if not await self.reap_if_orphaned(head.decode()) and await self.has_ended(
                 head.decode()
             ):

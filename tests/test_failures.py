@@ -106,3 +106,35 @@ async def test_late_reader_of_a_lost_turn_gets_the_error(
     async with client.stream("GET", f"/api/chat/{job}/events") as resumed:
         events = [e async for e in iter_events(resumed)]
     assert events[-1].data["code"] == "worker_lost"
+
+
+async def test_worker_killed_between_pickup_and_claim(
+    stack: Stack, client: httpx.AsyncClient, channel: str
+) -> None:
+    """arq has handed the job out, but the worker died before it claimed the turn."""
+    for worker in stack.live_workers():
+        worker.stop()
+    response = await client.send(
+        client.build_request("POST", "/api/chat", json={"message": "hi", "channel": channel}),
+        stream=True,
+    )
+    job = response.headers["x-aion-job"]
+    # what a worker's pickup leaves in Redis (arq's own key), with no worker left to claim it
+    redis.Redis.from_url(stack.env["REDIS_URL"]).set(f"arq:in-progress:{job}", b"1", px=60_000)
+    started = time.monotonic()
+    events = [e async for e in iter_events(response)]
+    await response.aclose()
+    assert events[-1].data["code"] == "worker_lost"
+    assert time.monotonic() - started < 10
+
+    # when arq hands the job out again, the new worker does not run the given-up turn
+    sync_redis = redis.Redis.from_url(stack.env["REDIS_URL"])
+    sync_redis.delete(f"arq:in-progress:{job}")
+    stack.start_worker()
+    deadline = time.monotonic() + 10
+    while sync_redis.exists(f"arq:job:{job}") and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+    assert not sync_redis.exists(f"arq:job:{job}")
+    _, after = await chat(client, "again", channel)
+    assert after[-1].data["full_response"] == "You said: again"
+    assert [m["content"] for m in await history(client, channel)] == ["again", "You said: again"]

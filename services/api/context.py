@@ -50,6 +50,7 @@ async def app_context(settings: ApiSettings) -> AsyncIterator[AppContext]:
                 redis,
                 ttl_seconds=settings.aion_event_ttl_seconds,
                 maxlen=settings.aion_event_maxlen,
+                lease_seconds=settings.aion_worker_lease_seconds,
             ),
             hub=hub,
             tokens=await load_verifier(api_token, pool),

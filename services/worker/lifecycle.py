@@ -26,7 +26,10 @@ async def on_startup(ctx: dict[str, Any]) -> None:
         redis=ctx["redis"],
         pool=await open_pool(config.database_url, max_size=config.aion_db_pool_size),
         bus=TurnBus(
-            ctx["redis"], ttl_seconds=config.aion_event_ttl_seconds, maxlen=config.aion_event_maxlen
+            ctx["redis"],
+            ttl_seconds=config.aion_event_ttl_seconds,
+            maxlen=config.aion_event_maxlen,
+            lease_seconds=config.aion_worker_lease_seconds,
         ),
         provider=OpenAICompatibleProvider(
             # The SDK refuses an empty key; a keyless local server (Ollama) accepts any.

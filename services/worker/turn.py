@@ -30,8 +30,10 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     )
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     try:
-        may_start = await app.bus.claim_and_wait(turn.turn_id, turn.channel, app.worker_id)
-        if not may_start or running.cancelled.is_set():
+        slot = await app.bus.claim_and_wait(turn.turn_id, turn.channel, app.worker_id)
+        if slot == "ended":
+            return "already ended"  # reported lost while its job waited; never run it now
+        if slot == "cancelled" or running.cancelled.is_set():
             await emitter.done(cancelled=True)
             return "cancelled"
         outcome = await _converse(app, turn, running, emitter)
