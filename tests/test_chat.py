@@ -6,7 +6,9 @@ import asyncio
 import itertools
 
 import httpx
+from redis.asyncio import Redis
 
+from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from tests.fakellm import FakeLLM
 from tests.helpers import chat, history, tokens_text
 from tests.sse import collect, iter_events
@@ -67,19 +69,32 @@ async def test_history_is_sent_to_the_model_and_reset_starts_afresh(
     assert "Ada" not in events[-1].data["full_response"]
 
 
+async def _set_setting(db, redis_url: str, key: str, value: str | None) -> None:
+    """Write a setting the way the settings API does: the row, then `settings_changed`."""
+    if value is None:
+        await db.execute("DELETE FROM settings WHERE key = %s", (key,))
+    else:
+        await db.execute(
+            "INSERT INTO settings (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+            (key, value),
+        )
+    client = Redis.from_url(redis_url)
+    await client.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+    await client.aclose()
+    await asyncio.sleep(0.2)  # the broadcast is asynchronous
+
+
 async def test_max_history_turns_limits_what_the_model_sees(
-    client: httpx.AsyncClient, channel: str, db
+    client: httpx.AsyncClient, channel: str, db, redis_url: str
 ) -> None:
     for n in range(4):
         await chat(client, f"note {n}", channel)
-    await db.execute(
-        "INSERT INTO settings (key, value) VALUES ('max_history_turns', '2')"
-        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value"
-    )
+    await _set_setting(db, redis_url, "max_history_turns", "2")
     try:
         _, events = await chat(client, "recall [[echo_history]]", channel)
     finally:
-        await db.execute("DELETE FROM settings WHERE key = 'max_history_turns'")
+        await _set_setting(db, redis_url, "max_history_turns", None)
     echoed = events[-1].data["full_response"]
     # two user turns of history, then the new message
     assert "user:note 2 | assistant:You said: note 2 | user:note 3" in echoed

@@ -12,6 +12,7 @@ from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
 from services.worker.providers.base import LLMProvider
+from services.worker.settings_cache import SettingsCache
 from shared.db import Pool
 from shared.turn_bus import TurnBus
 
@@ -42,6 +43,7 @@ class WorkerContext:
     redis: Redis
     pool: Pool
     bus: TurnBus
+    settings: SettingsCache
     provider: LLMProvider
     wake: asyncio.Event
     running: dict[str, RunningTurn] = field(default_factory=dict)

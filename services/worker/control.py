@@ -9,7 +9,7 @@ import pydantic
 import redis.exceptions
 
 from services.worker.context import WorkerContext
-from shared.control import CONTROL_CHANNEL, CancelTurn, decode_control
+from shared.control import CONTROL_CHANNEL, CancelTurn, SettingsChanged, decode_control
 from shared.jobs import JOBS_WAKE_CHANNEL
 
 log = logging.getLogger("aion.worker.control")
@@ -21,6 +21,7 @@ async def listen(app: WorkerContext) -> None:
         pubsub = app.redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(CONTROL_CHANNEL, JOBS_WAKE_CHANNEL)
+            app.settings.invalidate()  # changes may have been broadcast while we were away
             while True:
                 message = await pubsub.get_message(timeout=5.0)
                 if message is None:
@@ -45,6 +46,8 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
         return
     if isinstance(message, CancelTurn):
         app.cancel_turn(message.turn_id)
+    elif isinstance(message, SettingsChanged):
+        app.settings.invalidate()
 
 
 async def heartbeat(app: WorkerContext) -> None:

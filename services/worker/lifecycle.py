@@ -11,6 +11,7 @@ from services.worker import control
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
+from services.worker.settings_cache import SettingsCache
 from shared.db import open_pool
 from shared.turn_bus import TurnBus
 
@@ -20,11 +21,13 @@ log = logging.getLogger("aion.worker")
 async def on_startup(ctx: dict[str, Any]) -> None:
     config: WorkerConfig = ctx["config"]
     api_key = config.openai_api_key.get_secret_value() if config.openai_api_key else ""
+    pool = await open_pool(config.database_url, max_size=config.aion_db_pool_size)
     app = WorkerContext(
         config=config,
         worker_id=ctx["worker_id"],
         redis=ctx["redis"],
-        pool=await open_pool(config.database_url, max_size=config.aion_db_pool_size),
+        pool=pool,
+        settings=SettingsCache(pool),
         bus=TurnBus(
             ctx["redis"],
             ttl_seconds=config.aion_event_ttl_seconds,

@@ -11,7 +11,6 @@ from services.worker.emitter import TurnEmitter
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta, Usage
 from shared.db import conversations
-from shared.db import settings as settings_repo
 from shared.db.conversations import Message
 from shared.events import ErrorCode, ErrorEvent, UsageEvent
 from shared.jobs import TurnJob
@@ -93,8 +92,8 @@ async def _begin(app: WorkerContext, turn: TurnJob) -> tuple[str | None, int, li
 
     Returns the owner's active model (if chosen), the conversation id and the history.
     """
+    stored = await app.settings.get()
     async with app.pool.connection() as conn:
-        stored = await settings_repo.load_settings(conn)
         for _ in range(3):  # None only when a reset raced the conversation's creation
             started = await conversations.start_exchange(
                 conn, turn.channel, turn.turn_id, turn.message, stored.app.max_history_turns
