@@ -3,7 +3,8 @@
 `python -m bench.chat_overhead` (or `make bench ARGS="--levels 1,10"`) sets everything up
 itself: a fresh PostgreSQL database with migrations (on DATABASE_URL's server, or the embedded
 PostgreSQL of `scripts/localpg.py`), a flushed Redis database of its own at REDIS_URL, the fake
-LLM of `tests/fakellm` as a subprocess, and one api plus one worker process.
+LLM of `tests/fakellm` as a subprocess, and one api plus one worker process (`--workers N`
+for more).
 
 For every token gap and concurrency level it runs the same load twice, interleaved round by
 round: DIRECT (streaming `/v1/chat/completions` requests straight to the fake LLM) and THROUGH
@@ -125,6 +126,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--settle", type=float, default=0.2, help="s after a batch before CPU")
     parser.add_argument("--pause", type=float, default=0.2, help="s between batches")
     parser.add_argument("--redis-db", type=int, default=12, help="flushed before and after")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (CPU: all)")
     parser.add_argument("--json", type=Path, help="also write the JSON report here")
     parser.add_argument("--keep-logs", action="store_true", help="keep the service logs")
     args = parser.parse_args(argv)
@@ -162,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         with (
-            start_system(args.redis_db, args.keep_logs) as system,
+            start_system(args.redis_db, args.keep_logs, args.workers) as system,
             asyncio.Runner(loop_factory=_loop_factory()) as runner,
         ):
             report = runner.run(run(args, system))

@@ -41,8 +41,8 @@ class System:
 
 
 @contextlib.contextmanager
-def start_system(redis_db: int, keep_logs: bool) -> Iterator[System]:
-    """Database, Redis db, fake LLM, api and worker; all undone on the way out."""
+def start_system(redis_db: int, keep_logs: bool, workers: int = 1) -> Iterator[System]:
+    """Database, Redis db, fake LLM, api and worker(s); all undone on the way out."""
     with contextlib.ExitStack() as undo:
         log_dir = Path(tempfile.mkdtemp(prefix="aion-bench-"))
         ok = False
@@ -86,7 +86,8 @@ def start_system(redis_db: int, keep_logs: bool) -> Iterator[System]:
         stack = Stack(env=_service_env(database_url, redis_url, llm_url, token), log_dir=log_dir)
         undo.callback(stack.stop)
         stack.start_api()
-        stack.start_worker()
+        for _ in range(workers):
+            stack.start_worker()
         overrides = _passed_through()
         if overrides:
             log("AION settings from the environment: " + ", ".join(overrides))
