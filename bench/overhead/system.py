@@ -141,7 +141,9 @@ def _stop_embedded_if_unused(admin_url: str) -> None:
 
 
 def _service_env(database_url: str, redis_url: str, llm_url: str, token: str) -> dict[str, str]:
-    """Like tests/conftest.py, but AION_* tuning knobs from our environment pass through."""
+    """Like tests/conftest.py, but with the production defaults (provider retries included: a
+    reused keep-alive connection the server just closed is what they are for); AION_* tuning
+    knobs from our environment pass through."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     return {
         **env,
@@ -152,7 +154,6 @@ def _service_env(database_url: str, redis_url: str, llm_url: str, token: str) ->
         "AION_MODEL": MODEL,
         "AION_API_TOKEN": token,
         "AION_HOST": HOST,
-        "AION_PROVIDER_MAX_RETRIES": "0",
         "AION_LOG_JSON": "true",
     }
 
@@ -160,7 +161,6 @@ def _service_env(database_url: str, redis_url: str, llm_url: str, token: str) ->
 def _passed_through() -> list[str]:
     """AION_* variables of our environment that reach the services unchanged."""
     fixed = {"AION_MODEL", "AION_API_TOKEN", "AION_HOST", "AION_PORT", "AION_LOG_JSON"}
-    fixed.add("AION_PROVIDER_MAX_RETRIES")
     return sorted(k for k in os.environ if k.startswith("AION_") and k not in fixed)
 
 
