@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from services.api.main import create_app
 from services.api.settings import ApiSettings
 from shared.logging import setup_logging
+from shared.serve import serve
 
 
 def main() -> None:
     settings = ApiSettings()
     setup_logging(settings.aion_log_level, settings.aion_log_json)
-    uvicorn.run(
+    serve(
         create_app(settings),
-        host=settings.aion_host,
-        port=settings.aion_port,
-        access_log=False,
-        log_config=None,
+        settings.aion_host,
+        settings.aion_port,
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )

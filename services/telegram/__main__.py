@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
-
 from services.telegram.health import PollerState, create_health_app
 from services.telegram.settings import TelegramSettings
 from shared.logging import setup_logging
+from shared.serve import serve
 
 log = logging.getLogger("aion.telegram")
 
@@ -23,12 +22,10 @@ def main() -> None:
         "set" if settings.has_bot_token else "not set",
         settings.aion_api_url,
     )
-    uvicorn.run(
+    serve(
         create_health_app(PollerState()),
-        host=settings.aion_telegram_health_host,
-        port=settings.aion_telegram_health_port,
-        log_config=None,  # keep the root logging set up above
-        access_log=False,  # health probes every few seconds would drown the log
+        settings.aion_telegram_health_host,
+        settings.aion_telegram_health_port,
     )
 
 

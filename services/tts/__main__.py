@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
-
 from services.tts.app import create_app
 from services.tts.settings import TTSSettings
 from shared.logging import setup_logging
+from shared.serve import serve
 
 log = logging.getLogger("aion.tts")
 
@@ -18,13 +17,7 @@ def main() -> None:
     settings = TTSSettings()
     setup_logging(settings.aion_log_level, settings.aion_log_json)
     log.info("tts listening on %s:%d", settings.aion_tts_host, settings.aion_tts_port)
-    uvicorn.run(
-        create_app(),
-        host=settings.aion_tts_host,
-        port=settings.aion_tts_port,
-        log_config=None,  # keep the root logging set up above
-        access_log=False,  # health probes every few seconds would drown the log
-    )
+    serve(create_app(), settings.aion_tts_host, settings.aion_tts_port)
 
 
 if __name__ == "__main__":
