@@ -13,10 +13,11 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix
-from redis.asyncio import Redis
 
 from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, Event, encode
+from shared.jobs import JOBS_WAKE_CHANNEL, QUEUE_NAME, RUN_TURN, TurnJob
 
 # Redis hash tags ({...}) keep all keys of one turn in one cluster slot for the script.
 _PREFIX = "aion:turn:"
@@ -37,13 +38,32 @@ redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
 return id
 """
 
-# Take ownership of a turn and see, in the same step, whether it may start. A turn that already
-# ended (reaped while its job still sat in arq) is never taken again.
+# Take ownership of a turn and see, in the same step, whether it may start (marked `started` when
+# it may: from then on it has side effects and is never run twice). A turn that already ended, or
+# whose job was superseded by a re-queued one, is not taken.
 _CLAIM_LUA = """
 if redis.call('EXISTS', KEYS[4]) == 1 then return {false, 0, 1} end
+local current = redis.call('HGET', KEYS[1], 'job_id')
+if current and current ~= ARGV[2] then return {false, 0, 1} end
 redis.call('HSET', KEYS[1], 'worker', ARGV[1])
-return {redis.call('LINDEX', KEYS[2], 0), redis.call('EXISTS', KEYS[3]), 0}
+local head = redis.call('LINDEX', KEYS[2], 0)
+if head == ARGV[3] then redis.call('HSET', KEYS[1], 'started', '1') end
+return {head, redis.call('EXISTS', KEYS[3]), 0}
 """
+
+# Hand a turn that never started to a new job, once, whoever notices first.
+_REQUEUE_LUA = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+if redis.call('HGET', KEYS[1], 'job_id') ~= ARGV[1] then return false end
+if redis.call('HEXISTS', KEYS[1], 'started') == 1 then return false end
+local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+if attempt > tonumber(ARGV[3]) then return {false, false} end
+local job_id = ARGV[2] .. '-' .. attempt
+redis.call('HSET', KEYS[1], 'job_id', job_id)
+redis.call('HDEL', KEYS[1], 'worker', 'unclaimed_since')
+return {job_id, redis.call('HGET', KEYS[1], 'job')}
+"""
+MAX_REQUEUES = 3
 
 SlotOutcome = Literal["start", "cancelled", "ended"]
 
@@ -106,7 +126,7 @@ class TurnBus:
     """Reads and writes turn state in Redis; shared by the api (reader) and the worker (writer)."""
 
     def __init__(
-        self, redis: Redis, *, ttl_seconds: int, maxlen: int, lease_seconds: float
+        self, redis: ArqRedis, *, ttl_seconds: int, maxlen: int, lease_seconds: float
     ) -> None:
         self.redis = redis
         self.ttl_ms = ttl_seconds * 1000
@@ -114,6 +134,7 @@ class TurnBus:
         self.lease_ms = int(lease_seconds * 1000)
         self._append = redis.register_script(_APPEND_LUA)
         self._claim = redis.register_script(_CLAIM_LUA)
+        self._requeue = redis.register_script(_REQUEUE_LUA)
 
     # -- the event log ---------------------------------------------------------------------
     async def append(self, turn_id: str, channel: str, event: Event) -> str | None:
@@ -153,16 +174,30 @@ class TurnBus:
         return bool(await self.redis.exists(end_key(turn_id)))
 
     # -- turn bookkeeping ------------------------------------------------------------------
-    async def register(self, turn_id: str, channel: str) -> None:
-        """Record a new turn and take its place in the channel's arrival order."""
+    async def register(self, job: TurnJob) -> None:
+        """Record a new turn (with its job, to re-queue it should its worker die before it
+        started) and take its place in the channel's arrival order."""
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.hset(
-                meta_key(turn_id),
-                mapping={"channel": channel, "created_ms": int(time.time() * 1000)},
+                meta_key(job.turn_id),
+                mapping={
+                    "channel": job.channel,
+                    "created_ms": int(time.time() * 1000),
+                    "job": job.model_dump_json(),
+                    "job_id": job.turn_id,
+                },
             )
-            pipe.pexpire(meta_key(turn_id), self.ttl_ms)
-            pipe.rpush(channel_queue_key(channel), turn_id)
+            pipe.pexpire(meta_key(job.turn_id), self.ttl_ms)
+            pipe.rpush(channel_queue_key(job.channel), job.turn_id)
             await pipe.execute()
+
+    async def enqueue(self, job: TurnJob, job_id: str) -> bool:
+        """Queue the turn's job in arq and wake the workers; False if that id is taken."""
+        queued = await self.redis.enqueue_job(
+            RUN_TURN, job.model_dump(), _job_id=job_id, _queue_name=QUEUE_NAME
+        )
+        await self.redis.publish(JOBS_WAKE_CHANNEL, b"1")
+        return queued is not None
 
     async def exists(self, turn_id: str) -> bool:
         return bool(await self.redis.exists(meta_key(turn_id)))
@@ -199,15 +234,18 @@ class TurnBus:
     async def is_orphaned(self, turn_id: str) -> bool:
         """True when no live worker owns the turn and none ever will."""
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.hget(meta_key(turn_id), "worker")
-            pipe.exists(job_key_prefix + turn_id)
-            pipe.exists(in_progress_key_prefix + turn_id)
+            pipe.hmget(meta_key(turn_id), ["worker", "job_id"])
             pipe.exists(end_key(turn_id))
-            owner, job_exists, taken, ended = await pipe.execute()
+            (owner, job_id), ended = await pipe.execute()
         if ended:
             return False
         if owner is not None:
             return not await self.redis.exists(worker_key(owner.decode()))
+        job_id = job_id.decode() if job_id is not None else turn_id
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(job_key_prefix + job_id)
+            pipe.exists(in_progress_key_prefix + job_id)
+            job_exists, taken = await pipe.execute()
         if not job_exists:
             return True  # arq no longer holds the job, and nobody claimed the turn
         if not taken:
@@ -220,10 +258,19 @@ class TurnBus:
         return since is not None and now_ms - int(since) > self.lease_ms
 
     async def reap_if_orphaned(self, turn_id: str) -> bool:
-        """End a turn whose worker died: `error` to its readers and its channel freed."""
+        """Deal with a turn whose worker died: one that never started gets a new job (its
+        place in the channel kept); one that did ends with `error`, and its channel is freed."""
         if not await self.is_orphaned(turn_id):
             return False
-        channel = await self.redis.hget(meta_key(turn_id), "channel")
+        channel, job_id = await self.redis.hmget(meta_key(turn_id), ["channel", "job_id"])
+        requeued = await self._requeue(
+            keys=[meta_key(turn_id), end_key(turn_id)],
+            args=[job_id or turn_id, turn_id, MAX_REQUEUES],
+        )
+        if requeued and requeued[0] is not None:
+            new_job_id, payload = requeued
+            await self.enqueue(TurnJob.model_validate_json(payload), new_job_id.decode())
+            return True
         await self.append(
             turn_id,
             channel.decode() if channel is not None else "",
@@ -235,7 +282,7 @@ class TurnBus:
         return True
 
     async def claim_and_wait(
-        self, turn_id: str, channel: str, worker_id: str, *, max_poll: float = 0.05
+        self, turn_id: str, channel: str, worker_id: str, job_id: str, *, max_poll: float = 0.05
     ) -> SlotOutcome:
         """Own the turn (its lease is now this worker's heartbeat), then wait until every
         earlier turn on the channel has finished.
@@ -248,10 +295,11 @@ class TurnBus:
         queue = channel_queue_key(channel)
         head, cancelled, ended = await self._claim(
             keys=[meta_key(turn_id), queue, cancel_key(turn_id), end_key(turn_id)],
-            args=[worker_id],
+            args=[worker_id, job_id, turn_id],
         )
         if ended:
             return "ended"
+        first_check = True  # the claim script marked it started if it was at the head
         while True:
             if cancelled:
                 return "cancelled"
@@ -259,7 +307,10 @@ class TurnBus:
                 if head is None:
                     # Our place was lost (Redis restarted): nothing is ahead of us any more.
                     await self.redis.rpush(queue, turn_id)
+                if head is None or not first_check:
+                    await self.redis.hset(meta_key(turn_id), "started", "1")
                 return "start"
+            first_check = False
             if not await self.reap_if_orphaned(head.decode()) and await self.has_ended(
                 head.decode()
             ):

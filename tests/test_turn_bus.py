@@ -1,91 +1,138 @@
-"""The turn transport's rules, against real Redis: sealing, ordering slots, orphan detection."""
+"""The turn transport's rules, against real Redis: sealing, ordering slots, orphans, re-queueing.
+
+These use a Redis database of their own (the stack's db + 1), so no worker takes their jobs.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from arq import create_pool
+from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix, job_key_prefix
-from redis.asyncio import Redis
 
 from shared.events import DoneEvent, ErrorCode, TokenEvent, decode
-from shared.turn_bus import TurnBus
+from shared.jobs import QUEUE_NAME, TurnJob, deserialize_job, serialize_job
+from shared.turn_bus import MAX_REQUEUES, TurnBus, meta_key
 
 
 @pytest.fixture
 async def bus(redis_url: str) -> AsyncIterator[TurnBus]:
-    redis = Redis.from_url(redis_url)
+    parts = urlsplit(redis_url)
+    own_db = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}"))
+    redis = await create_pool(
+        RedisSettings.from_dsn(own_db),
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        default_queue_name=QUEUE_NAME,
+    )
+    await redis.flushdb()
     yield TurnBus(redis, ttl_seconds=60, maxlen=1000, lease_seconds=0.3)
+    await redis.flushdb()
     await redis.aclose()
 
 
-def _ids() -> tuple[str, str]:
-    return uuid.uuid4().hex, f"bus-{uuid.uuid4().hex[:8]}"
+def _job(channel: str | None = None) -> TurnJob:
+    return TurnJob(
+        turn_id=uuid.uuid4().hex,
+        channel=channel or f"bus-{uuid.uuid4().hex[:8]}",
+        message="hi",
+        enqueued_at_ms=int(time.time() * 1000),
+    )
+
+
+async def _registered(bus: TurnBus, channel: str | None = None) -> TurnJob:
+    job = _job(channel)
+    await bus.register(job)
+    assert await bus.enqueue(job, job.turn_id)
+    return job
 
 
 async def test_terminal_event_seals_the_log_and_frees_the_channel(bus: TurnBus) -> None:
-    turn, channel = _ids()
-    await bus.register(turn, channel)
-    assert await bus.append(turn, channel, TokenEvent(text="a")) is not None
-    assert await bus.append(turn, channel, DoneEvent(full_response="a")) is not None
-    assert await bus.append(turn, channel, TokenEvent(text="late")) is None
-    stored = await bus.read_after(turn, None)
+    job = await _registered(bus)
+    assert await bus.append(job.turn_id, job.channel, TokenEvent(text="a")) is not None
+    assert await bus.append(job.turn_id, job.channel, DoneEvent(full_response="a")) is not None
+    assert await bus.append(job.turn_id, job.channel, TokenEvent(text="late")) is None
+    stored = await bus.read_after(job.turn_id, None)
     assert [e.type for e in stored] == ["token", "done"]
     assert decode(stored[1].data).type == "done"
-    assert await bus.redis.llen(f"aion:chanq:{channel}") == 0
+    assert await bus.redis.llen(f"aion:chanq:{job.channel}") == 0
 
 
 async def test_turn_waits_for_the_one_before_it(bus: TurnBus) -> None:
-    first, channel = _ids()
-    second = uuid.uuid4().hex
-    await bus.register(first, channel)
-    await bus.register(second, channel)
+    first = await _registered(bus)
+    second = await _registered(bus, first.channel)
     await bus.heartbeat("w1", 5)
-    assert await bus.claim_and_wait(first, channel, "w1") == "start"
-    waiting = asyncio.create_task(bus.claim_and_wait(second, channel, "w1"))
+    assert await bus.claim_and_wait(first.turn_id, first.channel, "w1", first.turn_id) == "start"
+    waiting = asyncio.create_task(
+        bus.claim_and_wait(second.turn_id, second.channel, "w1", second.turn_id)
+    )
     await asyncio.sleep(0.1)
     assert not waiting.done()
-    await bus.append(first, channel, DoneEvent(full_response=""))
+    await bus.append(first.turn_id, first.channel, DoneEvent(full_response=""))
     assert await asyncio.wait_for(waiting, 2) == "start"
+    assert await bus.redis.hget(meta_key(second.turn_id), "started") == b"1"
 
 
 async def test_cancelled_while_waiting(bus: TurnBus) -> None:
-    first, channel = _ids()
-    second = uuid.uuid4().hex
-    await bus.register(first, channel)
-    await bus.register(second, channel)
+    first = await _registered(bus)
+    second = await _registered(bus, first.channel)
     await bus.heartbeat("w2", 5)
-    waiting = asyncio.create_task(bus.claim_and_wait(second, channel, "w2"))
-    await bus.request_cancel(second)
+    waiting = asyncio.create_task(
+        bus.claim_and_wait(second.turn_id, second.channel, "w2", second.turn_id)
+    )
+    await bus.request_cancel(second.turn_id)
     assert await asyncio.wait_for(waiting, 2) == "cancelled"
 
 
-async def test_turn_taken_from_the_queue_but_never_claimed_is_lost_after_a_lease(
+async def test_turn_taken_but_never_claimed_gets_a_new_job_after_a_lease(bus: TurnBus) -> None:
+    """A worker killed between arq's pickup and our claim: the turn did nothing yet, so it is
+    handed to a new job, and the old job, should arq hand it out again, is not run."""
+    job = await _registered(bus)
+    assert await bus.is_orphaned(job.turn_id) is False  # queued in arq: alive
+    await bus.redis.set(in_progress_key_prefix + job.turn_id, b"1")
+    assert await bus.is_orphaned(job.turn_id) is False  # just taken: give it a lease
+    await asyncio.sleep(0.4)
+    assert await bus.reap_if_orphaned(job.turn_id) is True
+    new_job_id = f"{job.turn_id}-1"
+    assert await bus.redis.exists(job_key_prefix + new_job_id)
+    assert await bus.read_after(job.turn_id, None) == []  # no error: it will still run
+    assert await bus.claim_and_wait(job.turn_id, job.channel, "w9", job.turn_id) == "ended"
+    await bus.heartbeat("w9", 5)
+    assert await bus.claim_and_wait(job.turn_id, job.channel, "w9", new_job_id) == "start"
+
+
+async def test_started_turn_of_a_dead_worker_ends_with_worker_lost(bus: TurnBus) -> None:
+    job = await _registered(bus)
+    await bus.heartbeat("w3", 0.3)
+    assert await bus.claim_and_wait(job.turn_id, job.channel, "w3", job.turn_id) == "start"
+    assert await bus.is_orphaned(job.turn_id) is False
+    await asyncio.sleep(0.4)
+    assert await bus.reap_if_orphaned(job.turn_id) is True
+    last = decode((await bus.read_after(job.turn_id, None))[-1].data)
+    assert last.model_dump()["code"] == ErrorCode.WORKER_LOST
+    assert await bus.redis.llen(f"aion:chanq:{job.channel}") == 0
+
+
+async def test_waiting_turn_of_a_dead_worker_is_requeued_a_bounded_number_of_times(
     bus: TurnBus,
 ) -> None:
-    """A worker killed between arq's pickup and our claim leaves no owner behind."""
-    turn, channel = _ids()
-    await bus.register(turn, channel)
-    await bus.redis.set(job_key_prefix + turn, b"job")
-    assert await bus.is_orphaned(turn) is False  # queued in arq: alive
-    await bus.redis.set(in_progress_key_prefix + turn, b"1")
-    assert await bus.is_orphaned(turn) is False  # just taken: give it a lease
-    await asyncio.sleep(0.4)
-    assert await bus.reap_if_orphaned(turn) is True
-    last = (await bus.read_after(turn, None))[-1]
-    assert decode(last.data).model_dump()["code"] == ErrorCode.WORKER_LOST
-    assert await bus.redis.llen(f"aion:chanq:{channel}") == 0
-    # its job, should arq hand it out later, is never run
-    assert await bus.claim_and_wait(turn, channel, "w9") == "ended"
-
-
-async def test_owned_turn_lives_and_dies_with_its_worker(bus: TurnBus) -> None:
-    turn, channel = _ids()
-    await bus.register(turn, channel)
-    await bus.heartbeat("w3", 0.3)
-    assert await bus.claim_and_wait(turn, channel, "w3") == "start"
-    assert await bus.is_orphaned(turn) is False
-    await asyncio.sleep(0.4)
-    assert await bus.is_orphaned(turn) is True
+    first = await _registered(bus)
+    second = await _registered(bus, first.channel)
+    job_id = second.turn_id
+    for attempt in range(1, MAX_REQUEUES + 2):
+        await bus.heartbeat("alive", 5)
+        assert await bus.claim_and_wait(first.turn_id, first.channel, "alive", first.turn_id)
+        await bus.redis.hset(meta_key(second.turn_id), "worker", f"dead-{attempt}")
+        assert await bus.reap_if_orphaned(second.turn_id) is True
+        job_id = f"{second.turn_id}-{attempt}"
+        if attempt <= MAX_REQUEUES:
+            assert await bus.redis.exists(job_key_prefix + job_id)
+            assert await bus.read_after(second.turn_id, None) == []
+    last = decode((await bus.read_after(second.turn_id, None))[-1].data)
+    assert last.model_dump()["code"] == ErrorCode.WORKER_LOST

@@ -15,7 +15,7 @@ from services.api.errors import NotFound, ServiceUnavailable
 from services.api.event_hub import RESYNC
 from services.api.schemas import ChatRequest
 from shared.control import CONTROL_CHANNEL, CancelTurn, encode_control
-from shared.jobs import JOBS_WAKE_CHANNEL, QUEUE_NAME, RUN_TURN, TurnJob
+from shared.jobs import TurnJob
 from shared.turn_bus import StoredEvent, stream_id_key
 
 log = logging.getLogger("aion.api.turns")
@@ -33,17 +33,14 @@ async def start_turn(ctx: AppContext, request: ChatRequest) -> str:
         model=request.model,
         enqueued_at_ms=int(time.time() * 1000),
     )
-    await ctx.bus.register(turn_id, request.channel)
+    await ctx.bus.register(job)
     try:
-        queued = await ctx.redis.enqueue_job(
-            RUN_TURN, job.model_dump(), _job_id=turn_id, _queue_name=QUEUE_NAME
-        )
+        queued = await ctx.bus.enqueue(job, turn_id)
     except BaseException:
         await ctx.bus.forget(turn_id, request.channel)
         raise
-    if queued is None:  # only possible on an id collision
+    if not queued:  # only possible on an id collision
         raise ServiceUnavailable("Could not queue the turn; try again.")
-    await ctx.redis.publish(JOBS_WAKE_CHANNEL, b"1")
     log.info("turn queued", extra={"turn_id": turn_id, "channel": request.channel})
     return turn_id
 

@@ -29,9 +29,11 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     )
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     try:
-        slot = await app.bus.claim_and_wait(turn.turn_id, turn.channel, app.worker_id)
+        slot = await app.bus.claim_and_wait(
+            turn.turn_id, turn.channel, app.worker_id, ctx["job_id"]
+        )
         if slot == "ended":
-            return "already ended"  # reported lost while its job waited; never run it now
+            return "not run"  # ended, or handed to a newer job, while this one waited in arq
         if slot == "cancelled" or running.cancelled.is_set():
             await emitter.done(cancelled=True)
             return "cancelled"
