@@ -51,17 +51,18 @@ if head == ARGV[3] then redis.call('HSET', KEYS[1], 'started', '1') end
 return {head, redis.call('EXISTS', KEYS[3]), 0}
 """
 
-# Hand a turn that never started to a new job, once, whoever notices first.
+# Hand a turn that never started to a new job, once, whoever notices first. Returns what to do:
+# {'requeued', job_id, job}, {'lost'} (it had started, or was re-queued too often) or {'handled'}.
 _REQUEUE_LUA = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-if redis.call('HGET', KEYS[1], 'job_id') ~= ARGV[1] then return false end
-if redis.call('HEXISTS', KEYS[1], 'started') == 1 then return false end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'handled'} end
+if redis.call('HGET', KEYS[1], 'job_id') ~= ARGV[1] then return {'handled'} end
+if redis.call('HEXISTS', KEYS[1], 'started') == 1 then return {'lost'} end
 local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
-if attempt > tonumber(ARGV[3]) then return {false, false} end
+if attempt > tonumber(ARGV[3]) then return {'lost'} end
 local job_id = ARGV[2] .. '-' .. attempt
 redis.call('HSET', KEYS[1], 'job_id', job_id)
 redis.call('HDEL', KEYS[1], 'worker', 'unclaimed_since')
-return {job_id, redis.call('HGET', KEYS[1], 'job')}
+return {'requeued', job_id, redis.call('HGET', KEYS[1], 'job')}
 """
 MAX_REQUEUES = 3
 
@@ -263,13 +264,14 @@ class TurnBus:
         if not await self.is_orphaned(turn_id):
             return False
         channel, job_id = await self.redis.hmget(meta_key(turn_id), ["channel", "job_id"])
-        requeued = await self._requeue(
+        verdict = await self._requeue(
             keys=[meta_key(turn_id), end_key(turn_id)],
             args=[job_id or turn_id, turn_id, MAX_REQUEUES],
         )
-        if requeued and requeued[0] is not None:
-            new_job_id, payload = requeued
-            await self.enqueue(TurnJob.model_validate_json(payload), new_job_id.decode())
+        if verdict[0] == b"handled":  # ended, or another reaper got there first
+            return True
+        if verdict[0] == b"requeued":
+            await self.enqueue(TurnJob.model_validate_json(verdict[2]), verdict[1].decode())
             return True
         await self.append(
             turn_id,

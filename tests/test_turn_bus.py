@@ -136,3 +136,13 @@ async def test_waiting_turn_of_a_dead_worker_is_requeued_a_bounded_number_of_tim
             assert await bus.read_after(second.turn_id, None) == []
     last = decode((await bus.read_after(second.turn_id, None))[-1].data)
     assert last.model_dump()["code"] == ErrorCode.WORKER_LOST
+
+
+async def test_two_reapers_requeue_once(bus: TurnBus) -> None:
+    """The api relay and a waiting worker may notice the same dead worker at once."""
+    job = await _registered(bus)
+    await bus.redis.hset(meta_key(job.turn_id), "worker", "dead")
+    results = await asyncio.gather(*(bus.reap_if_orphaned(job.turn_id) for _ in range(5)))
+    assert all(results)
+    assert await bus.redis.hget(meta_key(job.turn_id), "job_id") == f"{job.turn_id}-1".encode()
+    assert await bus.read_after(job.turn_id, None) == []  # nobody reported it lost
