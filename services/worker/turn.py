@@ -23,20 +23,24 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     app: WorkerContext = ctx["aion"]
     turn = TurnJob.model_validate(job)
     running = RunningTurn(turn.turn_id)
-    app.running[turn.turn_id] = running
     emitter = TurnEmitter(
         app.bus, turn.turn_id, turn.channel, app.config.aion_token_flush_ms / 1000
     )
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
+    owns_slot = False
     try:
+        # While it waits, a cancel reaches the turn through its Redis flag.
         slot = await app.bus.claim_and_wait(
             turn.turn_id, turn.channel, app.worker_id, ctx["job_id"]
         )
         if slot == "ended":
-            return "not run"  # ended, or handed to a newer job, while this one waited in arq
-        if slot == "cancelled" or running.cancelled.is_set():
+            # Ended, or handed to a newer job, while this one waited in arq: not ours to touch.
+            return "not run"
+        owns_slot = True
+        if slot == "cancelled":
             await emitter.done(cancelled=True)
             return "cancelled"
+        app.running[turn.turn_id] = running  # from now on a cancel stops the provider stream
         outcome = await _converse(app, turn, running, emitter)
         log.info("turn %s", outcome, extra=extra)
         return outcome
@@ -58,8 +62,9 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
         )
         return "error"
     finally:
-        app.running.pop(turn.turn_id, None)
-        if not emitter.sealed:  # the terminal event frees the channel; without one, do it here
+        if app.running.get(turn.turn_id) is running:
+            del app.running[turn.turn_id]
+        if owns_slot and not emitter.sealed:  # a terminal event frees the channel by itself
             await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
         app.wake.set()  # a job slot is free: look for queued work now
 
