@@ -8,9 +8,10 @@ import uuid
 import httpx
 import pytest
 
+from scripts import localpg
 from tests.fakellm import FakeLLM
 from tests.helpers import history
-from tests.stack import Stack
+from tests.stack import Stack, run_migrations
 
 JOB = "0" * 32
 PRIVATE_ROUTES = [
@@ -133,12 +134,8 @@ async def test_generated_token_is_logged_once_and_works(
     stack: Stack, database_url: str, tmp_path
 ) -> None:
     """Without AION_API_TOKEN the first api start makes one; later starts reuse its hash."""
-    from scripts import localpg
-
     admin = localpg.with_database(database_url, "postgres")
     fresh = localpg.ensure_database(admin, f"aion_token_{uuid.uuid4().hex[:8]}")
-    from tests.stack import run_migrations
-
     run_migrations(fresh)
     env = {k: v for k, v in stack.env.items() if k != "AION_API_TOKEN"}
     env["DATABASE_URL"] = fresh

@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from tests.fakellm import FakeLLM
 from tests.helpers import chat, history, tokens_text
-from tests.sse import collect, iter_events
+from tests.sse import collect, iter_events, parse_block
 
 
 async def test_event_sequence_and_framing(client: httpx.AsyncClient, channel: str) -> None:
@@ -26,8 +26,6 @@ async def test_event_sequence_and_framing(client: httpx.AsyncClient, channel: st
         raw = (await response.aread()).decode()
 
     blocks = [b for b in raw.replace("\r\n", "\n").split("\n\n") if b.strip()]
-    from tests.sse import parse_block
-
     events = [e for e in (parse_block(b) for b in blocks) if e is not None]
     types = [e.type for e in events]
     assert types[-1] == "done" and types[-2] == "usage", types
