@@ -238,3 +238,29 @@ async def test_cancel_running_and_queued_turns(
     assert stored[1]["content"] == done["full_response"]
     response = await client.post(f"/api/chat/{'f' * 32}/cancel")
     assert response.status_code == 404
+
+
+async def test_readers_that_leave_early_leave_no_subscriptions_behind(
+    client: httpx.AsyncClient, channel: str, redis_url: str
+) -> None:
+    jobs = []
+    for n in range(5):
+        async with client.stream(
+            "POST",
+            "/api/chat",
+            json={"message": "[[tokens=20 gap=20]]", "channel": f"{channel}-{n}"},
+        ) as response:
+            jobs.append(response.headers["x-aion-job"])
+            await anext(iter_events(response))  # then hang up mid-turn
+    redis = Redis.from_url(redis_url)
+    try:
+        live = []
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            channels = await redis.pubsub_channels("aion:turn:*")
+            live = [c for c in channels if any(job in c.decode() for job in jobs)]
+            if not live:
+                break
+        assert live == []
+    finally:
+        await redis.aclose()
