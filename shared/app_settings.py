@@ -30,3 +30,8 @@ class AppSettings(BaseModel):
     memory_auto: bool = True
     tool_permissions: dict[str, Literal["allow", "ask", "deny"]] = Field(default_factory=dict)
     max_tool_iterations: int = Field(default=25, ge=1, le=100)
+
+
+def channel_allowed(channel: str, patterns: list[str]) -> bool:
+    """`channel_allowlist` semantics: exact names, or a prefix followed by `*`."""
+    return any(channel.startswith(p[:-1]) if p.endswith("*") else channel == p for p in patterns)

@@ -21,6 +21,8 @@ PRIVATE_ROUTES = [
     ("POST", "/api/reset", {}),
     ("GET", "/api/history", None),
     ("GET", "/api/channels", None),
+    ("GET", "/api/config", None),
+    ("POST", "/api/config/settings", {"max_history_turns": 3}),
 ]
 
 

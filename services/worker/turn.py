@@ -10,6 +10,7 @@ from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta, Usage
+from shared.app_settings import channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
 from shared.events import ErrorCode, ErrorEvent, UsageEvent
@@ -72,7 +73,13 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
 async def _converse(
     app: WorkerContext, turn: TurnJob, running: RunningTurn, emitter: TurnEmitter
 ) -> str:
-    model, conversation_id, history = await _begin(app, turn)
+    stored = await app.settings.get()
+    if not channel_allowed(turn.channel, stored.app.channel_allowlist):
+        message = f"Channel '{turn.channel}' is not in the owner's channel_allowlist."
+        await emitter.emit(ErrorEvent(message=message, code=ErrorCode.NOT_ALLOWED))
+        return "not allowed"
+    conversation_id, history = await _begin(app, turn, stored.app.max_history_turns)
+    model = stored.active_model
     request = ProviderRequest(
         model=turn.model or model or app.config.aion_model,
         messages=build_messages(turn.channel, history, turn.message, turn.images),
@@ -94,19 +101,15 @@ async def _converse(
     return "done"
 
 
-async def _begin(app: WorkerContext, turn: TurnJob) -> tuple[str | None, int, list[Message]]:
-    """Load the settings, store the user's message and read the history before it.
-
-    Returns the owner's active model (if chosen), the conversation id and the history.
-    """
-    stored = await app.settings.get()
+async def _begin(app: WorkerContext, turn: TurnJob, user_turns: int) -> tuple[int, list[Message]]:
+    """Store the user's message; return the conversation id and the history before it."""
     async with app.pool.connection() as conn:
         for _ in range(3):  # None only when a reset raced the conversation's creation
             started = await conversations.start_exchange(
-                conn, turn.channel, turn.turn_id, turn.message, stored.app.max_history_turns
+                conn, turn.channel, turn.turn_id, turn.message, user_turns
             )
             if started is not None:
-                return stored.active_model, *started
+                return started
     raise RuntimeError(f"could not open a conversation on channel {turn.channel!r}")
 
 

@@ -1,0 +1,49 @@
+"""The owner's settings: read them with stats, change some of them at once, tell every worker."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pydantic
+
+from services.api.context import AppContext
+from services.api.errors import AppError
+from shared.app_settings import AppSettings
+from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
+from shared.db import Conn, stats
+from shared.db import settings as settings_repo
+
+
+class InvalidSettings(AppError):
+    status = 422
+    error = "ValidationError"
+
+
+async def current(ctx: AppContext, conn: Conn) -> dict[str, Any]:
+    stored = await settings_repo.load_settings(conn)
+    return {
+        "model": stored.active_model or ctx.settings.aion_model,
+        "settings": stored.app.model_dump(mode="json"),
+        "stats": await stats.usage_stats(conn),
+    }
+
+
+async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> dict[str, Any]:
+    """Validate the patch against everything stored, store it whole or not at all."""
+    stored = await settings_repo.load_settings(conn)
+    try:
+        merged = AppSettings.model_validate({**stored.app.model_dump(), **patch})
+    except pydantic.ValidationError as exc:
+        raise InvalidSettings(_describe(exc)) from exc
+    values = merged.model_dump(mode="json")
+    async with conn.transaction():
+        for key in patch:
+            await settings_repo.store_value(conn, key, values[key])
+    await ctx.redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+    return values
+
+
+def _describe(exc: pydantic.ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'body'}: {err['msg']}" for err in exc.errors()
+    )

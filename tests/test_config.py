@@ -1,0 +1,107 @@
+"""GET /api/config, POST /api/config/settings: validated, all or nothing, seen by all workers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+
+from shared.app_settings import AppSettings
+from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
+from tests.helpers import chat, history
+from tests.stack import Stack
+
+
+@pytest.fixture
+async def fresh_settings(db, redis_url: str) -> AsyncIterator[None]:
+    """Every setting back to its default after the test, on every worker."""
+    yield
+    await db.execute("DELETE FROM settings")
+    redis = Redis.from_url(redis_url)
+    await redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+    await redis.aclose()
+
+
+async def test_config_has_every_setting_stats_and_no_secrets(
+    client: httpx.AsyncClient, stack: Stack
+) -> None:
+    response = await client.get("/api/config")
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"model", "settings", "stats"}
+    assert body["settings"] == AppSettings().model_dump(mode="json")
+    assert set(body["stats"]) == {
+        "memory_entries",
+        "conversations",
+        "messages",
+        "exchange_count",
+        "turns_last_24h",
+    }
+    assert all(isinstance(v, int) for v in body["stats"].values())
+    assert body["model"] == "fake-model"
+    assert stack.env["AION_API_TOKEN"] not in response.text and "sk-test" not in response.text
+
+
+async def test_update_is_validated_and_all_or_nothing(
+    client: httpx.AsyncClient, fresh_settings: None
+) -> None:
+    response = await client.post(
+        "/api/config/settings", json={"max_history_turns": 7, "tts_engine": "espeak"}
+    )
+    assert response.status_code == 200
+    assert response.json()["ok"] is True
+    assert response.json()["settings"]["max_history_turns"] == 7
+    assert (await client.get("/api/config")).json()["settings"]["tts_engine"] == "espeak"
+
+    bad = [
+        ({"max_history_turnz": 3}, "max_history_turnz"),
+        ({"max_history_turns": "lots"}, "max_history_turns"),
+        ({"max_history_turns": 0}, "max_history_turns"),
+        ({"max_history_turns": 501}, "max_history_turns"),
+        ({"tts_engine": "loud"}, "tts_engine"),
+        ({"tool_permissions": {"shell": "maybe"}}, "tool_permissions"),
+        ({"thinking_overrides": {"telegram:*": "huge"}}, "thinking_overrides"),
+        ({"max_history_turns": 3, "memory_auto": "sometimes"}, "memory_auto"),
+    ]
+    for patch, field in bad:
+        response = await client.post("/api/config/settings", json=patch)
+        assert response.status_code == 422, patch
+        assert response.json()["error"] == "ValidationError"
+        assert field in response.json()["detail"], response.json()
+    response = await client.post("/api/config/settings", json=[1, 2])
+    assert response.status_code == 422
+    # nothing of the rejected patches was applied
+    assert (await client.get("/api/config")).json()["settings"]["max_history_turns"] == 7
+
+
+async def test_settings_reach_every_worker_without_restart(
+    client: httpx.AsyncClient, stack: Stack, fresh_settings: None, channel: str
+) -> None:
+    if len(stack.live_workers()) < 2:
+        stack.start_worker()
+    channels = [f"{channel}-{n}" for n in range(6)]
+    for ch in channels:  # both workers serve some of these and cache the defaults
+        await chat(client, "first fact", ch)
+        await chat(client, "second fact", ch)
+    response = await client.post("/api/config/settings", json={"max_history_turns": 1})
+    assert response.status_code == 200
+    for ch in channels:  # turns land on both workers (all on one: 1 in 32)
+        _, events = await chat(client, "recall [[echo_history]]", ch)
+        echoed = events[-1].data["full_response"]
+        assert "user:second fact" in echoed and "first fact" not in echoed, echoed
+
+
+async def test_channel_allowlist_is_enforced(
+    client: httpx.AsyncClient, fresh_settings: None, channel: str
+) -> None:
+    response = await client.post(
+        "/api/config/settings", json={"channel_allowlist": ["web", f"{channel}-ok*"]}
+    )
+    assert response.status_code == 200
+    _, events = await chat(client, "let me in", f"{channel}-nope")
+    assert events[-1].type == "error" and events[-1].data["code"] == "not_allowed"
+    assert await history(client, f"{channel}-nope") == []
+    _, events = await chat(client, "hello", f"{channel}-ok-1")
+    assert events[-1].data["full_response"] == "You said: hello"
