@@ -23,6 +23,8 @@ PRIVATE_ROUTES = [
     ("GET", "/api/channels", None),
     ("GET", "/api/config", None),
     ("POST", "/api/config/settings", {"max_history_turns": 3}),
+    ("GET", "/api/prompt/rules", None),
+    ("POST", "/api/prompt/rules", {"content": "x"}),
 ]
 
 

@@ -1,4 +1,10 @@
-"""Builds the messages a provider sees: system prompt, the channel's history, the new message."""
+"""Builds the messages a provider sees; the system prompt is assembled here and only here.
+
+System prompt = rules + character + self (the owner's saved prompts or AION's defaults, see
+shared/prompts.py), then the context block: current time (UTC) and the channel of the turn.
+Later parts (recalled memories, tool descriptions) are appended in the same way, each under its
+own heading, so the model can tell the owner's instructions from material it was given.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +12,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from shared.db.conversations import Message
-
-DEFAULT_SYSTEM_PROMPT = (
-    "You are AION, the owner's personal AI assistant, running on their own server. "
-    "Be helpful, direct and honest; say so when you are unsure. "
-    "Answer in the language the owner writes in."
-)
+from shared.prompts import PROMPT_NAMES
 
 
-def system_prompt(channel: str, now: datetime | None = None) -> str:
+def system_prompt(prompts: dict[str, str], channel: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    return f"{DEFAULT_SYSTEM_PROMPT}\n\nCurrent time: {now:%Y-%m-%d %H:%M} UTC. Channel: {channel}."
+    parts = [prompts[name].strip() for name in PROMPT_NAMES if prompts.get(name, "").strip()]
+    parts.append(f"## Context\nCurrent time: {now:%Y-%m-%d %H:%M} UTC. Channel: {channel}.")
+    return "\n\n".join(parts)
 
 
 def user_content(message: str, images: list[str]) -> str | list[dict[str, Any]]:
@@ -28,9 +31,11 @@ def user_content(message: str, images: list[str]) -> str | list[dict[str, Any]]:
 
 
 def build_messages(
-    channel: str, history: list[Message], message: str, images: list[str]
+    prompts: dict[str, str], channel: str, history: list[Message], message: str, images: list[str]
 ) -> list[dict[str, Any]]:
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(channel)}]
+    messages: list[dict[str, Any]] = [
+        {"role": "system", "content": system_prompt(prompts, channel)}
+    ]
     messages += [{"role": m.role, "content": m.content} for m in history]
     messages.append({"role": "user", "content": user_content(message, images)})
     return messages

@@ -82,7 +82,7 @@ async def _converse(
     model = stored.active_model
     request = ProviderRequest(
         model=turn.model or model or app.config.aion_model,
-        messages=build_messages(turn.channel, history, turn.message, turn.images),
+        messages=build_messages(stored.prompts, turn.channel, history, turn.message, turn.images),
     )
     running.task = asyncio.create_task(_stream_reply(app, request, emitter))
     try:
