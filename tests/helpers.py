@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from redis.asyncio import Redis
 
+from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from tests.sse import SSEEvent, collect
 
 
@@ -28,3 +30,12 @@ async def history(client: httpx.AsyncClient, channel: str) -> list[dict[str, Any
     assert response.status_code == 200
     messages: list[dict[str, Any]] = response.json()["messages"]
     return messages
+
+
+async def announce_settings_changed(redis_url: str) -> None:
+    """What the api does after a settings or prompt write: tell every worker."""
+    redis = Redis.from_url(redis_url)
+    try:
+        await redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+    finally:
+        await redis.aclose()

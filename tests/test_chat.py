@@ -8,9 +8,8 @@ import itertools
 import httpx
 from redis.asyncio import Redis
 
-from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from tests.fakellm import FakeLLM
-from tests.helpers import chat, history, tokens_text
+from tests.helpers import announce_settings_changed, chat, history, tokens_text
 from tests.sse import collect, iter_events, parse_block
 
 
@@ -77,9 +76,7 @@ async def _set_setting(db, redis_url: str, key: str, value: str | None) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             (key, value),
         )
-    client = Redis.from_url(redis_url)
-    await client.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
-    await client.aclose()
+    await announce_settings_changed(redis_url)
     await asyncio.sleep(0.2)  # the broadcast is asynchronous
 
 

@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
 from shared.app_settings import AppSettings
-from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
-from tests.helpers import chat, history
+from tests.helpers import announce_settings_changed, chat, history
 from tests.stack import Stack
 
 
@@ -19,9 +17,7 @@ async def fresh_settings(db, redis_url: str) -> AsyncIterator[None]:
     """Every setting back to its default after the test, on every worker."""
     yield
     await db.execute("DELETE FROM settings")
-    redis = Redis.from_url(redis_url)
-    await redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
-    await redis.aclose()
+    await announce_settings_changed(redis_url)
 
 
 async def test_config_has_every_setting_stats_and_no_secrets(

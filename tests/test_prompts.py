@@ -6,11 +6,9 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 
-from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from shared.prompts import DEFAULT_PROMPTS
-from tests.helpers import chat
+from tests.helpers import announce_settings_changed, chat
 
 
 @pytest.fixture
@@ -18,9 +16,7 @@ async def fresh_prompts(db, redis_url: str) -> AsyncIterator[None]:
     """AION's default prompts again after the test, on every worker."""
     yield
     await db.execute("DELETE FROM prompt_revisions")
-    redis = Redis.from_url(redis_url)
-    await redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
-    await redis.aclose()
+    await announce_settings_changed(redis_url)
 
 
 async def test_defaults_until_saved(client: httpx.AsyncClient, fresh_prompts: None) -> None:
