@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from shared.prompts import MAX_PROMPT_CHARS
+
 CHANNEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$"
 _IMAGE_URL = re.compile(r"^(data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+|https?://\S+)$", re.I)
 
@@ -40,6 +42,10 @@ class ChatRequest(_Body):
                     f"images[{index}] must be a data:image/...;base64 URL or an http(s) URL"
                 )
         return images
+
+
+class PromptBody(_Body):
+    content: str = Field(max_length=MAX_PROMPT_CHARS)
 
 
 class ResetRequest(_Body):

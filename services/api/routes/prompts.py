@@ -5,19 +5,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
 
 from services.api import prompts
 from services.api.deps import Authorized, Ctx, DbConn
+from services.api.schemas import PromptBody
 from shared.db.prompts import KEEP_REVISIONS
-from shared.prompts import MAX_PROMPT_CHARS
 
 router = APIRouter(prefix="/api/prompt", dependencies=[Authorized])
-
-
-class PromptBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    content: str = Field(max_length=MAX_PROMPT_CHARS)
 
 
 @router.get("/{name}")
