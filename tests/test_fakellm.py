@@ -316,3 +316,39 @@ def test_client_disconnect_ends_a_slow_stream() -> None:
         start = time.perf_counter()
         server.stop()
     assert time.perf_counter() - start < 1.5
+
+
+# --- tool calls -----------------------------------------------------------------------------
+
+
+def test_streamed_tool_calls_arrive_whole_through_the_sdk(client: openai.OpenAI) -> None:
+    text = "do it [[call=clock call=lookup:%7B%22q%22:%22a%20b%22%7D]]"
+    chunks = stream_chunks(client, text)
+    calls: dict[int, dict[str, str]] = {}
+    for chunk in chunks:
+        for choice in chunk.choices:
+            for tc in choice.delta.tool_calls or ():
+                entry = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
+                entry["id"] += tc.id or ""
+                entry["name"] += (tc.function and tc.function.name) or ""
+                entry["args"] += (tc.function and tc.function.arguments) or ""
+    assert [c["name"] for c in calls.values()] == ["clock", "lookup"]
+    assert calls[1]["args"] == '{"q":"a b"}' and calls[0]["args"] == "{}"
+    assert calls[0]["id"] != calls[1]["id"]
+    assert chunks[-1].choices == [] or chunks[-1].choices[0].finish_reason == "tool_calls"
+    assert content_of(chunks) == []
+
+
+def test_tool_rounds_then_results_are_echoed(client: openai.OpenAI) -> None:
+    messages: list[Any] = user("[[call=clock rounds=2]]")
+    for round_no in range(2):
+        reply = client.chat.completions.create(model=MODEL, messages=messages)
+        message = reply.choices[0].message
+        assert reply.choices[0].finish_reason == "tool_calls"
+        assert message.tool_calls and message.tool_calls[0].function.name == "clock"
+        call_id = message.tool_calls[0].id
+        messages.append(message.model_dump(exclude_none=True))
+        messages.append({"role": "tool", "tool_call_id": call_id, "content": f"noon{round_no}"})
+    final = client.chat.completions.create(model=MODEL, messages=messages)
+    assert final.choices[0].message.content == "Tool results: noon0 | noon1"
+    assert final.choices[0].finish_reason == "stop"

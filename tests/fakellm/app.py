@@ -194,7 +194,10 @@ class FakeLLMApp:
             await asyncio.sleep(delay)
         usage = wire.usage(plan.prompt_tokens, len(plan.tokens))
         content = "".join(plan.tokens)
-        reply = wire.completion_body(cid, created, model, content, plan.finish_reason, usage)
+        calls = [(c.call_id, c.name, c.arguments) for c in plan.tool_calls]
+        reply = wire.completion_body(
+            cid, created, model, content, plan.finish_reason, usage, calls or None
+        )
         await _send_bytes(send, 200, reply)
 
 
@@ -212,6 +215,9 @@ async def _stream(plan: Plan, encoder: wire.StreamEncoder, receive: Receive, sen
                 if gone is not None and gone.done():
                     return
             body = encoder.content(token)
+            await send({"type": "http.response.body", "body": body, "more_body": True})
+        for index, call in enumerate(plan.tool_calls):
+            body = encoder.tool_call(index, call.call_id, call.name, call.arguments)
             await send({"type": "http.response.body", "body": body, "more_body": True})
         if plan.drop is not None:
             raise DropConnection

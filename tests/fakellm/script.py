@@ -3,19 +3,29 @@
 The reply is driven only by the last user message, so a test controls the fake
 from the same place a real user would type: `[[key=value ...]]` directives.
 Pure functions, no I/O: the ASGI layer just executes the resulting `Plan`.
+
+Directives: `tokens=N` (N tokens `t0 t1 ...`), `gap=MS` / `first=MS` (delays), `fail=STATUS`,
+`drop=K` (cut the connection after K tokens), `echo_history` (reply with every message received),
+`call=NAME[:JSON]` (repeatable: ask for these tool calls, all in one assistant message; the JSON
+percent-encoded where it has spaces) and `rounds=N` (ask for them in N successive requests; after
+that, reply `Tool results: <tool message> | <tool message> ...` with what was fed back).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 _GROUP = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 _WORD = re.compile(r"\s*\S+\s*")
-_INT_KEYS = frozenset({"tokens", "gap", "first", "fail", "drop"})
+_INT_KEYS = frozenset({"tokens", "gap", "first", "fail", "drop", "rounds"})
 _FLAG_KEYS = frozenset({"echo_history"})
-KNOWN_KEYS = _INT_KEYS | _FLAG_KEYS
+# `call=NAME` or `call=NAME:ARGS` (ARGS: JSON, percent-encoded where it has spaces); repeatable.
+_CALL_KEY = "call"
+_TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+KNOWN_KEYS = _INT_KEYS | _FLAG_KEYS | {_CALL_KEY}
 
 
 class DirectiveError(ValueError):
@@ -32,6 +42,15 @@ class Directives:
     fail: int | None = None
     drop: int | None = None
     echo_history: bool = False
+    calls: tuple[tuple[str, str], ...] = ()  # (tool name, raw JSON arguments)
+    rounds: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallPlan:
+    call_id: str
+    name: str
+    arguments: str  # sent as is, so a test can send arguments that are not valid JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +64,7 @@ class Plan:
     first_s: float
     fail: int | None
     drop: int | None
+    tool_calls: list[ToolCallPlan] = field(default_factory=list)
 
 
 def message_text(content: Any) -> str:
@@ -65,10 +85,13 @@ def message_text(content: Any) -> str:
 def parse_directives(text: str) -> tuple[Directives, str]:
     """Extract directives; returns them and the text with every `[[...]]` group removed."""
     values: dict[str, Any] = {}
+    calls: list[tuple[str, str]] = []
     for group in _GROUP.findall(text):
         for item in group.split():
             key, sep, raw = item.partition("=")
-            if key in _FLAG_KEYS and not sep:
+            if key == _CALL_KEY and sep:
+                calls.append(_parse_call(raw))
+            elif key in _FLAG_KEYS and not sep:
                 values[key] = True
             elif key in _INT_KEYS and sep and raw.isdigit():
                 values[key] = int(raw)
@@ -85,7 +108,16 @@ def parse_directives(text: str) -> tuple[Directives, str]:
         fail=fail,
         drop=values.get("drop"),
         echo_history=values.get("echo_history", False),
+        calls=tuple(calls),
+        rounds=values.get("rounds", 1),
     ), _GROUP.sub("", text).strip()
+
+
+def _parse_call(raw: str) -> tuple[str, str]:
+    name, sep, args = raw.partition(":")
+    if not _TOOL_NAME.match(name):
+        raise DirectiveError(f"call={raw!r}: a tool name is letters, digits, '_', '.', '-'")
+    return name, unquote(args) if sep else "{}"
 
 
 def split_words(text: str) -> list[str]:
@@ -108,6 +140,28 @@ def count_prompt_tokens(messages: list[Any]) -> int:
     return sum(len(message_text(m.get("content")).split()) for m in messages if isinstance(m, dict))
 
 
+def tool_rounds_since_user(messages: list[Any]) -> int:
+    """Assistant messages with tool calls after the last user message: rounds already done."""
+    rounds = 0
+    for m in reversed(messages):
+        if not isinstance(m, dict) or m.get("role") == "user":
+            break
+        if m.get("role") == "assistant" and m.get("tool_calls"):
+            rounds += 1
+    return rounds
+
+
+def tool_results_since_user(messages: list[Any]) -> list[str]:
+    """Contents of the tool messages after the last user message, in order."""
+    results: list[str] = []
+    for m in reversed(messages):
+        if not isinstance(m, dict) or m.get("role") == "user":
+            break
+        if m.get("role") == "tool":
+            results.append(message_text(m.get("content")))
+    return results[::-1]
+
+
 def last_user_text(messages: list[Any]) -> str:
     """Text of the last `role == "user"` message, or "" if there is none."""
     for m in reversed(messages):
@@ -120,13 +174,24 @@ def plan_reply(body: dict[str, Any]) -> Plan:
     """Build the reply plan for a (validated) chat request body."""
     messages: list[Any] = body["messages"]
     directives, cleaned = parse_directives(last_user_text(messages))
-    if directives.echo_history:
+    done_rounds = tool_rounds_since_user(messages)
+    tool_calls: list[ToolCallPlan] = []
+    if directives.calls and done_rounds < directives.rounds:
+        tool_calls = [
+            ToolCallPlan(f"call_r{done_rounds}_{i}", name, args)
+            for i, (name, args) in enumerate(directives.calls)
+        ]
+    if tool_calls:
+        tokens = []  # a tool-calling message carries no text
+    elif directives.calls:
+        tokens = split_words("Tool results: " + " | ".join(tool_results_since_user(messages)))
+    elif directives.echo_history:
         tokens = split_words(echo_history(messages))
     elif directives.tokens is not None:
         tokens = [f"t{i} " for i in range(directives.tokens)]
     else:
         tokens = split_words(f"You said: {cleaned}")
-    finish_reason = "stop"
+    finish_reason = "tool_calls" if tool_calls else "stop"
     limit = body.get("max_completion_tokens") or body.get("max_tokens")
     if isinstance(limit, int) and 0 < limit < len(tokens):
         tokens, finish_reason = tokens[:limit], "length"
@@ -138,4 +203,5 @@ def plan_reply(body: dict[str, Any]) -> Plan:
         first_s=directives.first_ms / 1000,
         fail=directives.fail,
         drop=directives.drop,
+        tool_calls=tool_calls,
     )

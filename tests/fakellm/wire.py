@@ -97,10 +97,32 @@ def error_body(
     )
 
 
+def tool_calls_message(calls: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    """`message.tool_calls` of a non-streamed completion: (id, name, arguments) each."""
+    return [
+        {"id": cid, "type": "function", "function": {"name": name, "arguments": args}}
+        for cid, name, args in calls
+    ]
+
+
 def completion_body(
-    cid: str, created: int, model: str, content: str, finish_reason: str, usage_obj: dict[str, Any]
+    cid: str,
+    created: int,
+    model: str,
+    content: str,
+    finish_reason: str,
+    usage_obj: dict[str, Any],
+    tool_calls: list[tuple[str, str, str]] | None = None,
 ) -> bytes:
     """Non-streaming `chat.completion` object."""
+    message: dict[str, Any] = {
+        "role": "assistant",
+        "content": content if content or not tool_calls else None,
+        "refusal": None,
+        "annotations": [],
+    }
+    if tool_calls:
+        message["tool_calls"] = tool_calls_message(tool_calls)
     return orjson.dumps(
         {
             "id": cid,
@@ -110,12 +132,7 @@ def completion_body(
             "choices": [
                 {
                     "index": 0,
-                    "message": {
-                        "role": "assistant",
-                        "content": content,
-                        "refusal": None,
-                        "annotations": [],
-                    },
+                    "message": message,
                     "logprobs": None,
                     "finish_reason": finish_reason,
                 }
@@ -173,6 +190,22 @@ class StreamEncoder:
     def content(self, token: str) -> bytes:
         """One `delta.content` event (the hot path)."""
         return self._pre + orjson.dumps(token) + self._post
+
+    def tool_call(self, index: int, call_id: str, name: str, arguments: str) -> bytes:
+        """A tool call as OpenAI streams it: id and name first, then the arguments in pieces."""
+        head = {
+            "index": index,
+            "id": call_id,
+            "type": "function",
+            "function": {"name": name, "arguments": ""},
+        }
+        out = self._choice({"role": "assistant", "content": None, "tool_calls": [head]}, None)
+        middle = len(arguments) // 2
+        for piece in (arguments[:middle], arguments[middle:]):
+            if piece:
+                delta = {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+                out += self._choice(delta, None)
+        return out
 
     def tail(self, finish_reason: str, prompt_tokens: int, completion_tokens: int) -> bytes:
         """Finish event, optional usage event (`choices: []`), then `[DONE]`, as one write."""

@@ -1,10 +1,20 @@
-"""The provider protocol: stream text deltas and usage for one chat request."""
+"""The provider protocol: one streamed model call, in one message format for every provider.
+
+Messages are OpenAI chat messages, the lingua franca every adapter translates from:
+`{"role": "system"|"user"|"assistant"|"tool", "content": ...}`; an assistant message that asked
+for tools carries `tool_calls: [{"id", "type": "function", "function": {"name", "arguments"}}]`
+(arguments as a JSON string) and each result is `{"role": "tool", "tool_call_id", "content"}`.
+An adapter for another wire format (Anthropic, ...) translates these, so history written while
+one provider was active stays valid when the owner switches to another.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
+
+ThinkingLevel = Literal["off", "minimal", "standard", "deep"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,18 +23,61 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """The model's own reasoning, where the provider streams it (sent as `thought` events)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the owner should know about the call itself, e.g. a failover to another model."""
+
+    text: str
+    trigger: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """A complete tool call the model asked for (adapters assemble streamed pieces first).
+
+    `arguments` is None when the model sent something that is not a JSON object; the raw text
+    is kept so the model can be told what was wrong with it.
+    """
+
+    call_id: str
+    name: str
+    arguments: dict[str, Any] | None
+    raw_arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     input_tokens: int
     output_tokens: int
 
 
-ProviderChunk = TextDelta | Usage
+ProviderChunk = TextDelta | ReasoningDelta | Notice | ToolCallRequest | Usage
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A tool as the model is offered it: parameters are a JSON Schema object."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any]
 
 
 @dataclass(frozen=True)
 class ProviderRequest:
     model: str
     messages: list[dict[str, Any]]
+    tools: list[ToolSpec] = field(default_factory=list)
+    thinking: ThinkingLevel = "off"
+    # Models to try, in order, when `model` fails before it streamed anything. The agent loop
+    # fills this only while nothing of the turn has been streamed and no tool has run.
+    fallbacks: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
 
 
@@ -41,7 +94,8 @@ class LLMProvider(Protocol):
     name: str
 
     def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
-        """Yield text deltas as they arrive, then one Usage when the provider reports it."""
+        """Yield text and reasoning deltas as they arrive, each requested tool call once it is
+        complete, and one Usage when the provider reports it."""
         ...
 
     async def aclose(self) -> None: ...

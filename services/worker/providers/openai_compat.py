@@ -18,7 +18,10 @@ from services.worker.providers.base import (
     ProviderChunk,
     ProviderError,
     ProviderRequest,
+    ReasoningDelta,
     TextDelta,
+    ToolCallRequest,
+    ToolSpec,
     Usage,
 )
 
@@ -41,13 +44,18 @@ class OpenAICompatibleProvider:
             "stream_options": {"include_usage": True},
             **request.options,
         }
+        if request.tools:
+            body["tools"] = [_tool_schema(tool) for tool in request.tools]
+        decoder = _StreamDecoder(request.model)
         try:
             async with self._client.chat.completions.with_streaming_response.create(
                 **body
             ) as response:
                 async for line in response.iter_lines():
-                    for chunk in _decode_line(line, request.model):
+                    for chunk in decoder.line(line):
                         yield chunk
+            for call in decoder.tool_calls():
+                yield call
         except openai.APIStatusError as exc:
             raise ProviderError(
                 f"{request.model}: the provider answered HTTP {exc.status_code}: "
@@ -65,32 +73,103 @@ class OpenAICompatibleProvider:
         await self._client.close()
 
 
-def _decode_line(line: str, model: str) -> list[ProviderChunk]:
-    """One SSE line of a chat.completion.chunk stream → text deltas and usage."""
-    if not line.startswith("data:"):
-        return []  # blank separators, comments, `event:` lines
-    payload = line[5:].strip()
-    if not payload or payload == "[DONE]":
-        return []
+def _tool_schema(tool: ToolSpec) -> dict[str, Any]:
+    return {
+        "type": "function",
+        "function": {
+            "name": tool.name,
+            "description": tool.description,
+            "parameters": tool.parameters,
+        },
+    }
+
+
+class _PartialCall:
+    __slots__ = ("arguments", "call_id", "name")
+
+    def __init__(self) -> None:
+        self.call_id = ""
+        self.name = ""
+        self.arguments: list[str] = []
+
+
+class _StreamDecoder:
+    """Decodes one chat.completion.chunk stream: text and reasoning deltas go out as they come,
+    tool calls (streamed in pieces, keyed by index) are assembled and handed out at the end."""
+
+    def __init__(self, model: str) -> None:
+        self._model = model
+        self._calls: dict[int, _PartialCall] = {}
+
+    def line(self, line: str) -> list[ProviderChunk]:
+        if not line.startswith("data:"):
+            return []  # blank separators, comments, `event:` lines
+        payload = line[5:].strip()
+        if not payload or payload == "[DONE]":
+            return []
+        try:
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError as exc:
+            raise ProviderError(
+                f"{self._model}: the provider sent a malformed stream chunk"
+            ) from exc
+        if not isinstance(data, dict):
+            return []
+        if "error" in data:
+            error = data["error"]
+            message = error.get("message") if isinstance(error, dict) else error
+            raise ProviderError(
+                f"{self._model}: the provider reported an error: {_short(str(message))}"
+            )
+        chunks: list[ProviderChunk] = []
+        for choice in data.get("choices") or ():
+            delta = choice.get("delta") or {}
+            # DeepSeek and vLLM send `reasoning_content`, OpenRouter and Ollama `reasoning`.
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if reasoning and isinstance(reasoning, str):
+                chunks.append(ReasoningDelta(reasoning))
+            text = delta.get("content")
+            if text:
+                chunks.append(TextDelta(text))
+            for piece in delta.get("tool_calls") or ():
+                self._add_call_piece(piece)
+        usage = data.get("usage")
+        if usage:
+            chunks.append(Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)))
+        return chunks
+
+    def _add_call_piece(self, piece: dict[str, Any]) -> None:
+        call = self._calls.setdefault(int(piece.get("index") or 0), _PartialCall())
+        call.call_id = call.call_id or piece.get("id") or ""
+        function = piece.get("function") or {}
+        call.name += function.get("name") or ""
+        if function.get("arguments"):
+            call.arguments.append(function["arguments"])
+
+    def tool_calls(self) -> list[ToolCallRequest]:
+        calls = []
+        for index in sorted(self._calls):
+            call = self._calls[index]
+            raw = "".join(call.arguments)
+            calls.append(
+                ToolCallRequest(
+                    call_id=call.call_id or f"call_{index}",
+                    name=call.name,
+                    arguments=_json_object(raw),
+                    raw_arguments=raw,
+                )
+            )
+        return calls
+
+
+def _json_object(raw: str) -> dict[str, Any] | None:
+    if not raw.strip():
+        return {}
     try:
-        data = orjson.loads(payload)
-    except orjson.JSONDecodeError as exc:
-        raise ProviderError(f"{model}: the provider sent a malformed stream chunk") from exc
-    if not isinstance(data, dict):
-        return []
-    if "error" in data:
-        error = data["error"]
-        message = error.get("message") if isinstance(error, dict) else error
-        raise ProviderError(f"{model}: the provider reported an error: {_short(str(message))}")
-    chunks: list[ProviderChunk] = []
-    for choice in data.get("choices") or ():
-        text = (choice.get("delta") or {}).get("content")
-        if text:
-            chunks.append(TextDelta(text))
-    usage = data.get("usage")
-    if usage:
-        chunks.append(Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)))
-    return chunks
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _short(text: str, limit: int = 300) -> str:
