@@ -6,8 +6,9 @@ Stored in PostgreSQL (table `settings`, one row per key); what is not stored tak
 from __future__ import annotations
 
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 ThinkingLevel = Literal["off", "minimal", "standard", "deep"]
 
@@ -30,6 +31,18 @@ class AppSettings(BaseModel):
     memory_auto: bool = True
     tool_permissions: dict[str, Literal["allow", "ask", "deny"]] = Field(default_factory=dict)
     max_tool_iterations: int = Field(default=25, ge=1, le=100)
+    timezone: str = "UTC"  # IANA name; the owner's local time for tools and reminders
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name like Europe/Berlin)"
+            ) from exc
+        return value
 
 
 def channel_allowed(channel: str, patterns: list[str]) -> bool:

@@ -19,7 +19,12 @@ class CancelTurn(_Control):
 
 
 class PluginsChanged(_Control):
+    """Re-read which plugins are on (and re-import plugin code when `reload`); every worker
+    acknowledges `request_id` once it applied the change (see shared/plugin_catalog.py)."""
+
     kind: Literal["plugins_changed"] = "plugins_changed"
+    request_id: str | None = None
+    reload: bool = False
 
 
 class SettingsChanged(_Control):

@@ -13,14 +13,28 @@ QUEUE_NAME = "aion:queue"
 JOBS_WAKE_CHANNEL = "aion:jobs:wake"
 
 
+class ResumeApproval(BaseModel):
+    """Continue the turn that paused on this approval, which the owner has just decided."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approval_id: str
+    approved: bool
+
+
 class TurnJob(BaseModel):
-    """Everything a worker needs to run one chat turn; the api validated it already."""
+    """Everything a worker needs to run one chat turn; the api validated it already.
+
+    A turn either answers `message`, or (with `resume`, and no message) continues a turn that
+    paused for the owner's approval.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     turn_id: str
     channel: str
     message: str
+    resume: ResumeApproval | None = None
     images: list[str] = Field(default_factory=list)
     voice: bool = False
     model: str | None = None

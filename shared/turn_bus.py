@@ -234,45 +234,52 @@ class TurnBus:
 
     async def is_orphaned(self, turn_id: str) -> bool:
         """True when no live worker owns the turn and none ever will."""
+        return await self._orphaned_job(turn_id) is not None
+
+    async def _orphaned_job(self, turn_id: str) -> str | None:
+        """The id of the turn's job when that job is orphaned, else None. Reapers act on this
+        id, so one that looked before another re-queued the turn cannot re-queue it again."""
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hmget(meta_key(turn_id), ["worker", "job_id"])
             pipe.exists(end_key(turn_id))
-            (owner, job_id), ended = await pipe.execute()
+            (owner, raw_job_id), ended = await pipe.execute()
         if ended:
-            return False
+            return None
+        job_id = raw_job_id.decode() if raw_job_id is not None else turn_id
         if owner is not None:
-            return not await self.redis.exists(worker_key(owner.decode()))
-        job_id = job_id.decode() if job_id is not None else turn_id
+            alive = await self.redis.exists(worker_key(owner.decode()))
+            return None if alive else job_id
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.exists(job_key_prefix + job_id)
             pipe.exists(in_progress_key_prefix + job_id)
             job_exists, taken = await pipe.execute()
         if not job_exists:
-            return True  # arq no longer holds the job, and nobody claimed the turn
+            return job_id  # arq no longer holds the job, and nobody claimed the turn
         if not taken:
-            return False  # still waiting in arq's queue
+            return None  # still waiting in arq's queue
         # Taken from the queue but not claimed: a live worker claims within milliseconds, so
         # one that has not after a whole lease died in between.
         now_ms = int(time.time() * 1000)
         await self.redis.hsetnx(meta_key(turn_id), "unclaimed_since", now_ms)
         since = await self.redis.hget(meta_key(turn_id), "unclaimed_since")
-        return since is not None and now_ms - int(since) > self.lease_ms
+        return job_id if since is not None and now_ms - int(since) > self.lease_ms else None
 
     async def reap_if_orphaned(self, turn_id: str) -> bool:
         """Deal with a turn whose worker died: one that never started gets a new job (its
         place in the channel kept); one that did ends with `error`, and its channel is freed."""
-        if not await self.is_orphaned(turn_id):
+        job_id = await self._orphaned_job(turn_id)
+        if job_id is None:
             return False
-        channel, job_id = await self.redis.hmget(meta_key(turn_id), ["channel", "job_id"])
         verdict = await self._requeue(
             keys=[meta_key(turn_id), end_key(turn_id)],
-            args=[job_id or turn_id, turn_id, MAX_REQUEUES],
+            args=[job_id, turn_id, MAX_REQUEUES],
         )
         if verdict[0] == b"handled":  # ended, or another reaper got there first
             return True
         if verdict[0] == b"requeued":
             await self.enqueue(TurnJob.model_validate_json(verdict[2]), verdict[1].decode())
             return True
+        channel = await self.redis.hget(meta_key(turn_id), "channel")
         await self.append(
             turn_id,
             channel.decode() if channel is not None else "",

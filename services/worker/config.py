@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 
 from shared.config import TurnTransportSettings
@@ -19,3 +21,6 @@ class WorkerConfig(TurnTransportSettings):
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)
     aion_db_pool_size: int = Field(default=10, ge=1)
+    aion_plugins_dir: Path | None = Path("/data/plugins")
+    # How long a risky tool call waits for the owner's decision.
+    aion_approval_ttl_seconds: float = Field(default=600.0, gt=0)

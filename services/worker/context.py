@@ -6,13 +6,16 @@ import asyncio
 import os
 import secrets
 import socket
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
 from services.worker.providers.base import LLMProvider
 from services.worker.settings_cache import SettingsCache
+from services.worker.tools.plugins import PluginManager
 from shared.db import Pool
 from shared.turn_bus import TurnBus
 
@@ -45,9 +48,18 @@ class WorkerContext:
     bus: TurnBus
     settings: SettingsCache
     provider: LLMProvider
+    plugins: PluginManager
     wake: asyncio.Event
     running: dict[str, RunningTurn] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    plugin_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _chores: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def spawn(self, chore: Coroutine[Any, Any, None]) -> None:
+        """Run a short background chore, kept referenced until it is done."""
+        task = asyncio.create_task(chore)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     def cancel_turn(self, turn_id: str) -> None:
         turn = self.running.get(turn_id)

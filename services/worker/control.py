@@ -8,8 +8,15 @@ import logging
 import pydantic
 import redis.exceptions
 
+from services.worker import plugin_sync
 from services.worker.context import WorkerContext
-from shared.control import CONTROL_CHANNEL, CancelTurn, SettingsChanged, decode_control
+from shared.control import (
+    CONTROL_CHANNEL,
+    CancelTurn,
+    PluginsChanged,
+    SettingsChanged,
+    decode_control,
+)
 from shared.jobs import JOBS_WAKE_CHANNEL
 
 log = logging.getLogger("aion.worker.control")
@@ -21,7 +28,9 @@ async def listen(app: WorkerContext) -> None:
         pubsub = app.redis.pubsub(ignore_subscribe_messages=True)
         try:
             await pubsub.subscribe(CONTROL_CHANNEL, JOBS_WAKE_CHANNEL)
-            app.settings.invalidate()  # changes may have been broadcast while we were away
+            # Changes may have been broadcast while we were away.
+            app.settings.invalidate()
+            app.spawn(plugin_sync.apply(app, PluginsChanged()))
             while True:
                 message = await pubsub.get_message(timeout=5.0)
                 if message is None:
@@ -48,6 +57,8 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
         app.cancel_turn(message.turn_id)
     elif isinstance(message, SettingsChanged):
         app.settings.invalidate()
+    elif isinstance(message, PluginsChanged):
+        app.spawn(plugin_sync.apply(app, message))
 
 
 async def heartbeat(app: WorkerContext) -> None:

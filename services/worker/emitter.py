@@ -61,11 +61,17 @@ class TurnEmitter:
         async with self._lock:
             await self._send(event)
 
-    async def done(self, *, cancelled: bool = False) -> None:
+    async def done(self, *, cancelled: bool = False, approval_id: str | None = None) -> None:
         full = self.text
         blocks: list[ResponseBlock] = [TextBlock(content=full)] if full else []
         await self.emit(
-            DoneEvent(full_response=full, response_blocks=blocks, cancelled=cancelled or None)
+            DoneEvent(
+                full_response=full,
+                response_blocks=blocks,
+                approval_pending=approval_id is not None,
+                approval_id=approval_id,
+                cancelled=cancelled or None,
+            )
         )
 
     async def _send(self, event: Event) -> None:

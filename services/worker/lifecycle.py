@@ -7,11 +7,12 @@ import contextlib
 import logging
 from typing import Any
 
-from services.worker import control
+from services.worker import control, plugin_sync
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from services.worker.settings_cache import SettingsCache
+from services.worker.tools.plugins import PluginManager
 from shared.db import open_pool
 from shared.turn_bus import TurnBus
 
@@ -41,8 +42,10 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             timeout=config.aion_provider_timeout_seconds,
             max_retries=config.aion_provider_max_retries,
         ),
+        plugins=PluginManager(user_dir=config.aion_plugins_dir),
         wake=ctx["wake"],
     )
+    await plugin_sync.refresh(app, reload=True)
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
     app.background += [
         asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),

@@ -1,25 +1,47 @@
 """Builds the messages a provider sees; the system prompt is assembled here and only here.
 
-System prompt = rules + character + self (the owner's saved prompts or AION's defaults, see
-shared/prompts.py), then the context block: current time (UTC) and the channel of the turn.
-Later parts (recalled memories, tool descriptions) are appended in the same way, each under its
-own heading, so the model can tell the owner's instructions from material it was given.
+System prompt, in this order, each part under its own heading so the model can tell the
+owner's instructions from material it was given:
+- rules, character, self: the owner's saved prompts or AION's defaults (shared/prompts.py);
+- `## Your tools`: generated from the tools offered this turn (name and first line each), so
+  `self` always matches what is loaded;
+- `## Context`: current time (UTC) and the channel of the turn.
+Recalled memories join as their own delimited block (the memory issue).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from services.worker.tools.registry import Tool
 from shared.db.conversations import Message
 from shared.prompts import PROMPT_NAMES
 
 
-def system_prompt(prompts: dict[str, str], channel: str, now: datetime | None = None) -> str:
+def system_prompt(
+    prompts: dict[str, str],
+    channel: str,
+    tools: Iterable[Tool] = (),
+    now: datetime | None = None,
+) -> str:
     now = now or datetime.now(UTC)
     parts = [prompts[name].strip() for name in PROMPT_NAMES if prompts.get(name, "").strip()]
+    listed = [
+        f"- {t.name}: {t.description.splitlines()[0] if t.description else ''}" for t in tools
+    ]
+    if listed:
+        parts.append(
+            "## Your tools\nTools marked by the owner as needing approval pause until the owner "
+            "approves them; say what you are about to do.\n" + "\n".join(listed)
+        )
     parts.append(f"## Context\nCurrent time: {now:%Y-%m-%d %H:%M} UTC. Channel: {channel}.")
     return "\n\n".join(parts)
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0]
 
 
 def user_content(message: str, images: list[str]) -> str | list[dict[str, Any]]:
@@ -31,11 +53,18 @@ def user_content(message: str, images: list[str]) -> str | list[dict[str, Any]]:
 
 
 def build_messages(
-    prompts: dict[str, str], channel: str, history: list[Message], message: str, images: list[str]
+    prompts: dict[str, str],
+    channel: str,
+    history: list[Message],
+    message: str | None,
+    images: list[str],
+    tools: Iterable[Tool] = (),
 ) -> list[dict[str, Any]]:
+    """System prompt, history, then the new user message (None: a turn that continues)."""
     messages: list[dict[str, Any]] = [
-        {"role": "system", "content": system_prompt(prompts, channel)}
+        {"role": "system", "content": system_prompt(prompts, channel, tools)}
     ]
-    messages += [{"role": m.role, "content": m.content} for m in history]
-    messages.append({"role": "user", "content": user_content(message, images)})
+    messages += [m.as_chat() for m in history]
+    if message is not None:
+        messages.append({"role": "user", "content": user_content(message, images)})
     return messages

@@ -6,14 +6,17 @@ import asyncio
 import logging
 from typing import Any
 
+from services.worker import approvals
+from services.worker.agent import Agent, AgentState
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.prompt import build_messages
-from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta, Usage
-from shared.app_settings import channel_allowed
+from services.worker.providers.base import ProviderError, ThinkingLevel
+from services.worker.tools import policy
+from shared.app_settings import AppSettings, channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
-from shared.events import ErrorCode, ErrorEvent, UsageEvent
+from shared.events import ErrorCode, ErrorEvent
 from shared.jobs import TurnJob
 
 log = logging.getLogger("aion.worker.turn")
@@ -73,32 +76,70 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
 async def _converse(
     app: WorkerContext, turn: TurnJob, running: RunningTurn, emitter: TurnEmitter
 ) -> str:
-    stored = await app.settings.get()
-    if not channel_allowed(turn.channel, stored.app.channel_allowlist):
-        message = f"Channel '{turn.channel}' is not in the owner's channel_allowlist."
-        await emitter.emit(ErrorEvent(message=message, code=ErrorCode.NOT_ALLOWED))
+    owner = await app.settings.get()
+    settings = owner.app
+    if not channel_allowed(turn.channel, settings.channel_allowlist):
+        refusal = f"Channel '{turn.channel}' is not in the owner's channel_allowlist."
+        await emitter.emit(ErrorEvent(message=refusal, code=ErrorCode.NOT_ALLOWED))
         return "not allowed"
-    conversation_id, history = await _begin(app, turn, stored.app.max_history_turns)
-    model = stored.active_model
-    request = ProviderRequest(
-        model=turn.model or model or app.config.aion_model,
-        messages=build_messages(stored.prompts, turn.channel, history, turn.message, turn.images),
+    continuation = await approvals.continuation_for(app, turn)
+    if continuation is not None:
+        conversation_id, history = await _history(app, turn.channel, settings.max_history_turns)
+        state = AgentState.from_json(continuation.approval.state)
+        decided = {continuation.approval.call_id: continuation.approved}
+        message: str | None = None
+    else:
+        conversation_id, history = await _begin(app, turn, settings.max_history_turns)
+        state = AgentState(model=turn.model or owner.active_model or app.config.aion_model)
+        decided = {}
+        message = turn.message
+    tools = policy.offered(app.plugins.tools, settings).values()
+    base = build_messages(owner.prompts, turn.channel, history, message, turn.images, tools)
+    agent = Agent(
+        app,
+        emitter,
+        turn_id=turn.turn_id,
+        channel=turn.channel,
+        thinking=_thinking(settings, turn.channel),
+        fallbacks=tuple(settings.model_fallback),
     )
-    running.task = asyncio.create_task(_stream_reply(app, request, emitter))
+    running.task = asyncio.create_task(agent.run(base, state, decided))
     try:
-        await running.task
+        paused = await running.task
     except asyncio.CancelledError:
         if not running.cancelled.is_set():
             raise
-        await _finish(app, conversation_id, turn, emitter.text)
+        await _finish(app, conversation_id, turn, _cut_short(state, agent))
         await emitter.done(cancelled=True)
         return "cancelled"
     except ProviderError as exc:
+        await _finish(app, conversation_id, turn, _cut_short(state, agent))
         await emitter.emit(ErrorEvent(message=exc.message, code=ErrorCode.PROVIDER))
         return "provider_error"
-    await _finish(app, conversation_id, turn, emitter.text)
+    if paused is not None:
+        # What the turn did so far waits in the approval; it is stored once the turn goes on.
+        await emitter.done(approval_id=paused.id)
+        return "approval pending"
+    await _finish(app, conversation_id, turn, state.trace)
     await emitter.done()
     return "done"
+
+
+def _thinking(settings: AppSettings, channel: str) -> ThinkingLevel:
+    """`thinking_overrides` (channel patterns, first match) over `thinking_level`."""
+    for pattern, level in settings.thinking_overrides.items():
+        if channel_allowed(channel, [pattern]):
+            return level
+    return settings.thinking_level
+
+
+def _cut_short(state: AgentState, agent: Agent) -> list[dict[str, Any]]:
+    """What to keep of a turn that ended early: its complete tool rounds and any text the
+    model had streamed of its last answer."""
+    trace = state.complete_trace()
+    if agent.partial_text:
+        trace.append({"role": "assistant", "content": agent.partial_text})
+    return trace
 
 
 async def _begin(app: WorkerContext, turn: TurnJob, user_turns: int) -> tuple[int, list[Message]]:
@@ -113,19 +154,20 @@ async def _begin(app: WorkerContext, turn: TurnJob, user_turns: int) -> tuple[in
     raise RuntimeError(f"could not open a conversation on channel {turn.channel!r}")
 
 
-async def _finish(app: WorkerContext, conversation_id: int, turn: TurnJob, text: str) -> None:
-    """Store the assistant's reply (nothing when it said nothing); one atomic statement."""
-    if not text:
-        return
+async def _history(app: WorkerContext, channel: str, user_turns: int) -> tuple[int, list[Message]]:
+    """The open conversation a continued turn goes on in."""
     async with app.pool.connection() as conn:
-        await conversations.add_message(conn, conversation_id, "assistant", text, turn.turn_id)
+        found = await conversations.open_history(conn, channel, user_turns)
+    if found is None:  # the owner reset the channel while the approval waited
+        raise RuntimeError(f"channel {channel!r} has no open conversation to continue")
+    return found
 
 
-async def _stream_reply(app: WorkerContext, request: ProviderRequest, emitter: TurnEmitter) -> None:
-    async for chunk in app.provider.stream(request):
-        if isinstance(chunk, TextDelta):
-            await emitter.token(chunk.text)
-        elif isinstance(chunk, Usage):
-            await emitter.emit(
-                UsageEvent(input_tokens=chunk.input_tokens, output_tokens=chunk.output_tokens)
-            )
+async def _finish(
+    app: WorkerContext, conversation_id: int, turn: TurnJob, trace: list[dict[str, Any]]
+) -> None:
+    """Store what the turn added after the user's message, atomically (an empty answer, a
+    model that said nothing, is not a message)."""
+    said = [m for m in trace if m["role"] != "assistant" or m.get("content") or m.get("tool_calls")]
+    async with app.pool.connection() as conn:
+        await conversations.add_turn_messages(conn, conversation_id, turn.turn_id, said)

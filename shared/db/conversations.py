@@ -4,15 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
 
 from shared.db import Conn
 
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """A stored message; tool traffic keeps the fields the provider format needs."""
+
     role: str
     content: str
     created_at: datetime
+    tool_calls: list[dict[str, Any]] | None = None
+    tool_call_id: str | None = None
+
+    def as_chat(self) -> dict[str, Any]:
+        """The message in the providers' common (OpenAI chat) format."""
+        message: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.tool_calls:
+            message["tool_calls"] = self.tool_calls
+        if self.tool_call_id is not None:
+            message["tool_call_id"] = self.tool_call_id
+        return message
+
+
+def _message(row: dict[str, Any]) -> Message:
+    return Message(
+        row["role"], row["content"], row["created_at"], row["tool_calls"], row["tool_call_id"]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,15 +54,34 @@ async def close_conversation(conn: Conn, channel: str) -> bool:
     return cur.rowcount > 0
 
 
-async def add_message(
-    conn: Conn, conversation_id: int, role: str, content: str, turn_id: str | None = None
+async def add_turn_messages(
+    conn: Conn, conversation_id: int, turn_id: str, messages: list[dict[str, Any]]
 ) -> None:
+    """Store what a turn said after the user's message (tool calls, results, the reply), in
+    order, in one statement; a retried job stores nothing twice."""
+    rows = [
+        {
+            "seq": seq,
+            "role": m["role"],
+            "content": m.get("content") or "",
+            "tool_calls": m.get("tool_calls"),
+            "tool_call_id": m.get("tool_call_id"),
+        }
+        for seq, m in enumerate(messages, start=1)
+    ]
+    if not rows:
+        return
     await conn.execute(
         """
-        INSERT INTO messages (conversation_id, role, content, turn_id) VALUES (%s, %s, %s, %s)
-        ON CONFLICT (turn_id, role) WHERE turn_id IS NOT NULL DO NOTHING
+        INSERT INTO messages
+            (conversation_id, turn_id, seq, role, content, tool_calls, tool_call_id)
+        SELECT %(conversation)s, %(turn)s, r.seq, r.role, r.content, r.tool_calls, r.tool_call_id
+        FROM jsonb_to_recordset(%(rows)s) AS r(
+            seq smallint, role text, content text, tool_calls jsonb, tool_call_id text)
+        ORDER BY r.seq
+        ON CONFLICT (turn_id, role, seq) WHERE turn_id IS NOT NULL DO NOTHING
         """,
-        (conversation_id, role, content, turn_id),
+        {"conversation": conversation_id, "turn": turn_id, "rows": Jsonb(rows)},
     )
 
 
@@ -68,9 +109,9 @@ async def start_exchange(
         ), stored AS (
             INSERT INTO messages (conversation_id, role, content, turn_id)
             SELECT id, 'user', %(content)s, %(turn_id)s FROM conversation
-            ON CONFLICT (turn_id, role) WHERE turn_id IS NOT NULL DO NOTHING
+            ON CONFLICT (turn_id, role, seq) WHERE turn_id IS NOT NULL DO NOTHING
         ), history AS (
-            SELECT m.id, m.role, m.content, m.created_at
+            SELECT m.id, m.role, m.content, m.created_at, m.tool_calls, m.tool_call_id
             FROM messages m JOIN conversation c ON m.conversation_id = c.id
             WHERE m.id >= COALESCE((
                 SELECT min(id) FROM (
@@ -79,27 +120,62 @@ async def start_exchange(
                 ) AS last_user_turns
             ), 0)
         )
-        SELECT c.id AS conversation_id, h.role, h.content, h.created_at
+        SELECT c.id AS conversation_id, h.role, h.content, h.created_at, h.tool_calls,
+               h.tool_call_id
         FROM conversation c LEFT JOIN history h ON true
         ORDER BY h.id
         """,
         {"channel": channel, "content": content, "turn_id": turn_id, "turns": user_turns},
     )
-    rows = await cur.fetchall()
+    return _conversation_rows(await cur.fetchall())
+
+
+async def open_history(
+    conn: Conn, channel: str, user_turns: int
+) -> tuple[int, list[Message]] | None:
+    """The channel's open conversation and its recent history (as `start_exchange` sees it),
+    for a turn that continues without a new user message. None when there is none."""
+    cur = await conn.execute(
+        """
+        WITH conversation AS (
+            SELECT id FROM conversations WHERE channel = %(channel)s AND closed_at IS NULL
+        ), history AS (
+            SELECT m.id, m.role, m.content, m.created_at, m.tool_calls, m.tool_call_id
+            FROM messages m JOIN conversation c ON m.conversation_id = c.id
+            WHERE m.id >= COALESCE((
+                SELECT min(id) FROM (
+                    SELECT id FROM messages WHERE conversation_id = c.id AND role = 'user'
+                    ORDER BY id DESC LIMIT %(turns)s
+                ) AS last_user_turns
+            ), 0)
+        )
+        SELECT c.id AS conversation_id, h.role, h.content, h.created_at, h.tool_calls,
+               h.tool_call_id
+        FROM conversation c LEFT JOIN history h ON true
+        ORDER BY h.id
+        """,
+        {"channel": channel, "turns": user_turns},
+    )
+    return _conversation_rows(await cur.fetchall())
+
+
+def _conversation_rows(rows: list[dict[str, Any]]) -> tuple[int, list[Message]] | None:
     if not rows:
         return None
-    history = [Message(r["role"], r["content"], r["created_at"]) for r in rows if r["role"]]
+    history = [_message(r) for r in rows if r["role"]]
     return int(rows[0]["conversation_id"]), history
 
 
 async def channel_history(conn: Conn, channel: str, limit: int) -> list[Message]:
-    """The newest `limit` messages of the channel's open conversation, oldest first."""
+    """The newest `limit` messages of the channel's open conversation, oldest first: what a
+    person sees (their messages and the replies, not the tool traffic)."""
     cur = await conn.execute(
         """
         SELECT role, content, created_at FROM (
             SELECT m.id, m.role, m.content, m.created_at FROM messages m
             JOIN conversations c ON c.id = m.conversation_id
             WHERE c.channel = %s AND c.closed_at IS NULL
+              AND m.role IN ('user', 'assistant') AND m.content <> ''
             ORDER BY m.id DESC LIMIT %s
         ) AS newest ORDER BY id
         """,
@@ -115,9 +191,12 @@ async def channel_summaries(conn: Conn) -> list[ChannelSummary]:
         SELECT c.channel, count(m.id) AS count, last.created_at AS last_ts, last.content AS last_msg
         FROM conversations c
         LEFT JOIN messages m ON m.conversation_id = c.id
+            AND m.role IN ('user', 'assistant') AND m.content <> ''
         LEFT JOIN LATERAL (
-            SELECT created_at, content FROM messages
-            WHERE conversation_id = c.id ORDER BY id DESC LIMIT 1
+            SELECT created_at, content FROM messages AS m
+            WHERE m.conversation_id = c.id
+              AND m.role IN ('user', 'assistant') AND m.content <> ''
+            ORDER BY m.id DESC LIMIT 1
         ) AS last ON true
         WHERE c.closed_at IS NULL
         GROUP BY c.channel, last.created_at, last.content

@@ -19,7 +19,8 @@ async def usage_stats(conn: Conn) -> dict[str, int]:
             (SELECT count(*) FROM memories) AS memory_entries,
             (SELECT count(*) FROM conversations) AS conversations,
             (SELECT count(*) FROM messages) AS messages,
-            (SELECT count(*) FROM messages WHERE role = 'assistant') AS exchange_count,
+            (SELECT count(*) FROM messages
+             WHERE role = 'assistant' AND tool_calls IS NULL) AS exchange_count,
             (SELECT count(*) FROM messages
              WHERE role = 'user' AND created_at > now() - interval '24 hours') AS turns_last_24h
         """

@@ -1,0 +1,346 @@
+"""The agent loop: model call → tool calls → results fed back → … → the final answer.
+
+Each model call sees the tools offered at that moment (a plugin disabled mid-turn is gone from
+the next call). Calls of one assistant message run concurrently when all are safe and allowed,
+otherwise one by one; a call that needs the owner's approval pauses the turn: what was done so
+far is stored with the pending approval, and a later job continues from exactly there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from services.worker.context import WorkerContext
+from services.worker.emitter import TurnEmitter
+from services.worker.providers.base import (
+    Notice,
+    ProviderRequest,
+    ReasoningDelta,
+    TextDelta,
+    ThinkingLevel,
+    ToolCallRequest,
+    Usage,
+)
+from services.worker.tools import policy
+from services.worker.tools.context import ToolContext
+from services.worker.tools.execute import ToolOutcome, run_tool
+from services.worker.tools.registry import Tool
+from shared.app_settings import AppSettings
+from shared.db import approvals as approvals_repo
+from shared.events import (
+    ApprovalEvent,
+    ProgressEvent,
+    ThoughtEvent,
+    ToolCallEvent,
+    ToolResultEvent,
+    UsageEvent,
+)
+
+REASONING_FLUSH_CHARS = 400  # provider reasoning travels in thoughts of about this size
+DECLINED = "The owner declined this action; it was not run."
+
+
+@dataclass
+class AgentState:
+    """Where a turn stands: what it added after the user's message, calls still to run, and
+    how many tool rounds it used. Serialised into a pending approval."""
+
+    trace: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[ToolCallRequest] = field(default_factory=list)
+    rounds: int = 0
+    model: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "trace": self.trace,
+            "pending": [
+                {
+                    "call_id": c.call_id,
+                    "name": c.name,
+                    "arguments": c.arguments,
+                    "raw": c.raw_arguments,
+                }
+                for c in self.pending
+            ],
+            "rounds": self.rounds,
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> AgentState:
+        pending = [
+            ToolCallRequest(p["call_id"], p["name"], p["arguments"], p.get("raw", ""))
+            for p in data.get("pending", [])
+        ]
+        return cls(list(data.get("trace", [])), pending, int(data.get("rounds", 0)), data["model"])
+
+    def complete_trace(self) -> list[dict[str, Any]]:
+        """The trace without a trailing tool round that has not all its results (a turn that
+        stopped half-way): every provider refuses tool calls left unanswered."""
+        trace = list(self.trace)
+        while trace:
+            last_request = max(
+                (i for i, m in enumerate(trace) if m.get("tool_calls")), default=None
+            )
+            if last_request is None:
+                break
+            asked = {c["id"] for c in trace[last_request]["tool_calls"]}
+            answered = {m.get("tool_call_id") for m in trace[last_request + 1 :]}
+            if asked <= answered:
+                break
+            trace = trace[:last_request]
+        return trace
+
+
+@dataclass(frozen=True, slots=True)
+class PendingApproval:
+    id: str
+
+
+class Agent:
+    def __init__(
+        self,
+        app: WorkerContext,
+        emitter: TurnEmitter,
+        *,
+        turn_id: str,
+        channel: str,
+        thinking: ThinkingLevel,
+        fallbacks: tuple[str, ...],
+    ) -> None:
+        self._app = app
+        self._emitter = emitter
+        self._turn_id = turn_id
+        self._channel = channel
+        self._thinking = thinking
+        self._fallbacks = fallbacks
+        self.partial_text = ""  # text of the model call in flight (for a turn cut short)
+
+    async def run(
+        self,
+        base: list[dict[str, Any]],
+        state: AgentState,
+        decided: dict[str, bool] | None = None,
+    ) -> PendingApproval | None:
+        """Run until the model answers without tools, the round limit, or an approval pause
+        (returned). `decided` holds the owner's decisions on `state.pending` calls."""
+        if state.pending:
+            paused = await self._run_calls(state, list(state.pending), decided or {})
+            if paused:
+                return paused
+        while True:
+            settings = (await self._app.settings.get()).app
+            if state.rounds >= settings.max_tool_iterations:
+                await self._round_limit(state, settings.max_tool_iterations)
+                return None
+            tools = policy.offered(self._app.plugins.tools, settings)
+            text, calls = await self._model_call(base + state.trace, tools, state)
+            if not calls:
+                state.trace.append({"role": "assistant", "content": text})
+                return None
+            state.rounds += 1
+            state.trace.append(_assistant_with_calls(text, calls))
+            paused = await self._run_calls(state, calls, {})
+            if paused:
+                return paused
+
+    async def _model_call(
+        self, messages: list[dict[str, Any]], tools: dict[str, Tool], state: AgentState
+    ) -> tuple[str, list[ToolCallRequest]]:
+        # Failover only while nothing of the turn reached the owner and no tool has run.
+        untouched = not self._emitter.text and not state.trace
+        request = ProviderRequest(
+            model=state.model,
+            messages=messages,
+            tools=[tool.spec() for tool in tools.values()],
+            thinking=self._thinking,
+            fallbacks=self._fallbacks if untouched else (),
+        )
+        parts: list[str] = []
+        calls: list[ToolCallRequest] = []
+        reasoning: list[str] = []
+        self.partial_text = ""
+        async for chunk in self._app.provider.stream(request):
+            if isinstance(chunk, ReasoningDelta):
+                reasoning.append(chunk.text)
+                if sum(map(len, reasoning)) >= REASONING_FLUSH_CHARS:
+                    await self._thought("".join(reasoning), "reasoning")
+                    reasoning.clear()
+                continue
+            if reasoning:
+                await self._thought("".join(reasoning), "reasoning")
+                reasoning.clear()
+            if isinstance(chunk, TextDelta):
+                parts.append(chunk.text)
+                self.partial_text += chunk.text
+                await self._emitter.token(chunk.text)
+            elif isinstance(chunk, ToolCallRequest):
+                calls.append(chunk)
+            elif isinstance(chunk, Notice):
+                await self._thought(chunk.text, chunk.trigger)
+            elif isinstance(chunk, Usage):
+                await self._emitter.emit(
+                    UsageEvent(input_tokens=chunk.input_tokens, output_tokens=chunk.output_tokens)
+                )
+        if reasoning:
+            await self._thought("".join(reasoning), "reasoning")
+        self.partial_text = ""
+        return "".join(parts), calls
+
+    async def _run_calls(
+        self, state: AgentState, calls: list[ToolCallRequest], decided: dict[str, bool]
+    ) -> PendingApproval | None:
+        settings = (await self._app.settings.get()).app
+        tools = policy.offered(self._app.plugins.tools, settings)
+        known = [tools.get(call.name) for call in calls]
+        if (
+            not decided
+            and all(known)
+            and policy.may_run_concurrently([t for t in known if t is not None], settings)
+        ):
+            await self._run_together(state, calls, tools, settings)
+            return None
+        for index, call in enumerate(calls):
+            tool = tools.get(call.name)
+            if call.call_id in decided:
+                approved = decided[call.call_id]
+            elif tool is not None and policy.needs_approval(tool, settings):
+                state.pending = calls[index:]
+                return await self._pause(state, call, settings)
+            else:
+                approved = True
+            await self._emit_call(call)
+            if approved:
+                outcome = await run_tool(tool, call, self._tool_context(call, settings))
+            else:
+                outcome = ToolOutcome(False, DECLINED, 0)
+            await self._record(state, call, outcome)
+        state.pending = []
+        return None
+
+    async def _run_together(
+        self,
+        state: AgentState,
+        calls: list[ToolCallRequest],
+        tools: dict[str, Tool],
+        settings: AppSettings,
+    ) -> None:
+        for call in calls:
+            await self._emit_call(call)
+        tasks = [
+            asyncio.create_task(
+                run_tool(tools.get(call.name), call, self._tool_context(call, settings))
+            )
+            for call in calls
+        ]
+        try:
+            for call, task in zip(calls, tasks, strict=True):
+                await self._record(state, call, await task)  # results keep the calls' order
+        finally:
+            for task in tasks:
+                task.cancel()
+
+    async def _pause(
+        self, state: AgentState, call: ToolCallRequest, settings: AppSettings
+    ) -> PendingApproval:
+        approval_id = secrets.token_hex(16)
+        args = call.arguments or {}
+        async with self._app.pool.connection() as conn:
+            expires_at = await approvals_repo.create(
+                conn,
+                approval_id=approval_id,
+                turn_id=self._turn_id,
+                channel=self._channel,
+                tool=call.name,
+                args=args,
+                call_id=call.call_id,
+                state=state.to_json(),
+                ttl_seconds=self._app.config.aion_approval_ttl_seconds,
+            )
+        shown = orjson.dumps(args).decode()
+        message = f"AION wants to run '{call.name}' with {shown[:500]}. Approve or deny."
+        await self._emitter.emit(
+            ApprovalEvent(
+                id=approval_id,
+                message=message,
+                tool=call.name,
+                args=args,
+                expires_at=expires_at.isoformat(),
+            )
+        )
+        return PendingApproval(approval_id)
+
+    async def _round_limit(self, state: AgentState, limit: int) -> None:
+        note = (
+            f"I stopped after {limit} rounds of tool calls (the max_tool_iterations setting) "
+            "before I had a final answer."
+        )
+        await self._thought(note, "tool_limit")
+        await self._emitter.token(note)
+        state.trace.append({"role": "assistant", "content": note})
+
+    async def _emit_call(self, call: ToolCallRequest) -> None:
+        await self._emitter.emit(
+            ToolCallEvent(name=call.name, args=call.arguments or {}, call_id=call.call_id)
+        )
+
+    async def _record(self, state: AgentState, call: ToolCallRequest, outcome: ToolOutcome) -> None:
+        await self._emitter.emit(
+            ToolResultEvent(
+                name=call.name,
+                call_id=call.call_id,
+                result=outcome.result,
+                ok=outcome.ok,
+                duration_ms=outcome.duration_ms,
+            )
+        )
+        state.trace.append(
+            {"role": "tool", "tool_call_id": call.call_id, "content": outcome.for_model()}
+        )
+
+    def _tool_context(self, call: ToolCallRequest, settings: AppSettings) -> ToolContext:
+        async def progress(percent: float, label: str = "") -> None:
+            await self._emitter.emit(
+                ProgressEvent(call_id=call.call_id, percent=percent, label=label)
+            )
+
+        async def thought(text: str) -> None:
+            await self._thought(text, "reflect")
+
+        return ToolContext(
+            app=self._app,
+            turn_id=self._turn_id,
+            channel=self._channel,
+            call_id=call.call_id,
+            settings=settings,
+            progress=progress,
+            thought=thought,
+        )
+
+    async def _thought(self, text: str, trigger: str) -> None:
+        await self._emitter.emit(ThoughtEvent(text=text, trigger=trigger))
+
+
+def _assistant_with_calls(text: str, calls: list[ToolCallRequest]) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": text,
+        "tool_calls": [
+            {
+                "id": call.call_id,
+                "type": "function",
+                "function": {
+                    "name": call.name,
+                    "arguments": call.raw_arguments
+                    if call.arguments is None
+                    else orjson.dumps(call.arguments).decode(),
+                },
+            }
+            for call in calls
+        ],
+    }

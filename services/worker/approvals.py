@@ -1,0 +1,54 @@
+"""How a turn picks up a paused one: the owner decided its approval through the api, or by
+answering a plain yes/no word on the channel (Telegram buttons and voice go the same way)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.worker.context import WorkerContext
+from shared.db import approvals as repo
+from shared.db.approvals import Approval
+from shared.jobs import TurnJob
+
+YES_WORDS = frozenset({"yes", "y", "ok", "ja"})
+NO_WORDS = frozenset({"no", "n", "nein"})
+
+
+@dataclass(frozen=True, slots=True)
+class Continuation:
+    approval: Approval
+    approved: bool
+
+
+class StaleResume(Exception):
+    """The job names an approval that is not decided the way it says (never expected)."""
+
+
+def decision_word(message: str) -> bool | None:
+    """True/False for a message that is only a yes/no word (punctuation aside), else None."""
+    word = message.strip().strip(".!?,;:").strip().lower()
+    if word in YES_WORDS:
+        return True
+    if word in NO_WORDS:
+        return False
+    return None
+
+
+async def continuation_for(app: WorkerContext, turn: TurnJob) -> Continuation | None:
+    """The paused turn this one continues, if any."""
+    if turn.resume is not None:
+        async with app.pool.connection() as conn:
+            approval = await repo.get(conn, turn.resume.approval_id)
+        expected = "approved" if turn.resume.approved else "denied"
+        if approval is None or approval.status != expected:
+            raise StaleResume(f"approval {turn.resume.approval_id} is not {expected}")
+        return Continuation(approval, turn.resume.approved)
+    approved = decision_word(turn.message)
+    if approved is None:
+        return None
+    async with app.pool.connection() as conn:
+        pending = await repo.newest_pending(conn, turn.channel)
+        if pending is None:
+            return None  # a plain "ok" with nothing to decide is an ordinary message
+        decided = await repo.decide(conn, pending, "approved" if approved else "denied", via="chat")
+    return Continuation(decided, approved) if decided is not None else None

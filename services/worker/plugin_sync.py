@@ -1,0 +1,43 @@
+"""Keeps this worker's plugins in step with the owner's choices, and tells the api it did."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import orjson
+
+from services.worker.context import WorkerContext
+from shared.control import PluginsChanged
+from shared.db import plugins as plugins_repo
+from shared.plugin_catalog import ACK_TTL_SECONDS, CATALOG_KEY, Catalog, ack_key
+
+log = logging.getLogger("aion.worker.plugins")
+
+
+async def refresh(app: WorkerContext, *, reload: bool) -> None:
+    """Re-read the enabled states (and re-import plugin code when `reload`), then publish the
+    catalog the api lists."""
+    async with app.plugin_lock:
+        if reload:
+            await asyncio.to_thread(app.plugins.load_all)  # imports may be slow: not in the loop
+        async with app.pool.connection() as conn:
+            states = await plugins_repo.enabled_states(conn)
+        app.plugins.set_states(states)
+        catalog = Catalog(worker_id=app.worker_id, plugins=app.plugins.catalog())
+        await app.redis.set(CATALOG_KEY, catalog.model_dump_json())
+
+
+async def apply(app: WorkerContext, message: PluginsChanged) -> None:
+    """Handle a `plugins_changed` broadcast; acknowledge it with the tools now offered."""
+    try:
+        await refresh(app, reload=message.reload)
+    except Exception:
+        log.exception("could not apply a plugin change", extra={"worker_id": app.worker_id})
+        return  # no acknowledgement: the api reports this worker as not confirmed
+    if message.request_id is not None:
+        key = ack_key(message.request_id)
+        async with app.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(key, app.worker_id, orjson.dumps(sorted(app.plugins.tools)))
+            pipe.expire(key, ACK_TTL_SECONDS)
+            await pipe.execute()

@@ -1,0 +1,111 @@
+"""Pending approvals: a risky tool call bound to its exact arguments, decided exactly once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from psycopg.types.json import Jsonb
+
+from shared.db import Conn
+
+Decision = Literal["approved", "denied"]
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    id: str
+    turn_id: str
+    channel: str
+    tool: str
+    args: dict[str, Any]
+    call_id: str
+    state: dict[str, Any]
+    status: str
+    expires_at: datetime
+
+
+def _approval(row: dict[str, Any]) -> Approval:
+    return Approval(
+        row["id"],
+        row["turn_id"],
+        row["channel"],
+        row["tool"],
+        row["args"],
+        row["call_id"],
+        row["state"],
+        row["status"],
+        row["expires_at"],
+    )
+
+
+_COLUMNS = "id, turn_id, channel, tool, args, call_id, state, status, expires_at"
+
+
+async def create(
+    conn: Conn,
+    *,
+    approval_id: str,
+    turn_id: str,
+    channel: str,
+    tool: str,
+    args: dict[str, Any],
+    call_id: str,
+    state: dict[str, Any],
+    ttl_seconds: float,
+) -> datetime:
+    """Store a pending approval; returns when it expires."""
+    cur = await conn.execute(
+        """
+        INSERT INTO approvals (id, turn_id, channel, tool, args, call_id, state, expires_at)
+        VALUES (%s, %s, %s, %s, %s, %s, %s, now() + make_interval(secs => %s))
+        RETURNING expires_at
+        """,
+        (approval_id, turn_id, channel, tool, Jsonb(args), call_id, Jsonb(state), ttl_seconds),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    expires_at: datetime = row["expires_at"]
+    return expires_at
+
+
+async def decide(conn: Conn, approval_id: str, decision: Decision, via: str) -> Approval | None:
+    """Decide a pending, unexpired approval; None when it is not (any more) decidable.
+
+    One conditional UPDATE, so two deciders racing (two api replicas, a button and a chat
+    word) cannot both win.
+    """
+    cur = await conn.execute(
+        f"""
+        UPDATE approvals SET status = %s, decided_at = now(), decided_via = %s
+        WHERE id = %s AND status = 'pending' AND expires_at > now()
+        RETURNING {_COLUMNS}
+        """,  # noqa: S608 - the interpolated part is a constant column list
+        (decision, via, approval_id),
+    )
+    row = await cur.fetchone()
+    return _approval(row) if row else None
+
+
+async def get(conn: Conn, approval_id: str) -> Approval | None:
+    cur = await conn.execute(
+        f"SELECT {_COLUMNS} FROM approvals WHERE id = %s",  # noqa: S608 - constant columns
+        (approval_id,),
+    )
+    row = await cur.fetchone()
+    return _approval(row) if row else None
+
+
+async def newest_pending(conn: Conn, channel: str) -> str | None:
+    """The id of the channel's newest approval that can still be decided."""
+    cur = await conn.execute(
+        """
+        SELECT id FROM approvals
+        WHERE channel = %s AND status = 'pending' AND expires_at > now()
+        ORDER BY created_at DESC LIMIT 1
+        """,
+        (channel,),
+    )
+    row = await cur.fetchone()
+    return str(row["id"]) if row else None
