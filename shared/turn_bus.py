@@ -227,10 +227,13 @@ class TurnBus:
         await self.redis.delete(worker_key(worker_id))
 
     async def live_workers(self) -> int:
-        count = 0
-        async for _ in self.redis.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=500):
-            count += 1
-        return count
+        return len(await self.live_worker_ids())
+
+    async def live_worker_ids(self) -> set[str]:
+        return {
+            key.decode()[len(WORKER_KEY_PREFIX) :]
+            async for key in self.redis.scan_iter(match=f"{WORKER_KEY_PREFIX}*", count=500)
+        }
 
     async def is_orphaned(self, turn_id: str) -> bool:
         """True when no live worker owns the turn and none ever will."""

@@ -21,9 +21,11 @@ import redis
 
 from scripts import localpg
 from tests.fakellm import FakeLLM
+from tests.helpers import announce_settings_changed
 from tests.stack import Stack, run_migrations
 
 API_TOKEN = "test-token-" + uuid.uuid4().hex
+PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"  # the owner's plugin folder in tests
 
 
 def _redis_url() -> str:
@@ -70,6 +72,7 @@ def service_env(database_url: str, redis_url: str, fake_llm: FakeLLM) -> dict[st
         "AION_API_TOKEN": API_TOKEN,
         "AION_PROVIDER_MAX_RETRIES": "0",
         "AION_LOG_JSON": "true",
+        "AION_PLUGINS_DIR": str(PLUGINS_DIR),
     }
 
 
@@ -118,3 +121,13 @@ def channel() -> str:
 async def db(database_url: str) -> AsyncIterator[psycopg.AsyncConnection[tuple[object, ...]]]:
     async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
         yield conn
+
+
+@pytest.fixture
+async def fresh_settings(
+    db: psycopg.AsyncConnection[tuple[object, ...]], redis_url: str
+) -> AsyncIterator[None]:
+    """Every setting back to its default after the test, on every worker."""
+    yield
+    await db.execute("DELETE FROM settings")
+    await announce_settings_changed(redis_url)

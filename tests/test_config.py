@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from shared.app_settings import AppSettings
-from tests.helpers import announce_settings_changed, chat, history
+from tests.helpers import chat, history
 from tests.stack import Stack
-
-
-@pytest.fixture
-async def fresh_settings(db, redis_url: str) -> AsyncIterator[None]:
-    """Every setting back to its default after the test, on every worker."""
-    yield
-    await db.execute("DELETE FROM settings")
-    await announce_settings_changed(redis_url)
 
 
 async def test_config_has_every_setting_stats_and_no_secrets(

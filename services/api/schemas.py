@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from shared.prompts import MAX_PROMPT_CHARS
 
@@ -46,6 +46,14 @@ class ChatRequest(_Body):
 
 class PromptBody(_Body):
     content: str = Field(max_length=MAX_PROMPT_CHARS)
+
+
+class PluginName(_Body):
+    name: str = Field(min_length=1, max_length=64)
+
+
+class ApprovalDecision(_Body):
+    approve: StrictBool  # a risky action is approved by `true`, never by "yes" or 1
 
 
 class ResetRequest(_Body):

@@ -21,28 +21,40 @@ from shared.turn_bus import StoredEvent, stream_id_key
 log = logging.getLogger("aion.api.turns")
 
 
+def new_turn_id() -> str:
+    return uuid.uuid4().hex
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
 async def start_turn(ctx: AppContext, request: ChatRequest) -> str:
     """Queue a turn on its channel and return its id (also the arq job id)."""
-    turn_id = uuid.uuid4().hex
     job = TurnJob(
-        turn_id=turn_id,
+        turn_id=new_turn_id(),
         channel=request.channel,
         message=request.message,
         images=request.images,
         voice=request.voice,
         model=request.model,
-        enqueued_at_ms=int(time.time() * 1000),
+        enqueued_at_ms=now_ms(),
     )
+    return await enqueue_turn(ctx, job)
+
+
+async def enqueue_turn(ctx: AppContext, job: TurnJob) -> str:
+    """Take the turn's place in its channel and queue its job; undone if queueing fails."""
     await ctx.bus.register(job)
     try:
-        queued = await ctx.bus.enqueue(job, turn_id)
+        queued = await ctx.bus.enqueue(job, job.turn_id)
     except BaseException:
-        await ctx.bus.forget(turn_id, request.channel)
+        await ctx.bus.forget(job.turn_id, job.channel)
         raise
     if not queued:  # only possible on an id collision
         raise ServiceUnavailable("Could not queue the turn; try again.")
-    log.info("turn queued", extra={"turn_id": turn_id, "channel": request.channel})
-    return turn_id
+    log.info("turn queued", extra={"turn_id": job.turn_id, "channel": job.channel})
+    return job.turn_id
 
 
 async def ensure_turn_exists(ctx: AppContext, turn_id: str) -> None:

@@ -88,6 +88,17 @@ async def decide(conn: Conn, approval_id: str, decision: Decision, via: str) -> 
     return _approval(row) if row else None
 
 
+async def undo_decision(conn: Conn, approval_id: str, via: str) -> None:
+    """Put a decision back to pending when what should follow it could not be started."""
+    await conn.execute(
+        """
+        UPDATE approvals SET status = 'pending', decided_at = NULL, decided_via = NULL
+        WHERE id = %s AND decided_via = %s
+        """,
+        (approval_id, via),
+    )
+
+
 async def get(conn: Conn, approval_id: str) -> Approval | None:
     cur = await conn.execute(
         f"SELECT {_COLUMNS} FROM approvals WHERE id = %s",  # noqa: S608 - constant columns

@@ -20,7 +20,8 @@ JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the turn's j
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 
 
-def _stream(ctx: Ctx, turn_id: str, last_event_id: str | None) -> EventSourceResponse:
+def event_stream(ctx: Ctx, turn_id: str, last_event_id: str | None) -> EventSourceResponse:
+    """A turn's events as SSE (chat, resume, and a turn continued after an approval)."""
     return EventSourceResponse(
         turns.relay_events(ctx, turn_id, last_event_id),
         headers={"X-AION-Job": turn_id, "Cache-Control": "no-cache"},
@@ -32,7 +33,7 @@ def _stream(ctx: Ctx, turn_id: str, last_event_id: str | None) -> EventSourceRes
 @router.post("", response_class=EventSourceResponse)
 async def chat(request: ChatRequest, ctx: Ctx) -> EventSourceResponse:
     turn_id = await turns.start_turn(ctx, request)
-    return _stream(ctx, turn_id, None)
+    return event_stream(ctx, turn_id, None)
 
 
 @router.get("/{job}/events", response_class=EventSourceResponse)
@@ -44,7 +45,7 @@ async def events(
     if last_event_id is not None and not _EVENT_ID.match(last_event_id):
         raise AppError("Last-Event-ID must be an event id from this stream, like 1732872000000-0.")
     await turns.ensure_turn_exists(ctx, job)
-    return _stream(ctx, job, last_event_id)
+    return event_stream(ctx, job, last_event_id)
 
 
 @router.post("/{job}/cancel", response_model=Ok)
