@@ -102,7 +102,7 @@ class Stack:
         self.api = Service(
             "api", ["-m", "services.api"], env, self.log_dir / f"api-{self.api_port}.log"
         ).start()
-        wait_for(lambda: _ready(self.api_url), "the api to become ready", self.api)
+        wait_for(lambda: api_ready(self.api_url), "the api to become ready", self.api)
         return self.api
 
     def start_worker(self) -> Service:
@@ -126,7 +126,7 @@ class Stack:
                 service.stop()
 
 
-def _ready(url: str) -> bool:
+def api_ready(url: str) -> bool:
     try:
         return httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200
     except httpx.HTTPError:

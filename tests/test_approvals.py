@@ -1,0 +1,166 @@
+"""Approvals: a risky call pauses the turn; the owner decides once, by API or by a chat word."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import API_TOKEN
+from tests.helpers import chat, history
+from tests.sse import SSEEvent, collect
+from tests.stack import Service, Stack, api_ready, free_port, wait_for
+from tests.test_agent import call, of_type
+
+
+async def pause(client: httpx.AsyncClient, channel: str, calls: str) -> dict[str, Any]:
+    """Run a turn that stops for approval; return its approval event."""
+    _, events = await chat(client, f"please [[{calls}]]", channel)
+    done = events[-1]
+    assert done.type == "done" and done.data["approval_pending"] is True, events
+    (approval,) = of_type(events, "approval")
+    assert done.data["approval_id"] == approval["id"]
+    return approval
+
+
+async def approve(client: httpx.AsyncClient, approval_id: str) -> list[SSEEvent]:
+    body = {"approve": True}
+    async with client.stream("POST", f"/api/approvals/{approval_id}", json=body) as response:
+        assert response.status_code == 200, await response.aread()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        return await collect(response)
+
+
+async def follow(client: httpx.AsyncClient, job: str) -> list[SSEEvent]:
+    async with client.stream("GET", f"/api/chat/{job}/events") as response:
+        assert response.status_code == 200
+        return await collect(response)
+
+
+async def test_risky_call_waits_then_runs_with_the_arguments_shown(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "launch"}))
+    assert approval["tool"] == "risky" and approval["args"] == {"text": "launch"}
+    assert "risky" in approval["message"] and approval["expires_at"]
+    assert [m["role"] for m in await history(client, channel)] == ["user"]
+
+    events = await approve(client, approval["id"])
+    (result,) = of_type(events, "tool_result")
+    assert result["name"] == "risky" and result["ok"] and result["result"] == "did:launch"
+    assert events[-1].type == "done" and not events[-1].data["approval_pending"]
+    assert events[-1].data["full_response"] == "Tool results: did:launch"
+    shown = await history(client, channel)
+    assert [m["content"] for m in shown][1:] == ["Tool results: did:launch"]
+
+    again = await client.post(f"/api/approvals/{approval['id']}", json={"approve": False})
+    assert again.status_code == 409 and "already approved" in again.json()["detail"]
+
+
+async def test_denied_call_is_not_run_and_the_model_is_told(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "delete"}))
+    response = await client.post(f"/api/approvals/{approval['id']}", json={"approve": False})
+    assert response.status_code == 200 and response.json()["ok"] is True
+    events = await follow(client, response.json()["job"])
+    (result,) = of_type(events, "tool_result")
+    assert result["ok"] is False and "declined" in result["result"]
+    assert "declined" in events[-1].data["full_response"]
+
+
+async def test_safe_call_before_a_risky_one_runs_and_both_results_reach_the_model(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    calls = f"{call('echo', {'text': 'first'})} {call('risky', {'text': 'second'})}"
+    _, events = await chat(client, f"[[{calls}]]", channel)
+    assert [r["name"] for r in of_type(events, "tool_result")] == ["echo"]
+    (approval,) = of_type(events, "approval")
+    events = await approve(client, approval["id"])
+    assert events[-1].data["full_response"] == "Tool results: echo:first | did:second"
+
+
+async def test_a_yes_or_no_word_on_the_channel_decides(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "by word"}))
+    _, events = await chat(client, "Yes!", channel)
+    assert of_type(events, "tool_result")[0]["result"] == "did:by word"
+    late = await client.post(f"/api/approvals/{approval['id']}", json={"approve": True})
+    assert late.status_code == 409
+
+    await pause(client, f"{channel}-n", call("risky", {"text": "no thanks"}))
+    _, events = await chat(client, "nein", f"{channel}-n")
+    assert of_type(events, "tool_result")[0]["ok"] is False
+    # With nothing pending, "ok" is an ordinary message.
+    _, events = await chat(client, "ok", f"{channel}-n")
+    assert events[-1].data["full_response"] == "You said: ok"
+
+
+async def test_expired_unknown_and_malformed(
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]], channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "later"}))
+    await db.execute(
+        "UPDATE approvals SET expires_at = now() - interval '1 second' WHERE id = %s",
+        (approval["id"],),
+    )
+    response = await client.post(f"/api/approvals/{approval['id']}", json={"approve": True})
+    assert response.status_code == 409 and "expired" in response.json()["detail"]
+    _, events = await chat(client, "yes", channel)  # nothing decidable left: a plain message
+    assert events[-1].data["full_response"] == "You said: yes"
+
+    missing = await client.post(f"/api/approvals/{'0' * 32}", json={"approve": True})
+    assert missing.status_code == 404
+    for body in ({"approve": "yes"}, {"approve": 1}, {}, {"approve": True, "extra": 1}):
+        response = await client.post(f"/api/approvals/{'0' * 32}", json=body)
+        assert response.status_code == 422, body
+    assert (await client.post("/api/approvals/../x", json={"approve": True})).status_code == 404
+
+
+@pytest.fixture
+async def second_api(stack: Stack) -> AsyncIterator[str]:
+    """Another api replica on the same PostgreSQL and Redis."""
+    port = free_port()
+    env = {**stack.env, "AION_PORT": str(port)}
+    api = Service("api-b", ["-m", "services.api"], env, stack.log_dir / f"api-{port}.log").start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: api_ready(url), "api b", api)
+        yield url
+    finally:
+        api.stop()
+
+
+async def test_two_replicas_racing_decide_once(
+    client: httpx.AsyncClient, second_api: str, channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "once"}))
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+    async with httpx.AsyncClient(base_url=second_api, headers=headers, timeout=30) as other:
+        path, body = f"/api/approvals/{approval['id']}", {"approve": False}
+        responses = await asyncio.gather(
+            *(http.post(path, json=body) for http in [client, other] * 4)
+        )
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 7
+    (winner,) = [r for r in responses if r.status_code == 200]
+    events = await follow(client, winner.json()["job"])
+    assert len(of_type(events, "tool_result")) == 1
+
+
+async def test_pending_approvals_survive_restarts(
+    client: httpx.AsyncClient, stack: Stack, channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "after restart"}))
+    for worker in stack.live_workers():
+        worker.stop()
+    assert stack.api is not None
+    stack.api.stop()
+    stack.start_api()
+    stack.start_worker()
+    events = await approve(client, approval["id"])
+    assert of_type(events, "tool_result")[0]["result"] == "did:after restart"
