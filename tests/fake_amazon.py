@@ -23,6 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from services.api.alexa.certs import AlexaTrust, HttpCertificateFetcher
+
 SIGNING_NAME = "echo-api.amazon.com"
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem"
 
@@ -218,3 +220,32 @@ def session_ended(reason: str = "USER_INITIATED") -> dict[str, Any]:
 
 def encode(body: dict[str, Any]) -> bytes:
     return json.dumps(body).encode()
+
+
+class FakeAmazon:
+    """The CA, the signing key and the certificate server for one test module."""
+
+    def __init__(self) -> None:
+        self.root = Authority.root("AION test root")
+        self.issuer = self.root.intermediate("AION test intermediate")
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        stranger = Authority.root("Nobody trusts me").intermediate("Stranger")
+        self.s3 = FakeS3(
+            {
+                "/echo.api/echo-api-cert-12.pem": self._chain(self.issuer.leaf(self.key)),
+                "/echo.api/expired.pem": self._chain(self.issuer.leaf(self.key, days=(-60, -1))),
+                "/echo.api/future.pem": self._chain(self.issuer.leaf(self.key, days=(1, 30))),
+                "/echo.api/wrong-name.pem": self._chain(
+                    self.issuer.leaf(self.key, dns_name="echo-api.example.com")
+                ),
+                "/echo.api/untrusted.pem": pem_chain(stranger.leaf(self.key), stranger.cert),
+                "/echo.api/garbage.pem": b"this is not a certificate",
+            }
+        )
+
+    def _chain(self, leaf: Any) -> bytes:
+        return pem_chain(leaf, self.issuer.cert)
+
+    def trust(self) -> AlexaTrust:
+        return AlexaTrust(roots=[self.root.cert], fetcher=HttpCertificateFetcher(self.s3.client()))

@@ -10,8 +10,6 @@ points it at a test CA or turns a check off; the stack's own api process uses Am
 from __future__ import annotations
 
 import asyncio
-import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,79 +17,22 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
 
 from services.api.alexa import skill, speech
-from services.api.alexa.certs import AlexaTrust, HttpCertificateFetcher, certifi_roots
 from services.api.main import create_app
 from services.api.settings import ApiSettings
 from tests import fake_amazon as amazon
 from tests.conftest import API_TOKEN
+from tests.fake_amazon import FakeAmazon
 from tests.fakellm import FakeLLM
 from tests.helpers import history
-from tests.stack import ROOT, Stack, free_port
+from tests.stack import InProcessApi, Stack
 
 SKILL_ID = f"amzn1.ask.skill.{uuid.uuid4()}"
 ANSWER_SECONDS = 3.0
 HEADERS = {"Content-Type": "application/json; charset=utf-8"}
-
-
-class FakeAmazon:
-    """The CA, the signing key and the certificate server for one test module."""
-
-    def __init__(self) -> None:
-        self.root = amazon.Authority.root("AION test root")
-        self.issuer = self.root.intermediate("AION test intermediate")
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        stranger = amazon.Authority.root("Nobody trusts me").intermediate("Stranger")
-        self.s3 = amazon.FakeS3(
-            {
-                "/echo.api/echo-api-cert-12.pem": self._chain(self.issuer.leaf(self.key)),
-                "/echo.api/expired.pem": self._chain(self.issuer.leaf(self.key, days=(-60, -1))),
-                "/echo.api/future.pem": self._chain(self.issuer.leaf(self.key, days=(1, 30))),
-                "/echo.api/wrong-name.pem": self._chain(
-                    self.issuer.leaf(self.key, dns_name="echo-api.example.com")
-                ),
-                "/echo.api/untrusted.pem": amazon.pem_chain(stranger.leaf(self.key), stranger.cert),
-                "/echo.api/garbage.pem": b"this is not a certificate",
-            }
-        )
-
-    def _chain(self, leaf: Any) -> bytes:
-        return amazon.pem_chain(leaf, self.issuer.cert)
-
-    def trust(self) -> AlexaTrust:
-        return AlexaTrust(roots=[self.root.cert], fetcher=HttpCertificateFetcher(self.s3.client()))
-
-
-class InProcessApi:
-    """The real api app, served by uvicorn on a free port in a thread of the test process."""
-
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on")
-        )
-        self.thread = threading.Thread(target=self.server.run, name="alexa-api", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> InProcessApi:
-        self.thread.start()
-        deadline = time.monotonic() + 30
-        while not self.server.started:
-            assert self.thread.is_alive() and time.monotonic() < deadline, "api did not start"
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
 
 
 @pytest.fixture(scope="module")
@@ -475,50 +416,3 @@ async def test_without_a_skill_id_every_request_is_refused(
     assert response.status_code == 400
     assert response.json()["error"] == "AlexaVerificationFailed"
     assert "ALEXA_SKILL_ID is not set" in stack.api.log()
-
-
-# --- the parts on their own ---------------------------------------------------------------------
-
-
-def test_production_roots_include_amazons() -> None:
-    subjects = {root.subject.rfc4514_string() for root in certifi_roots()}
-    assert "CN=Amazon Root CA 1,O=Amazon,C=US" in subjects
-    assert len(subjects) > 100
-
-
-def test_speech_is_plain_escaped_and_short() -> None:
-    answer = (
-        "## Result\n\nThe **answer** is `42` & more, see [the docs](https://example.com/x).\n\n"
-        "- first point\n- second point\n\n```python\nprint('hi')\n```\n\n"
-        + "This sentence is filler for length. "
-        * 30
-    )
-    ssml, card = speech.spoken(answer)
-    text = ssml[len("<speak>") : -len("</speak>")]
-    assert text.startswith(
-        "Result. The answer is 42 &amp; more, see the docs. first point. second point. "
-        "There is some code on the card. This sentence is filler"
-    )
-    assert "*" not in text and "`" not in text and "https" not in text and "<" not in text
-    assert text.endswith(f"length. {speech.MORE_ON_CARD}")
-    assert len(text) <= speech.MAX_SPOKEN_CHARS + len(speech.MORE_ON_CARD) + 10
-    assert card.startswith("Result\nThe answer is 42 & more, see the docs.\nfirst point")
-    assert "print('hi')" in card and card.count("filler") == 30
-
-
-def test_shorten_cuts_at_a_sentence_or_a_word() -> None:
-    assert speech.shorten("Short. Enough.", 50) == ("Short. Enough.", False)
-    assert speech.shorten("One two. Three four five.", 12) == ("One two.", True)
-    assert speech.shorten("averyveryvery long first sentence", 15) == ("averyveryvery.", True)
-
-
-def test_interaction_model_matches_the_handled_intents() -> None:
-    model = json.loads((ROOT / "docs/alexa/interaction_model.json").read_text())
-    language = model["interactionModel"]["languageModel"]
-    intents = {i["name"]: i for i in language["intents"]}
-    assert set(intents) == skill.HANDLED_INTENTS
-    command_intent = intents[skill.COMMAND_INTENT]
-    assert [s["name"] for s in command_intent["slots"]] == [skill.COMMAND_SLOT]
-    assert any(f"{{{skill.COMMAND_SLOT}}}" == u for u in command_intent["samples"])
-    slot_types = {t["name"] for t in language.get("types", [])}
-    assert command_intent["slots"][0]["type"] in slot_types

@@ -29,8 +29,13 @@ from shared import __version__
 def create_app(
     settings: ApiSettings | None = None, *, alexa_trust: AlexaTrust | None = None
 ) -> FastAPI:
-    """The api. `alexa_trust` replaces Amazon (its certificate server and the public roots) with
-    another CA and certificate source, for tests; every Alexa check still runs against it."""
+    """The api.
+
+    `alexa_trust` stands in for Amazon (the certificate server and the public roots) when given:
+    the tests pass a CA of their own and a fetcher serving its chain, and run this app in their
+    process. It is an argument, not a setting, on purpose: no environment variable can point a
+    deployed api at another CA, and every Alexa check runs whichever trust is used.
+    """
     settings = settings or ApiSettings()
 
     @asynccontextmanager
