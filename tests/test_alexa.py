@@ -29,6 +29,7 @@ from tests.fake_amazon import FakeAmazon
 from tests.fakellm import FakeLLM
 from tests.helpers import history
 from tests.stack import InProcessApi, Stack
+from tests.test_agent import call
 
 SKILL_ID = f"amzn1.ask.skill.{uuid.uuid4()}"
 ANSWER_SECONDS = 3.0
@@ -142,6 +143,24 @@ async def test_command_in_a_conversation_keeps_the_session_open(
     assert marker in spoken_text(response)
     assert body["shouldEndSession"] is False
     assert body["reprompt"]["outputSpeech"]["ssml"] == f"<speak>{skill.ASK_AGAIN}</speak>"
+
+
+async def test_an_approval_is_asked_and_decided_by_voice(
+    alexa: httpx.AsyncClient, fake_amazon: FakeAmazon
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    risky = call("risky", {"text": marker})
+    response = await post_signed(alexa, fake_amazon, command(f"please [[{risky}]]"))
+    assert response.status_code == 200, response.text
+    body = response.json()["response"]
+    assert spoken_text(response).endswith(skill.APPROVAL.format(tool="risky"))
+    assert body["shouldEndSession"] is False  # the answer comes in this session
+    assert body["reprompt"]["outputSpeech"]["ssml"] == speech.ssml(skill.APPROVAL_REPROMPT)
+    assert "'risky'" in body["card"]["content"] and marker in body["card"]["content"]
+
+    response = await post_signed(alexa, fake_amazon, command("yes", new=False))
+    assert response.status_code == 200, response.text
+    assert spoken_text(response) == f"Tool results: did:{marker}."
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from services.api.alexa.models import (
 )
 from services.api.context import AppContext
 from services.api.schemas import ChatRequest
-from shared.events import DoneEvent, ErrorEvent, decode
+from shared.events import ApprovalEvent, DoneEvent, ErrorEvent, decode
 
 log = logging.getLogger("aion.api.alexa")
 
@@ -48,6 +48,8 @@ REPROMPT = "What should I ask AION? You can also say help, or stop."
 GOODBYE = "Goodbye."
 FALLBACK = "Sorry, I did not get that. Say what you want AION to do, or say help."
 ASK_AGAIN = "Anything else?"
+APPROVAL = "AION wants to run the tool {tool}. Shall it go ahead? Say yes or no."
+APPROVAL_REPROMPT = "Say yes to let AION go ahead, or no to stop it."
 STILL_WORKING = "AION is still working on that. You will find the answer in AION's Alexa history."
 HANDLED_INTENTS = frozenset(
     {
@@ -118,8 +120,7 @@ async def _run_command(
     ctx: AppContext, command: str, in_conversation: bool, deadline: float
 ) -> AlexaResponse:
     turn_id = await turns.start_turn(ctx, ChatRequest(message=command, channel=ALEXA_CHANNEL))
-    outcome = await _outcome_by(ctx, turn_id, deadline)
-    reprompt = ASK_AGAIN if in_conversation else None
+    outcome, approval = await _outcome_by(ctx, turn_id, deadline)
     if outcome is None:
         log.info(
             "alexa turn still running at the deadline; it finishes in the background",
@@ -128,27 +129,37 @@ async def _run_command(
         return say(STILL_WORKING, end=True)
     if isinstance(outcome, ErrorEvent):
         return say(f"Sorry, AION could not answer: {outcome.message}", end=True)
-    text = outcome.full_response.strip() or "AION has nothing to say to that."
-    if outcome.approval_pending:
-        text += "\n\nAION is waiting for your approval; decide in the AION app."
-    ssml, card = speech.spoken(text)
+    text = outcome.full_response.strip()
+    if outcome.approval_pending and approval is not None:
+        # "yes"/"no" on the channel decides it (the worker's chat words), so the session stays
+        # open for the answer.
+        ssml, card = speech.spoken(f"{text}\n\n{APPROVAL.format(tool=approval.tool)}".strip())
+        card = f"{card}\n\n{approval.message}"
+        return _response(ssml, end=False, reprompt=APPROVAL_REPROMPT, card=card)
+    ssml, card = speech.spoken(text or "AION has nothing to say to that.")
+    reprompt = ASK_AGAIN if in_conversation else None
     return _response(ssml, end=not in_conversation, reprompt=reprompt, card=card)
 
 
 async def _outcome_by(
     ctx: AppContext, turn_id: str, deadline: float
-) -> DoneEvent | ErrorEvent | None:
-    """The turn's last event if it comes before `deadline`, else None (the turn goes on)."""
+) -> tuple[DoneEvent | ErrorEvent | None, ApprovalEvent | None]:
+    """The turn's last event if it comes before `deadline`, else None (the turn goes on); and
+    the approval it asked for, if any."""
+    approval: ApprovalEvent | None = None
     try:
         async with (
             asyncio.timeout_at(deadline),
             aclosing(turns.follow_turn(ctx, turn_id, None)) as events,
         ):
             async for stored in events:
-                if stored.terminal:
-                    event = decode(stored.data)
-                    assert isinstance(event, DoneEvent | ErrorEvent)
-                    return event
+                if stored.type not in ("approval", "done", "error"):
+                    continue
+                event = decode(stored.data)
+                if isinstance(event, ApprovalEvent):
+                    approval = event
+                elif isinstance(event, DoneEvent | ErrorEvent):
+                    return event, approval
     except TimeoutError:
-        return None
-    return None
+        pass
+    return None, approval
