@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 
+from services.api.alexa.certs import AlexaTrust, amazon_trust
+from services.api.alexa.verify import AlexaVerifier
 from services.api.auth import TokenVerifier, load_verifier
 from services.api.event_hub import EventHub
 from services.api.settings import ApiSettings
@@ -26,11 +28,15 @@ class AppContext:
     bus: TurnBus
     hub: EventHub
     tokens: TokenVerifier
+    alexa: AlexaVerifier
     started_at: float
 
 
 @asynccontextmanager
-async def app_context(settings: ApiSettings) -> AsyncIterator[AppContext]:
+async def app_context(
+    settings: ApiSettings, alexa_trust: AlexaTrust | None = None
+) -> AsyncIterator[AppContext]:
+    """`alexa_trust`: Amazon's certificates and roots unless given (see `create_app`)."""
     pool = await open_pool(settings.database_url, max_size=settings.aion_db_pool_size)
     redis = await create_pool(
         RedisSettings.from_dsn(settings.redis_url),
@@ -39,8 +45,11 @@ async def app_context(settings: ApiSettings) -> AsyncIterator[AppContext]:
         default_queue_name=QUEUE_NAME,
     )
     hub = EventHub(redis)
+    exits = AsyncExitStack()
     try:
         await hub.start()
+        if alexa_trust is None:
+            alexa_trust = await exits.enter_async_context(amazon_trust())
         api_token = settings.aion_api_token.get_secret_value() if settings.aion_api_token else None
         yield AppContext(
             settings=settings,
@@ -54,9 +63,11 @@ async def app_context(settings: ApiSettings) -> AsyncIterator[AppContext]:
             ),
             hub=hub,
             tokens=await load_verifier(api_token, pool),
+            alexa=AlexaVerifier(settings.alexa_skill_id, alexa_trust),
             started_at=time.monotonic(),
         )
     finally:
+        await exits.aclose()
         await hub.stop()
         await redis.aclose()
         await pool.close()

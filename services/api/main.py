@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from services.api.alexa.certs import AlexaTrust
 from services.api.body_limits import BodyLimits
 from services.api.context import app_context
 from services.api.errors import install_error_handlers
 from services.api.routes import (
+    alexa,
     approvals,
     chat,
     config,
@@ -24,12 +26,21 @@ from services.api.settings import ApiSettings
 from shared import __version__
 
 
-def create_app(settings: ApiSettings | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, *, alexa_trust: AlexaTrust | None = None
+) -> FastAPI:
+    """The api.
+
+    `alexa_trust` stands in for Amazon (the certificate server and the public roots) when given:
+    the tests pass a CA of their own and a fetcher serving its chain, and run this app in their
+    process. It is an argument, not a setting, on purpose: no environment variable can point a
+    deployed api at another CA, and every Alexa check runs whichever trust is used.
+    """
     settings = settings or ApiSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with app_context(settings) as context:
+        async with app_context(settings, alexa_trust) as context:
             app.state.context = context
             yield
 
@@ -43,7 +54,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    routers = (status, chat, conversations, config, prompts, plugins, approvals)
+    routers = (status, chat, conversations, config, prompts, plugins, approvals, alexa)
     for router in (module.router for module in routers):
         app.include_router(router)
     if settings.aion_cors_origins:

@@ -19,3 +19,7 @@ class ApiSettings(TurnTransportSettings):
     aion_relay_idle_check_seconds: float = Field(default=1.0, gt=0)
     # How long a plugin change waits for every live worker to confirm it.
     aion_plugin_ack_timeout_seconds: float = Field(default=5.0, gt=0)
+    # The Alexa skill allowed to call POST /api/alexa; unset refuses every Alexa request.
+    alexa_skill_id: str | None = None
+    # Alexa gives up after about 8 s: answer "still working" when the turn is not done by then.
+    aion_alexa_answer_seconds: float = Field(default=6.0, gt=0, le=7.5)

@@ -6,7 +6,8 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import aclosing
 
 from sse_starlette.event import ServerSentEvent
 
@@ -76,11 +77,21 @@ def _as_sse(event: StoredEvent) -> ServerSentEvent:
 async def relay_events(
     ctx: AppContext, turn_id: str, last_event_id: str | None
 ) -> AsyncIterator[ServerSentEvent]:
+    """The turn's events as SSE, from after `last_event_id` until it ends."""
+    async with aclosing(follow_turn(ctx, turn_id, last_event_id)) as events:
+        async for stored in events:
+            yield _as_sse(stored)
+
+
+async def follow_turn(
+    ctx: AppContext, turn_id: str, last_event_id: str | None
+) -> AsyncGenerator[StoredEvent, None]:
     """Replay the turn's log after `last_event_id`, then follow it live until it ends.
 
     Subscribing before replaying means nothing falls between the two; ids dedupe the overlap.
     When the stream is quiet the log is re-read (covering lost pub/sub messages) and the
     worker's lease checked, so a dead worker turns into an `error` event within seconds.
+    Every reader of a turn (SSE streams, Alexa) goes through here.
     """
     sub = await ctx.hub.subscribe(turn_id)
     idle = ctx.settings.aion_relay_idle_check_seconds
@@ -88,7 +99,7 @@ async def relay_events(
     try:
         while True:
             for stored in await ctx.bus.read_after(turn_id, last_event_id):
-                yield _as_sse(stored)
+                yield stored
                 last_event_id, last_key = stored.id, stream_id_key(stored.id)
                 if stored.terminal:
                     return
@@ -106,7 +117,7 @@ async def relay_events(
                     break
                 if stream_id_key(item.id) <= last_key:
                     continue
-                yield _as_sse(item)
+                yield item
                 last_event_id, last_key = item.id, stream_id_key(item.id)
                 if item.terminal:
                     return

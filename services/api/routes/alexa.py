@@ -1,0 +1,44 @@
+"""POST /api/alexa: public (no bearer token), but only Amazon-signed requests for our skill.
+
+BodyLimits has already insisted on JSON and the global size limit; Alexa's requests are a few
+KiB, so a much smaller limit applies here. The verifier needs the raw bytes as they were signed,
+so the body is read here, never parsed by FastAPI first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from services.api.alexa import skill
+from services.api.alexa.verify import refuse_replays
+from services.api.deps import Ctx
+from services.api.errors import PayloadTooLarge
+
+router = APIRouter()
+
+MAX_ALEXA_BODY_BYTES = 256 * 1024
+
+
+async def _raw_body(request: Request) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_ALEXA_BODY_BYTES:
+            raise PayloadTooLarge(f"An Alexa request is at most {MAX_ALEXA_BODY_BYTES} bytes.")
+    return body
+
+
+@router.post("/api/alexa")
+async def alexa(request: Request, ctx: Ctx) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + ctx.settings.aion_alexa_answer_seconds
+    envelope = await ctx.alexa.verify(
+        request.headers.get("SignatureCertChainUrl"),
+        request.headers.get("Signature-256"),
+        await _raw_body(request),
+    )
+    await refuse_replays(ctx.redis, envelope)
+    response = await skill.answer(ctx, envelope, deadline)
+    return response.model_dump(mode="json", exclude_none=True)

@@ -1,0 +1,53 @@
+"""The Alexa pieces that need no server: speech, the interaction model, the production roots."""
+
+from __future__ import annotations
+
+import json
+
+from services.api.alexa import skill, speech
+from services.api.alexa.certs import certifi_roots
+from tests.stack import ROOT
+
+
+def test_production_roots_include_amazons() -> None:
+    subjects = {root.subject.rfc4514_string() for root in certifi_roots()}
+    assert "CN=Amazon Root CA 1,O=Amazon,C=US" in subjects
+    assert len(subjects) > 100
+
+
+def test_speech_is_plain_escaped_and_short() -> None:
+    answer = (
+        "## Result\n\nThe **answer** is `42` & more, see [the docs](https://example.com/x).\n\n"
+        "- first point\n- second point\n\n```python\nprint('hi')\n```\n\n"
+        + "This sentence is filler for length. "
+        * 30
+    )
+    ssml, card = speech.spoken(answer)
+    text = ssml[len("<speak>") : -len("</speak>")]
+    assert text.startswith(
+        "Result. The answer is 42 &amp; more, see the docs. first point. second point. "
+        "There is some code on the card. This sentence is filler"
+    )
+    assert "*" not in text and "`" not in text and "https" not in text and "<" not in text
+    assert text.endswith(f"length. {speech.MORE_ON_CARD}")
+    assert len(text) <= speech.MAX_SPOKEN_CHARS + len(speech.MORE_ON_CARD) + 10
+    assert card.startswith("Result\nThe answer is 42 & more, see the docs.\nfirst point")
+    assert "print('hi')" in card and card.count("filler") == 30
+
+
+def test_shorten_cuts_at_a_sentence_or_a_word() -> None:
+    assert speech.shorten("Short. Enough.", 50) == ("Short. Enough.", False)
+    assert speech.shorten("One two. Three four five.", 12) == ("One two.", True)
+    assert speech.shorten("averyveryvery long first sentence", 15) == ("averyveryvery.", True)
+
+
+def test_interaction_model_matches_the_handled_intents() -> None:
+    model = json.loads((ROOT / "docs/alexa/interaction_model.json").read_text())
+    language = model["interactionModel"]["languageModel"]
+    intents = {i["name"]: i for i in language["intents"]}
+    assert set(intents) == skill.HANDLED_INTENTS
+    command_intent = intents[skill.COMMAND_INTENT]
+    assert [s["name"] for s in command_intent["slots"]] == [skill.COMMAND_SLOT]
+    assert any(f"{{{skill.COMMAND_SLOT}}}" == u for u in command_intent["samples"])
+    slot_types = {t["name"] for t in language.get("types", [])}
+    assert command_intent["slots"][0]["type"] in slot_types
