@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 
 from services.api.auth import TokenVerifier, load_verifier
+from services.api.draining import DrainState
 from services.api.event_hub import EventHub
 from services.api.settings import ApiSettings
 from shared.db import Pool, open_pool
@@ -27,6 +28,7 @@ class AppContext:
     hub: EventHub
     tokens: TokenVerifier
     started_at: float
+    drain: DrainState = field(default_factory=DrainState)
 
 
 @asynccontextmanager

@@ -23,6 +23,10 @@ log = logging.getLogger("aion.api.turns")
 
 async def start_turn(ctx: AppContext, request: ChatRequest) -> str:
     """Queue a turn on its channel and return its id (also the arq job id)."""
+    if ctx.drain.draining:
+        raise ServiceUnavailable(
+            "This api replica is shutting down; send the message again to reach another one."
+        )
     turn_id = uuid.uuid4().hex
     job = TurnJob(
         turn_id=turn_id,

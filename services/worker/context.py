@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from redis.asyncio import Redis
 
@@ -15,6 +16,9 @@ from services.worker.providers.base import LLMProvider
 from services.worker.settings_cache import SettingsCache
 from shared.db import Pool
 from shared.turn_bus import TurnBus
+
+if TYPE_CHECKING:
+    from services.worker.health import HealthServer  # it imports this module
 
 
 def new_worker_id() -> str:
@@ -46,8 +50,11 @@ class WorkerContext:
     settings: SettingsCache
     provider: LLMProvider
     wake: asyncio.Event
+    # Set on SIGTERM: no new turns; turns taken but not started are handed to other workers.
+    draining: asyncio.Event = field(default_factory=asyncio.Event)
     running: dict[str, RunningTurn] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
+    health: HealthServer | None = None  # the probes/metrics port, when enabled
 
     def cancel_turn(self, turn_id: str) -> None:
         turn = self.running.get(turn_id)
