@@ -80,6 +80,13 @@ class Service:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
 
+    def pause(self) -> None:
+        """SIGSTOP: frozen until `resume` (it takes no work meanwhile)."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
     def wait(self, timeout: float) -> int:
         assert self.process is not None
         return self.process.wait(timeout)

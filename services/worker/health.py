@@ -75,7 +75,11 @@ class HealthServer:
         # Bound now, so a clash fails the start-up instead of a background task.
         self._socket = socket.create_server((host, port))
         config = uvicorn.Config(
-            create_health_app(app), log_config=None, access_log=False, lifespan="off"
+            create_health_app(app),
+            log_config=None,
+            log_level="warning",  # no "Started server process" lines in a worker log
+            access_log=False,
+            lifespan="off",
         )
         self._server = _EmbeddedServer(config)
         self._task: asyncio.Task[None] | None = None
