@@ -62,7 +62,10 @@ async def open_turn(
     return response, response.headers["x-aion-job"], iter_events(response)
 
 
-def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def samples(text: str) -> Samples:
     """Prometheus exposition text → {(sample name, labels): value}, parsed by the real parser."""
     return {
         (s.name, frozenset(s.labels.items())): s.value
@@ -71,8 +74,8 @@ def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     }
 
 
-def value(parsed: dict, name: str, **labels: str) -> float:
-    return parsed.get((name, frozenset(labels.items())), 0.0)
+def value(parsed: Samples, name: str, **labels: str) -> float:
+    return float(parsed.get((name, frozenset(labels.items())), 0.0))
 
 
 async def worker_total(workers: list[Service], name: str, **labels: str) -> float:
