@@ -36,7 +36,10 @@ RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/worker/ services/worker/
+# Probes and /metrics (AION_WORKER_METRICS_PORT) must be reachable by k8s and Prometheus.
+ENV AION_WORKER_METRICS_HOST=0.0.0.0
 USER aion
+EXPOSE 7300
 CMD ["python", "-m", "services.worker"]
 
 FROM base AS tts

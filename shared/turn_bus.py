@@ -293,14 +293,34 @@ class TurnBus:
         )
         return True
 
+    async def hand_back(self, turn_id: str, job_id: str) -> bool:
+        """Give a turn this worker took but has not started to a new job, its place in the
+        channel kept (a draining worker does this, as a reaper does for a dead one's turns).
+        False when it cannot be handed back (re-queued too often): then it runs here."""
+        verdict = await self._requeue(
+            keys=[meta_key(turn_id), end_key(turn_id)], args=[job_id, turn_id, MAX_REQUEUES]
+        )
+        if verdict[0] == b"requeued":
+            await self.enqueue(TurnJob.model_validate_json(verdict[2]), verdict[1].decode())
+            return True
+        return bool(verdict[0] == b"handled")  # ended or superseded meanwhile: not ours either
+
     async def claim_and_wait(
-        self, turn_id: str, channel: str, worker_id: str, job_id: str, *, max_poll: float = 0.05
+        self,
+        turn_id: str,
+        channel: str,
+        worker_id: str,
+        job_id: str,
+        *,
+        give_up: asyncio.Event | None = None,
+        max_poll: float = 0.05,
     ) -> SlotOutcome:
         """Own the turn (its lease is now this worker's heartbeat), then wait until every
         earlier turn on the channel has finished.
 
-        "cancelled" if the owner cancelled it first, "ended" if it was already given up as lost.
-        Dead predecessors are reaped here, so a killed worker never blocks a channel for longer
+        "cancelled" if the owner cancelled it first, "ended" if it was already given up as lost
+        or, once `give_up` is set while it still waits, handed to another worker. Dead
+        predecessors are reaped here, so a killed worker never blocks a channel for longer
         than its lease.
         """
         delay = 0.002
@@ -322,6 +342,8 @@ class TurnBus:
                 if head is None or not first_check:
                     await self.redis.hset(meta_key(turn_id), "started", "1")
                 return "start"
+            if give_up is not None and give_up.is_set() and await self.hand_back(turn_id, job_id):
+                return "ended"
             first_check = False
             if not await self.reap_if_orphaned(head.decode()) and await self.has_ended(
                 head.decode()

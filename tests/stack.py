@@ -44,6 +44,12 @@ class Service:
     env: dict[str, str]
     log_path: Path
     process: subprocess.Popen[bytes] | None = None
+    port: int | None = None  # its HTTP port (api; a worker's health and metrics port)
+
+    @property
+    def url(self) -> str:
+        assert self.port is not None, f"{self.name} has no HTTP port"
+        return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Service:
         log = self.log_path.open("ab")
@@ -72,6 +78,22 @@ class Service:
             os.kill(self.process.pid, signal.SIGKILL)
             self.process.wait(10)
 
+    def terminate(self) -> None:
+        """SIGTERM without waiting: the process drains and exits by itself."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+
+    def pause(self) -> None:
+        """SIGSTOP: frozen until `resume` (it takes no work meanwhile)."""
+        os.kill(self.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        os.kill(self.pid, signal.SIGCONT)
+
+    def wait(self, timeout: float) -> int:
+        assert self.process is not None
+        return self.process.wait(timeout)
+
     def stop(self, grace: float = 10.0) -> None:
         if not self.alive():
             return
@@ -88,13 +110,15 @@ class Service:
 
 @dataclass
 class Stack:
-    """An api and any number of workers sharing one PostgreSQL and one Redis."""
+    """An api (and any number of extra apis) and any number of workers sharing one
+    PostgreSQL and one Redis."""
 
     env: dict[str, str]
     log_dir: Path
     api_port: int = field(default_factory=free_port)
     api: Service | None = None
     workers: list[Service] = field(default_factory=list)
+    extra_apis: list[Service] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
@@ -102,19 +126,32 @@ class Stack:
 
     def start_api(self, extra_env: dict[str, str] | None = None) -> Service:
         env = {**self.env, "AION_PORT": str(self.api_port), **(extra_env or {})}
-        self.api = Service(
-            "api", ["-m", "services.api"], env, self.log_dir / f"api-{self.api_port}.log"
-        ).start()
-        wait_for(lambda: api_ready(self.api_url), "the api to become ready", self.api)
+        self.api = self._start_api(self.api_port, env)
         return self.api
 
-    def start_worker(self) -> Service:
+    def start_extra_api(self, extra_env: dict[str, str] | None = None) -> Service:
+        """Another api process on a port of its own (any replica can serve any turn)."""
+        port = free_port()
+        api = self._start_api(port, {**self.env, "AION_PORT": str(port), **(extra_env or {})})
+        self.extra_apis.append(api)
+        return api
+
+    def _start_api(self, port: int, env: dict[str, str]) -> Service:
+        api = Service(
+            f"api-{port}", ["-m", "services.api"], env, self.log_dir / f"api-{port}.log", port=port
+        ).start()
+        wait_for(lambda: api_ready(api.url), "the api to become ready", api)
+        return api
+
+    def start_worker(self, extra_env: dict[str, str] | None = None) -> Service:
         index = len(self.workers)
+        port = free_port()  # each worker's health and metrics port
         worker = Service(
             f"worker{index}",
             ["-m", "services.worker"],
-            self.env,
+            {**self.env, "AION_WORKER_METRICS_PORT": str(port), **(extra_env or {})},
             self.log_dir / f"worker{index}.log",
+            port=port,
         ).start()
         self.workers.append(worker)
         wait_for(lambda: f"-{worker.pid}-" in _live_workers(self.env), "the worker", worker)
@@ -124,7 +161,7 @@ class Stack:
         return [w for w in self.workers if w.alive()]
 
     def stop(self) -> None:
-        for service in [*self.workers, self.api]:
+        for service in [*self.workers, *self.extra_apis, self.api]:
             if service is not None:
                 service.stop()
 

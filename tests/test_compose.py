@@ -19,6 +19,9 @@ from typing import Any
 
 import pytest
 
+from services.api.settings import ApiSettings
+from services.worker.config import WorkerConfig
+
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
@@ -239,6 +242,23 @@ def test_api_is_published_on_aion_port_and_probed_there(tmp_path: Path) -> None:
 def test_worker_health_is_its_own_heartbeat(config: Config) -> None:
     test = config["services"]["worker"]["healthcheck"]["test"]
     assert test[1:] == ["python", "-m", "services.worker", "--check"]
+
+
+def test_stop_grace_periods_cover_the_default_drains(config: Config) -> None:
+    """compose sends SIGKILL this long after SIGTERM: the api's stream drain and the worker's
+    turn drain (their defaults) must fit, or a stop cuts replies short."""
+    drains = {
+        "api": ApiSettings.model_fields["aion_api_drain_seconds"].default,
+        "worker": WorkerConfig.model_fields["aion_worker_drain_seconds"].default,
+    }
+    for name, drain in drains.items():
+        grace = config["services"][name].get("stop_grace_period", "10s")
+        match = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", grace)  # Compose prints 2m10s
+        assert match and grace, f"{name}: stop_grace_period {grace!r} not understood"
+        seconds = int(match[1] or 0) * 60 + int(match[2] or 0)
+        assert seconds > drain, f"{name} is killed before its {drain} s drain ends"
+        drain_env = f"AION_{'API' if name == 'api' else 'WORKER'}_DRAIN_SECONDS"
+        assert drain_env in config["services"][name]["environment"]
 
 
 def test_audio_store_is_one_volume_shared_by_api_and_tts(config: Config) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from services.api.draining import drain
 from services.api.main import create_app
 from services.api.settings import ApiSettings
 from shared.logging import setup_logging
@@ -11,10 +14,12 @@ from shared.serve import serve
 def main() -> None:
     settings = ApiSettings()
     setup_logging(settings.aion_log_level, settings.aion_log_json)
+    app = create_app(settings)
     serve(
-        create_app(settings),
+        app,
         settings.aion_host,
         settings.aion_port,
+        drain=partial(drain, app, settings.aion_api_drain_seconds),
         proxy_headers=True,
         timeout_graceful_shutdown=10,
     )

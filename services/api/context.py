@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
@@ -13,6 +13,7 @@ from arq.connections import ArqRedis, RedisSettings
 from services.api.alexa.certs import AlexaTrust, amazon_trust
 from services.api.alexa.verify import AlexaVerifier
 from services.api.auth import TokenVerifier, load_verifier
+from services.api.draining import DrainState
 from services.api.event_hub import EventHub
 from services.api.settings import ApiSettings
 from shared.db import Pool, open_pool
@@ -30,6 +31,7 @@ class AppContext:
     tokens: TokenVerifier
     alexa: AlexaVerifier
     started_at: float
+    drain: DrainState = field(default_factory=DrainState)
 
 
 @asynccontextmanager

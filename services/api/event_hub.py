@@ -38,6 +38,7 @@ class EventHub:
         self._readers: dict[str, set[Subscription]] = {}
         self._confirmed: dict[str, asyncio.Event] = {}
         self._task: asyncio.Task[None] | None = None
+        self._idle = asyncio.Event()  # set whenever the last reader leaves
 
     async def start(self) -> None:
         # Always subscribed to something, so the reader loop has a connection to read.
@@ -54,6 +55,12 @@ class EventHub:
     @property
     def open_streams(self) -> int:
         return sum(len(readers) for readers in self._readers.values())
+
+    async def wait_idle(self) -> None:
+        """Return once no stream is subscribed (a draining api waits for this)."""
+        while self._readers:
+            self._idle.clear()
+            await self._idle.wait()
 
     async def subscribe(self, turn_id: str) -> Subscription:
         """Register a reader; returns once Redis confirmed the subscription."""
@@ -81,6 +88,8 @@ class EventHub:
         if not readers:
             del self._readers[sub.channel]
             self._confirmed.pop(sub.channel, None)
+            if not self._readers:
+                self._idle.set()
             with contextlib.suppress(redis.exceptions.RedisError):
                 await self._pubsub.unsubscribe(sub.channel)
 

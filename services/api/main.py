@@ -12,12 +12,14 @@ from services.api.alexa.certs import AlexaTrust
 from services.api.body_limits import BodyLimits
 from services.api.context import app_context
 from services.api.errors import install_error_handlers
+from services.api.metrics import RequestMetrics
 from services.api.routes import (
     alexa,
     approvals,
     chat,
     config,
     conversations,
+    metrics,
     plugins,
     prompts,
     status,
@@ -54,7 +56,7 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    routers = (status, chat, conversations, config, prompts, plugins, approvals, alexa)
+    routers = (status, chat, conversations, config, prompts, plugins, approvals, alexa, metrics)
     for router in (module.router for module in routers):
         app.include_router(router)
     if settings.aion_cors_origins:
@@ -66,4 +68,5 @@ def create_app(
             expose_headers=["X-AION-Job"],
         )
     app.add_middleware(BodyLimits, max_bytes=settings.aion_max_body_bytes)
+    app.add_middleware(RequestMetrics)  # outermost: counts the 413/415 answers too
     return app

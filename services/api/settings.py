@@ -23,3 +23,5 @@ class ApiSettings(TurnTransportSettings):
     alexa_skill_id: str | None = None
     # Alexa gives up after about 8 s: answer "still working" when the turn is not done by then.
     aion_alexa_answer_seconds: float = Field(default=6.0, gt=0, le=7.5)
+    # On SIGTERM: how long open SSE streams may go on before the process stops anyway.
+    aion_api_drain_seconds: float = Field(default=30.0, ge=0)

@@ -32,6 +32,10 @@ def now_ms() -> int:
 
 async def start_turn(ctx: AppContext, request: ChatRequest) -> str:
     """Queue a turn on its channel and return its id (also the arq job id)."""
+    if ctx.drain.draining:
+        raise ServiceUnavailable(
+            "This api replica is shutting down; send the message again to reach another one."
+        )
     job = TurnJob(
         turn_id=new_turn_id(),
         channel=request.channel,

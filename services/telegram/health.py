@@ -1,10 +1,12 @@
-"""The health server: liveness for compose/k8s, plus whether the bot is polling Telegram."""
+"""The health server: liveness for compose/k8s, whether the bot polls Telegram, /metrics."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+
+from shared import metrics
 
 
 @dataclass
@@ -21,5 +23,11 @@ def create_health_app(state: PollerState) -> FastAPI:
     @app.get("/healthz")
     async def healthz() -> dict[str, str | bool]:
         return {"status": "ok", "polling_active": state.polling_active}
+
+    @app.get("/metrics")
+    async def get_metrics() -> Response:
+        # Cluster-internal port; the process metrics for now, bot metrics with the bot.
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
 
     return app

@@ -17,7 +17,7 @@ def main() -> None:
     settings = TTSSettings()
     setup_logging(settings.aion_log_level, settings.aion_log_json)
     log.info("tts listening on %s:%d", settings.aion_tts_host, settings.aion_tts_port)
-    serve(create_app(), settings.aion_tts_host, settings.aion_tts_port)
+    serve(create_app(settings), settings.aion_tts_host, settings.aion_tts_port)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from services.worker.tools import policy
 from services.worker.tools.context import ToolContext
 from services.worker.tools.execute import ToolOutcome, run_tool
 from services.worker.tools.registry import Tool
+from shared import metrics
 from shared.app_settings import AppSettings
 from shared.db import approvals as approvals_repo
 from shared.events import (
@@ -219,6 +220,7 @@ class Agent:
                 outcome = await run_tool(tool, call, self._tool_context(call, settings))
             else:
                 outcome = ToolOutcome(False, DECLINED, 0)
+                metrics.tool_call(call.name if tool else "(unknown)", "denied", 0.0)
             await self._record(state, call, outcome)
         state.pending = []
         return None

@@ -24,3 +24,10 @@ class WorkerConfig(TurnTransportSettings):
     aion_plugins_dir: Path | None = Path("/data/plugins")
     # How long a risky tool call waits for the owner's decision.
     aion_approval_ttl_seconds: float = Field(default=600.0, gt=0)
+    # On SIGTERM: stop taking turns and let running ones finish for up to this long (keep it
+    # below the pod's terminationGracePeriodSeconds / compose's stop_grace_period). 0: stop now.
+    aion_worker_drain_seconds: int = Field(default=120, ge=0)
+    # Probes (/healthz, /readyz) and Prometheus /metrics. Loopback by default; the image sets
+    # 0.0.0.0 so k8s probes and Prometheus reach it. Port 0 turns the server off.
+    aion_worker_metrics_host: str = "127.0.0.1"
+    aion_worker_metrics_port: int = Field(default=7300, ge=0, le=65535)

@@ -8,7 +8,7 @@ import secrets
 import socket
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio import Redis
 
@@ -18,6 +18,9 @@ from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
 from shared.db import Pool
 from shared.turn_bus import TurnBus
+
+if TYPE_CHECKING:
+    from services.worker.health import HealthServer  # it imports this module
 
 
 def new_worker_id() -> str:
@@ -50,6 +53,8 @@ class WorkerContext:
     provider: LLMProvider
     plugins: PluginManager
     wake: asyncio.Event
+    # Set on SIGTERM: no new turns; turns taken but not started are handed to other workers.
+    draining: asyncio.Event = field(default_factory=asyncio.Event)
     running: dict[str, RunningTurn] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     plugin_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -60,6 +65,8 @@ class WorkerContext:
         task = asyncio.create_task(chore)
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
+
+    health: HealthServer | None = None  # the probes/metrics port, when enabled
 
     def cancel_turn(self, turn_id: str) -> None:
         turn = self.running.get(turn_id)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+from shared import metrics
 from shared.events import TERMINAL_TYPES, DoneEvent, Event, ResponseBlock, TextBlock, TokenEvent
 from shared.turn_bus import TurnBus
 
@@ -25,6 +26,7 @@ class TurnEmitter:
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # appends stay in order across the timer and the stream
         self.sealed = False  # a terminal event was written (by us, or by a reaper)
+        self._created = asyncio.get_running_loop().time()  # the worker took the turn
 
     @property
     def text(self) -> str:
@@ -32,6 +34,8 @@ class TurnEmitter:
         return "".join(self._parts)
 
     async def token(self, text: str) -> None:
+        if not self._parts:
+            metrics.first_token(asyncio.get_running_loop().time() - self._created)
         self._parts.append(text)
         self._pending.append(text)
         loop = asyncio.get_running_loop()
@@ -82,3 +86,4 @@ class TurnEmitter:
             self.sealed = True
         elif getattr(event, "type", None) in TERMINAL_TYPES:
             self.sealed = True
+            metrics.turn_ended(event)

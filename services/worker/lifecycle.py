@@ -10,6 +10,8 @@ from typing import Any
 from services.worker import control, plugin_sync
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
+from services.worker.health import HealthServer
+from services.worker.provider_metrics import MeteredProvider
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
@@ -35,15 +37,18 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             maxlen=config.aion_event_maxlen,
             lease_seconds=config.aion_worker_lease_seconds,
         ),
-        provider=OpenAICompatibleProvider(
-            # The SDK refuses an empty key; a keyless local server (Ollama) accepts any.
-            api_key=api_key or "not-set",
-            base_url=config.openai_base_url,
-            timeout=config.aion_provider_timeout_seconds,
-            max_retries=config.aion_provider_max_retries,
+        provider=MeteredProvider(
+            OpenAICompatibleProvider(
+                # The SDK refuses an empty key; a keyless local server (Ollama) accepts any.
+                api_key=api_key or "not-set",
+                base_url=config.openai_base_url,
+                timeout=config.aion_provider_timeout_seconds,
+                max_retries=config.aion_provider_max_retries,
+            )
         ),
         plugins=PluginManager(user_dir=config.aion_plugins_dir),
         wake=ctx["wake"],
+        draining=ctx["draining"],
     )
     await plugin_sync.refresh(app, reload=True)
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
@@ -51,6 +56,11 @@ async def on_startup(ctx: dict[str, Any]) -> None:
         asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),
         asyncio.create_task(control.listen(app), name="aion-control"),
     ]
+    if config.aion_worker_metrics_port:
+        app.health = HealthServer(
+            app, config.aion_worker_metrics_host, config.aion_worker_metrics_port
+        )
+        app.health.start()
     ctx["aion"] = app
     log.info("worker ready", extra={"worker_id": app.worker_id})
 
@@ -59,6 +69,8 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
     app: WorkerContext | None = ctx.get("aion")
     if app is None:
         return
+    if app.health is not None:
+        await app.health.stop()
     for task in app.background:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

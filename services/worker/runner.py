@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from signal import Signals
 from typing import Any
 
 import redis.exceptions
@@ -28,10 +29,28 @@ class AionWorker(Worker):
     turn sets it too), so a worker polls at once when there is work and rarely otherwise.
     """
 
-    def __init__(self, *args: Any, wake: asyncio.Event, idle_poll: float, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        wake: asyncio.Event,
+        draining: asyncio.Event,
+        idle_poll: float,
+        **kwargs: Any,
+    ) -> None:
+        self._draining = draining
         super().__init__(*args, poll_delay=0, **kwargs)
         self._wake = wake
         self._idle_poll = idle_poll
+
+    def handle_sig_wait_for_completion(self, signum: Signals) -> None:
+        """SIGTERM with a drain period: arq stops picking jobs and waits for the running ones;
+        `draining` also makes turns still waiting for their channel go to other workers.
+        A second signal stops at once."""
+        if self._draining.is_set():
+            self.handle_sig(signum)
+            return
+        self._draining.set()
+        super().handle_sig_wait_for_completion(signum)
 
     async def _poll_iteration(self) -> None:
         self._wake.clear()
@@ -52,7 +71,7 @@ class AionWorker(Worker):
 
 
 def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
-    wake = asyncio.Event()
+    wake, draining = asyncio.Event(), asyncio.Event()
     return AionWorker(
         functions=[
             func(  # type: ignore[arg-type]
@@ -66,13 +85,16 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
         redis_settings=RedisSettings.from_dsn(config.redis_url),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
-        ctx={"config": config, "worker_id": new_worker_id(), "wake": wake},
+        ctx={"config": config, "worker_id": new_worker_id(), "wake": wake, "draining": draining},
         max_jobs=config.aion_worker_max_jobs,
         job_serializer=serialize_job,
         job_deserializer=deserialize_job,
         keep_result=60,
         burst=burst,
         handle_signals=True,
+        # SIGTERM: finish the running turns for up to this long (0: cancel them at once).
+        job_completion_wait=config.aion_worker_drain_seconds,
         wake=wake,
+        draining=draining,
         idle_poll=config.aion_worker_idle_poll_seconds,
     )

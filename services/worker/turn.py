@@ -13,6 +13,7 @@ from services.worker.emitter import TurnEmitter
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ThinkingLevel
 from services.worker.tools import policy
+from shared import metrics
 from shared.app_settings import AppSettings, channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
@@ -35,7 +36,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     try:
         # While it waits, a cancel reaches the turn through its Redis flag.
         slot = await app.bus.claim_and_wait(
-            turn.turn_id, turn.channel, app.worker_id, ctx["job_id"]
+            turn.turn_id, turn.channel, app.worker_id, ctx["job_id"], give_up=app.draining
         )
         if slot == "ended":
             # Ended, or handed to a newer job, while this one waited in arq: not ours to touch.
@@ -45,6 +46,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
             await emitter.done(cancelled=True)
             return "cancelled"
         app.running[turn.turn_id] = running  # from now on a cancel stops the provider stream
+        metrics.turn_started()
         outcome = await _converse(app, turn, running, emitter)
         log.info("turn %s", outcome, extra=extra)
         return outcome

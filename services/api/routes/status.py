@@ -24,5 +24,7 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", include_in_schema=False)
 async def readyz(ctx: Ctx) -> JSONResponse:
+    if ctx.drain.draining:  # shutting down: the load balancer should stop sending traffic
+        return JSONResponse({"status": "draining"}, status_code=503)
     ok = await status_service.ready(ctx)
     return JSONResponse({"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)

@@ -18,6 +18,7 @@ import pydantic
 from services.worker.providers.base import ToolCallRequest
 from services.worker.tools.context import ToolContext
 from services.worker.tools.registry import Tool, ToolError
+from shared import metrics
 
 log = logging.getLogger("aion.worker.tools")
 
@@ -40,7 +41,10 @@ class ToolOutcome:
 async def run_tool(tool: Tool | None, call: ToolCallRequest, ctx: ToolContext) -> ToolOutcome:
     started = time.perf_counter()
     ok, result = await _run(tool, call, ctx)
-    return ToolOutcome(ok, _capped(result), int((time.perf_counter() - started) * 1000))
+    seconds = time.perf_counter() - started
+    # Unknown names come from the model: one label for all of them keeps the series bounded.
+    metrics.tool_call(tool.name if tool else "(unknown)", "ok" if ok else "error", seconds)
+    return ToolOutcome(ok, _capped(result), int(seconds * 1000))
 
 
 async def _run(tool: Tool | None, call: ToolCallRequest, ctx: ToolContext) -> tuple[bool, Any]:

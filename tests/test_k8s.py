@@ -1,0 +1,487 @@
+"""k8s/: each overlay rendered by the real `kubectl kustomize`, every object validated against
+the Kubernetes schemas (`kubernetes-validate --strict`, offline), then checked by structure.
+
+kubectl must be on PATH (CI's machine image has it; see k8s/README.md for installing it): without
+it these tests fail and say so, they never pass silently. Each structural check also runs on a
+broken copy of the render, so a check that cannot fail would be noticed.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from services.api.settings import ApiSettings
+from services.telegram.settings import TelegramSettings
+from services.tts.settings import TTSSettings
+from services.worker.config import WorkerConfig
+
+REPO = Path(__file__).resolve().parent.parent
+K8S = REPO / "k8s"
+OVERLAYS = ("small", "managed")
+# The oldest Kubernetes we claim to support (k8s/README.md) and the newest schemas shipped.
+KUBE_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
+IMAGE = re.compile(r"^ghcr\.io/OWNER/aion-(?P<target>[a-z]+):(?P<tag>[\w.-]+)$")
+SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$")
+WORKLOADS = ("Deployment", "StatefulSet")
+
+Obj = dict[str, Any]
+
+
+def kubectl() -> str:
+    found = shutil.which("kubectl")
+    if found is None:
+        pytest.fail(
+            "kubectl is not on PATH, so k8s/ cannot be rendered and checked. Install it "
+            "(Debian/Ubuntu: the `kubectl` package; or a release binary) and run the tests again."
+        )
+    return found
+
+
+def render(path: Path) -> list[Obj]:
+    result = subprocess.run(
+        [kubectl(), "kustomize", str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def overlay(request: pytest.FixtureRequest) -> tuple[str, list[Obj]]:
+    return request.param, render(K8S / "overlays" / request.param)
+
+
+def find(objs: list[Obj], kind: str, name: str) -> Obj:
+    matches = [o for o in objs if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(matches) == 1, f"{kind}/{name}: {len(matches)} found"
+    return matches[0]
+
+
+def pod_specs(objs: list[Obj]) -> Iterator[tuple[str, Obj]]:
+    for obj in objs:
+        if obj["kind"] in WORKLOADS:
+            yield obj["metadata"]["name"], obj["spec"]["template"]["spec"]
+
+
+def containers(pod: Obj) -> list[Obj]:
+    return [*pod.get("initContainers", []), *pod["containers"]]
+
+
+def is_ours(container: Obj) -> bool:
+    return bool(IMAGE.match(container["image"]))
+
+
+def port_number(container: Obj, port: int | str) -> int:
+    if isinstance(port, int):
+        return port
+    (number,) = [p["containerPort"] for p in container.get("ports", []) if p["name"] == port]
+    return int(number)
+
+
+def config_data(objs: list[Obj]) -> dict[str, str]:
+    (config,) = [o for o in objs if o["kind"] == "ConfigMap"]
+    data: dict[str, str] = config["data"]
+    return data
+
+
+# --- structural checks: each returns what is wrong, empty when all is well -------------------
+
+
+def telegram_single_recreate(objs: list[Obj]) -> list[str]:
+    telegram = find(objs, "Deployment", "aion-telegram")["spec"]
+    problems = []
+    if telegram.get("replicas") != 1:
+        problems.append(f"telegram replicas={telegram.get('replicas')}")
+    if telegram.get("strategy", {}).get("type") != "Recreate":
+        problems.append("telegram does not use the Recreate strategy")
+    for hpa in (o for o in objs if o["kind"] == "HorizontalPodAutoscaler"):
+        if hpa["spec"]["scaleTargetRef"]["name"] == "aion-telegram":
+            problems.append("an autoscaler scales telegram")
+    return problems
+
+
+# Where each long-running container of ours answers its probes.
+PROBES = {
+    "api": {"startupProbe": (7000, "/healthz"), "readinessProbe": (7000, "/readyz"),
+            "livenessProbe": (7000, "/healthz")},
+    "worker": {"startupProbe": (7300, "/healthz"), "readinessProbe": (7300, "/readyz"),
+               "livenessProbe": (7300, "/healthz")},
+    "tts": {"startupProbe": (7100, "/healthz"), "readinessProbe": (7100, "/readyz"),
+            "livenessProbe": (7100, "/healthz")},
+    "telegram": {"startupProbe": (7200, "/healthz"), "readinessProbe": (7200, "/healthz"),
+                 "livenessProbe": (7200, "/healthz")},
+}  # fmt: skip
+
+
+def probes_present(objs: list[Obj]) -> list[str]:
+    problems = []
+    for name, pod in pod_specs(objs):
+        for container in pod["containers"]:
+            for kind in ("readinessProbe", "livenessProbe"):
+                if kind not in container:
+                    problems.append(f"{name}/{container['name']} has no {kind}")
+            for kind, (port, path) in PROBES.get(container["name"], {}).items():
+                probe = container.get(kind, {}).get("httpGet")
+                if probe is None:
+                    problems.append(f"{name}/{container['name']} has no HTTP {kind}")
+                elif (port_number(container, probe["port"]), probe["path"]) != (port, path):
+                    problems.append(f"{name}/{container['name']} {kind} is not {path} on {port}")
+    return problems
+
+
+def non_root_read_only(objs: list[Obj]) -> list[str]:
+    problems = []
+    for name, pod in pod_specs(objs):
+        pod_ctx = pod.get("securityContext", {})
+        if pod_ctx.get("runAsNonRoot") is not True:
+            problems.append(f"{name} may run as root")
+        if any(is_ours(c) for c in pod["containers"]) and pod_ctx.get("runAsUser") != 10001:
+            problems.append(f"{name} does not run as uid 10001 (the Dockerfile's user)")
+        if pod.get("automountServiceAccountToken") is not False:
+            problems.append(f"{name} mounts a service account token it never uses")
+        for container in containers(pod):
+            ctx = container.get("securityContext", {})
+            where = f"{name}/{container['name']}"
+            if ctx.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{where} allows privilege escalation")
+            if ctx.get("capabilities", {}).get("drop") != ["ALL"]:
+                problems.append(f"{where} keeps Linux capabilities")
+            if is_ours(container):
+                if ctx.get("readOnlyRootFilesystem") is not True:
+                    problems.append(f"{where} has a writable root file system")
+                mounts = {m["mountPath"]: m["name"] for m in container.get("volumeMounts", [])}
+                volumes = {v["name"]: v for v in pod.get("volumes", [])}
+                if "emptyDir" not in volumes.get(mounts.get("/tmp", ""), {}):
+                    problems.append(f"{where} has no emptyDir at /tmp")
+    return problems
+
+
+def no_plaintext_secrets(objs: list[Obj]) -> list[str]:
+    problems = [
+        f"Secret/{o['metadata']['name']} is part of the manifests"
+        for o in objs
+        if o["kind"] == "Secret"
+    ]
+    problems += [
+        f"ConfigMap key {k} looks secret" for k in config_data(objs) if SECRET_NAME.search(k)
+    ]
+    for name, pod in pod_specs(objs):
+        for container in containers(pod):
+            for env in container.get("env", []):
+                value = env.get("value")
+                if value is None:
+                    continue
+                if SECRET_NAME.search(env["name"]):
+                    problems.append(f"{name}: {env['name']} has a literal value")
+                # user:password@ in a URL must be a reference to a secret-backed variable
+                for password in re.findall(r"://[^:/@]+:([^@]+)@", value):
+                    if not re.fullmatch(r"\$\([A-Z_]+\)", password):
+                        problems.append(f"{name}: {env['name']} holds a password")
+    return problems
+
+
+def resources_bounded(objs: list[Obj]) -> list[str]:
+    problems = []
+    for name, pod in pod_specs(objs):
+        for container in containers(pod):
+            resources = container.get("resources", {})
+            for part in ("requests", "limits"):
+                for what in ("cpu", "memory"):
+                    if what not in resources.get(part, {}):
+                        problems.append(f"{name}/{container['name']} has no {part}.{what}")
+    return problems
+
+
+def migrations_run_first(objs: list[Obj]) -> list[str]:
+    problems = []
+    for name in ("aion-api", "aion-worker"):
+        pod = find(objs, "Deployment", name)["spec"]["template"]["spec"]
+        init = [c for c in pod.get("initContainers", []) if c["name"] == "migrate"]
+        if not init:
+            problems.append(f"{name} starts without applying the migrations first")
+            continue
+        app_tag = pod["containers"][0]["image"].rsplit(":", 1)[-1]
+        if init[0]["image"] != f"ghcr.io/OWNER/aion-migrate:{app_tag}":
+            problems.append(f"{name} migrates with {init[0]['image']}, not its own release")
+    return problems
+
+
+def images_of_one_release(objs: list[Obj]) -> list[str]:
+    targets = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", (REPO / "Dockerfile").read_text(), re.M))
+    problems, tags = [], set()
+    for name, pod in pod_specs(objs):
+        for container in containers(pod):
+            match = IMAGE.match(container["image"])
+            if match is None:
+                if "ghcr.io/OWNER" in container["image"]:
+                    problems.append(f"{name}: {container['image']} has no tag")
+                continue
+            if match["target"] not in targets:
+                problems.append(f"{name}: no Dockerfile target {match['target']}")
+            tags.add(match["tag"])
+    if len(tags) != 1 or "latest" in tags:
+        problems.append(f"images are not one pinned release: tags {sorted(tags)}")
+    return problems
+
+
+def ingress_streams_sse(objs: list[Obj]) -> list[str]:
+    ingress = find(objs, "Ingress", "aion")
+    notes = ingress["metadata"].get("annotations", {})
+    problems = []
+    if notes.get("nginx.ingress.kubernetes.io/proxy-buffering") != "off":
+        problems.append("the ingress buffers responses (SSE events would be held back)")
+    if int(notes.get("nginx.ingress.kubernetes.io/proxy-read-timeout", "60")) < 300:
+        problems.append("the ingress read timeout is too short for long turns")
+    backends = [
+        p["backend"]["service"]["name"]
+        for r in ingress["spec"]["rules"]
+        for p in r["http"]["paths"]
+    ]
+    if backends != ["aion-api"]:
+        problems.append(f"the ingress routes to {backends}")
+    return problems
+
+
+def drain_fits_grace_period(objs: list[Obj]) -> list[str]:
+    config = config_data(objs)
+    problems = []
+    api = find(objs, "Deployment", "aion-api")["spec"]["template"]["spec"]
+    pre_stop = api["containers"][0]["lifecycle"]["preStop"]["exec"]["command"]
+    budget = int(pre_stop[-1]) + float(config["AION_API_DRAIN_SECONDS"])
+    if api["terminationGracePeriodSeconds"] <= budget:
+        problems.append("api: preStop + AION_API_DRAIN_SECONDS exceed the grace period")
+    worker = find(objs, "Deployment", "aion-worker")["spec"]["template"]["spec"]
+    if worker["terminationGracePeriodSeconds"] <= int(config["AION_WORKER_DRAIN_SECONDS"]):
+        problems.append("worker: AION_WORKER_DRAIN_SECONDS exceeds the grace period")
+    return problems
+
+
+def scaling_and_disruption(objs: list[Obj]) -> list[str]:
+    problems = []
+    for name, replicas in (("aion-api", 2), ("aion-worker", 2)):
+        if find(objs, "Deployment", name)["spec"]["replicas"] != replicas:
+            problems.append(f"{name} does not run {replicas} replicas")
+    pdbs = {o["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]: o["spec"]
+            for o in objs if o["kind"] == "PodDisruptionBudget"}  # fmt: skip
+    for name in ("aion-api", "aion-worker"):
+        if pdbs.get(name, {}).get("minAvailable") != 1:
+            problems.append(f"{name} has no PodDisruptionBudget keeping one pod")
+    hpa = find(objs, "HorizontalPodAutoscaler", "aion-worker")["spec"]
+    if (
+        hpa["scaleTargetRef"]["name"] != "aion-worker"
+        or hpa["metrics"][0]["resource"]["name"] != "cpu"
+    ):
+        problems.append("the worker autoscaler does not scale aion-worker on CPU")
+    return problems
+
+
+def references_resolve(objs: list[Obj]) -> list[str]:
+    """Services select pods and name their ports; config maps and PVCs exist; one Secret."""
+    problems = []
+    names = {(o["kind"], o["metadata"]["name"]) for o in objs}
+    pods = [(o["spec"]["template"]["metadata"]["labels"], o["spec"]["template"]["spec"])
+            for o in objs if o["kind"] in WORKLOADS]  # fmt: skip
+    for svc in (o for o in objs if o["kind"] == "Service"):
+        selector = svc["spec"]["selector"]
+        chosen = [spec for labels, spec in pods if selector.items() <= labels.items()]
+        if not chosen:
+            problems.append(f"Service/{svc['metadata']['name']} selects no pod")
+        ports = {p.get("name") for spec in chosen for c in spec["containers"] for p in c["ports"]}
+        for port in svc["spec"]["ports"]:
+            if isinstance(port["targetPort"], str) and port["targetPort"] not in ports:
+                problems.append(f"Service/{svc['metadata']['name']} targets no port {port}")
+    for name, pod in pod_specs(objs):
+        for volume in pod.get("volumes", []):
+            claim = volume.get("persistentVolumeClaim", {}).get("claimName")
+            if claim and ("PersistentVolumeClaim", claim) not in names:
+                problems.append(f"{name} mounts a missing claim {claim}")
+        for container in containers(pod):
+            refs = list(container.get("envFrom", []))
+            refs += [e["valueFrom"] for e in container.get("env", []) if "valueFrom" in e]
+            for ref in refs:
+                config = ref.get("configMapRef") or ref.get("configMapKeyRef")
+                if config and ("ConfigMap", config["name"]) not in names:
+                    problems.append(f"{name} uses a missing ConfigMap {config['name']}")
+                elif config and "key" in config and config["key"] not in config_data(objs):
+                    problems.append(f"{name} reads a missing config key {config['key']}")
+                secret = ref.get("secretRef") or ref.get("secretKeyRef")
+                if secret and secret["name"] != "aion-secrets":
+                    problems.append(f"{name} uses a Secret other than aion-secrets")
+    return problems
+
+
+def config_names_are_settings(objs: list[Obj]) -> list[str]:
+    """Every ConfigMap key is a setting some service reads, or one compose passes too
+    (ARCHITECTURE.md's names that features read later): a typo would silently do nothing."""
+    known = {
+        field.upper()
+        for cls in (ApiSettings, WorkerConfig, TTSSettings, TelegramSettings)
+        for field in cls.model_fields
+    }
+    compose = (REPO / "docker-compose.yml").read_text()
+    known |= set(re.findall(r"^\s+([A-Z][A-Z0-9_]+):", compose, re.M))
+    return [
+        f"ConfigMap key {key} is no service's setting"
+        for key in config_data(objs)
+        if key not in known
+    ]
+
+
+CHECKS: dict[str, Callable[[list[Obj]], list[str]]] = {
+    f.__name__: f
+    for f in (
+        telegram_single_recreate,
+        probes_present,
+        non_root_read_only,
+        no_plaintext_secrets,
+        resources_bounded,
+        migrations_run_first,
+        images_of_one_release,
+        ingress_streams_sse,
+        drain_fits_grace_period,
+        scaling_and_disruption,
+        references_resolve,
+        config_names_are_settings,
+    )
+}
+
+
+# For each check, a change to the rendered objects that it must catch.
+def _deployment(objs: list[Obj], name: str) -> Obj:
+    return find(objs, "Deployment", name)
+
+
+def _first(objs: list[Obj], name: str) -> Obj:
+    return dict(_deployment(objs, name)["spec"]["template"]["spec"]["containers"][0])
+
+
+def _set(objs: list[Obj], name: str, **fields: Any) -> None:
+    _deployment(objs, name)["spec"]["template"]["spec"]["containers"][0].update(fields)
+
+
+BREAKAGES: dict[str, Callable[[list[Obj]], None]] = {
+    "telegram_single_recreate": lambda o: _deployment(o, "aion-telegram")["spec"].update(
+        strategy={"type": "RollingUpdate"}
+    ),
+    "probes_present": lambda o: _set(
+        o, "aion-api", readinessProbe={"httpGet": {"path": "/healthz", "port": "http"}}
+    ),
+    "non_root_read_only": lambda o: _set(
+        o,
+        "aion-worker",
+        securityContext={
+            **_first(o, "aion-worker")["securityContext"],
+            "readOnlyRootFilesystem": False,
+        },
+    ),
+    "no_plaintext_secrets": lambda o: _set(
+        o, "aion-api", env=[{"name": "AION_API_TOKEN", "value": "hunter2hunter2"}]
+    ),
+    "resources_bounded": lambda o: _set(o, "aion-tts", resources={"requests": {"cpu": "1m"}}),
+    "migrations_run_first": lambda o: _deployment(o, "aion-worker")["spec"]["template"]["spec"].pop(
+        "initContainers"
+    ),
+    "images_of_one_release": lambda o: _set(o, "aion-tts", image="ghcr.io/OWNER/aion-tts:latest"),
+    "ingress_streams_sse": lambda o: find(o, "Ingress", "aion")["metadata"]["annotations"].pop(
+        "nginx.ingress.kubernetes.io/proxy-buffering"
+    ),
+    "drain_fits_grace_period": lambda o: _deployment(o, "aion-worker")["spec"]["template"][
+        "spec"
+    ].update(terminationGracePeriodSeconds=30),
+    "scaling_and_disruption": lambda o: _deployment(o, "aion-api")["spec"].update(replicas=1),
+    "references_resolve": lambda o: find(o, "Service", "aion-tts")["spec"].update(
+        selector={"app.kubernetes.io/name": "aion-tts-typo"}
+    ),
+    "config_names_are_settings": lambda o: config_data(o).update(AION_WORKER_DRAIN_SECOND="5"),
+}
+
+
+# --- tests -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("version", KUBE_VERSIONS)
+def test_every_object_validates_strictly(overlay: tuple[str, list[Obj]], version: str) -> None:
+    name, objs = overlay
+    failures = []
+    for obj in objs:
+        try:
+            kubernetes_validate.validate(obj, version, strict=True)
+        except (kubernetes_validate.ValidationError, kubernetes_validate.SchemaNotFoundError) as e:
+            failures.append(f"{obj['kind']}/{obj['metadata']['name']}: {e}")
+    assert failures == [], f"{name} on Kubernetes {version}"
+
+
+def test_validation_rejects_an_unknown_field(overlay: tuple[str, list[Obj]]) -> None:
+    """The validator is strict: a misspelt field is an error, not ignored."""
+    broken = copy.deepcopy(find(overlay[1], "Deployment", "aion-api"))
+    broken["spec"]["template"]["spec"]["containers"][0]["readinesProbe"] = {}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, KUBE_VERSIONS[-1], strict=True)
+
+
+@pytest.mark.parametrize("check", sorted(CHECKS))
+def test_structure(overlay: tuple[str, list[Obj]], check: str) -> None:
+    assert CHECKS[check](overlay[1]) == []
+
+
+@pytest.mark.parametrize("check", sorted(BREAKAGES))
+def test_structure_check_catches_a_broken_render(
+    overlay: tuple[str, list[Obj]], check: str
+) -> None:
+    broken = copy.deepcopy(overlay[1])
+    BREAKAGES[check](broken)
+    assert CHECKS[check](broken) != []
+
+
+def test_small_runs_the_stores_in_the_cluster() -> None:
+    objs = render(K8S / "overlays" / "small")
+    postgres = find(objs, "StatefulSet", "aion-postgres")["spec"]
+    assert postgres["template"]["spec"]["containers"][0]["image"] == "pgvector/pgvector:pg16"
+    assert postgres["volumeClaimTemplates"][0]["spec"]["accessModes"] == ["ReadWriteOnce"]
+    redis = find(objs, "Deployment", "aion-redis")["spec"]["template"]["spec"]
+    assert redis["volumes"][0]["persistentVolumeClaim"]["claimName"] == "aion-redis-data"
+    assert config_data(objs)["REDIS_URL"] == "redis://aion-redis:6379/0"
+    for name in ("aion-api", "aion-worker"):
+        env = {e["name"]: e for e in _first(objs, name)["env"]}
+        assert env["DATABASE_URL"]["value"].endswith("@aion-postgres:5432/aion")
+
+
+def test_managed_takes_the_store_urls_from_the_secret() -> None:
+    objs = render(K8S / "overlays" / "managed")
+    kinds = {(o["kind"], o["metadata"]["name"]) for o in objs}
+    assert ("StatefulSet", "aion-postgres") not in kinds
+    assert ("Deployment", "aion-redis") not in kinds
+    assert "REDIS_URL" not in config_data(objs)
+    for name in ("aion-api", "aion-worker"):
+        pod = _deployment(objs, name)["spec"]["template"]["spec"]
+        for container in containers(pod):
+            env = {e["name"]: e for e in container["env"]}
+            ref = env["DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+            assert ref == {"name": "aion-secrets", "key": "DATABASE_URL"}
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_readme_creates_every_secret_key_the_overlay_needs(name: str) -> None:
+    """The documented `kubectl create secret` is enough for the pods to start."""
+    objs = render(K8S / "overlays" / name)
+    required = {
+        ref["key"]
+        for _, pod in pod_specs(objs)
+        for c in containers(pod)
+        for e in c.get("env", [])
+        if (ref := e.get("valueFrom", {}).get("secretKeyRef")) and not ref.get("optional")
+    }
+    readme = (K8S / "README.md").read_text()
+    block = re.search(rf"<!-- secret:{name} -->\n```bash\n(.*?)```", readme, re.S)
+    assert block, f"k8s/README.md has no secret block for {name}"
+    documented = set(re.findall(r"--from-literal=([A-Z_]+)=", block[1]))
+    assert required <= documented, f"undocumented keys: {required - documented}"
