@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+import redis
 
 from tests.conftest import PLUGINS_DIR
 from tests.fakellm import FakeLLM
@@ -32,6 +33,16 @@ async def restore_plugins(
     yield
     await db.execute("DELETE FROM plugin_state")
     assert (await client.post("/api/plugins/reload")).status_code == 200
+
+
+def turn_worker(stack: Stack, turn_id: str) -> str:
+    """The worker that ran a turn (its id as kept in the turn's Redis record)."""
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    try:
+        worker = client.hget(f"aion:turn:{{{turn_id}}}:meta", "worker")
+    finally:
+        client.close()
+    return worker.decode() if worker else ""
 
 
 def offered(fake: FakeLLM, channel: str) -> set[str]:
@@ -61,6 +72,32 @@ async def test_disable_and_enable_reach_both_workers_at_once(
     for ch in channels:
         _, events = await chat(client, f"[[{call('echo', {'text': 'y'})}]]", ch)
         assert of_type(events, "tool_result")[0]["result"] == "echo:y"
+
+
+async def test_a_plugin_disabled_via_another_api_is_gone_on_both_workers(
+    client: httpx.AsyncClient,
+    two_workers: Stack,
+    fake_llm: FakeLLM,
+    restore_plugins: None,
+    channel: str,
+) -> None:
+    other = two_workers.start_extra_api()
+    try:
+        async with httpx.AsyncClient(base_url=other.url, headers=client.headers) as api_b:
+            response = await api_b.post("/api/plugins/disable", json={"name": "testkit"})
+        assert response.json()["unconfirmed"] == []
+    finally:
+        other.stop()
+    served: set[str] = set()
+    for n in range(20):  # through api A, until turns have landed on both workers
+        ch = f"{channel}-{n}"
+        headers, events = await chat(client, f"[[{call('echo', {'text': 'x'})}]]", ch)
+        assert of_type(events, "tool_result")[0]["ok"] is False
+        assert "echo" not in offered(fake_llm, ch)
+        served.add(turn_worker(two_workers, headers["x-aion-job"]))
+        if len(served) == 2:
+            break
+    assert len(served) == 2, served
 
 
 async def test_a_plugin_off_by_default_is_offered_once_enabled(
