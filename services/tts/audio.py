@@ -30,7 +30,7 @@ class AudioToolError(Exception):
     """ffmpeg (or an engine's program) failed; the message says how, for the log."""
 
 
-async def run_tool(args: list[str], stdin: bytes | None, timeout: float) -> bytes:
+async def run_tool(args: list[str], stdin: bytes | None, time_limit: float) -> bytes:
     """Run a program without blocking the event loop; its stdout, or AudioToolError."""
     try:
         proc = await asyncio.create_subprocess_exec(
@@ -42,7 +42,7 @@ async def run_tool(args: list[str], stdin: bytes | None, timeout: float) -> byte
     except FileNotFoundError as exc:
         raise AudioToolError(f"{args[0]} is not installed") from exc
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(time_limit):
             out, err = await proc.communicate(stdin)
     except BaseException:  # timeout or cancellation: never leave the child running
         with contextlib.suppress(ProcessLookupError):
@@ -55,7 +55,7 @@ async def run_tool(args: list[str], stdin: bytes | None, timeout: float) -> byte
     return out
 
 
-async def to_pcm(data: bytes, timeout: float) -> bytes:
+async def to_pcm(data: bytes, time_limit: float) -> bytes:
     """Decode any container ffmpeg knows (WAV, MP3, Ogg, ...) to our PCM."""
     pcm = await run_tool(
         [
@@ -63,7 +63,7 @@ async def to_pcm(data: bytes, timeout: float) -> bytes:
             *("-f", "s16le", "-ac", "1", "-ar", str(PCM_RATE), "pipe:1"),
         ],
         data,
-        timeout,
+        time_limit,
     )
     return pcm[: len(pcm) // 2 * 2]
 
@@ -82,7 +82,7 @@ def duration_of(pcm: bytes) -> float:
     return round(len(pcm) / _BYTES_PER_SECOND, 3)
 
 
-async def encode_to(pcm: bytes, fmt: AudioFormat, dest: Path, timeout: float) -> None:
+async def encode_to(pcm: bytes, fmt: AudioFormat, dest: Path, time_limit: float) -> None:
     """Write `pcm` as `fmt` to `dest` (a file ffmpeg may seek in, for complete headers)."""
     if fmt == "wav":
         await asyncio.to_thread(dest.write_bytes, wav_bytes(pcm))
@@ -95,5 +95,5 @@ async def encode_to(pcm: bytes, fmt: AudioFormat, dest: Path, timeout: float) ->
             str(dest),
         ],
         pcm,
-        timeout,
+        time_limit,
     )

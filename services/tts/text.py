@@ -8,8 +8,8 @@ _CODE_BLOCK = re.compile(r"```.*?(```|$)", re.S)
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"https?://\S+")
 _MARKUP = re.compile(r"(\*\*|__|~~|`|^#{1,6}\s+|^\s*[-*+]\s+|^\s*>\s?)", re.M)
-_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])[\"')\]]*\s+")
-_CLAUSE_END = re.compile(r"(?<=[,;:–—])\s+")
+_SENTENCE_END = re.compile("(?<=[.!?\u2026\u3002\uff01\uff1f])[\"')\\]]*\\s+")
+_CLAUSE_END = re.compile("(?<=[,;:\u2013\u2014])\\s+")
 _SPACES = re.compile(r"[ \t]+")
 
 

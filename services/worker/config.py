@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 
 from shared.config import TurnTransportSettings
@@ -19,3 +21,7 @@ class WorkerConfig(TurnTransportSettings):
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)
     aion_db_pool_size: int = Field(default=10, ge=1)
+    # The internal speech service, and the audio store its files land in (for the retention job).
+    aion_tts_url: str = "http://127.0.0.1:7100"
+    aion_tts_timeout_seconds: float = Field(default=120.0, gt=0)
+    aion_audio_dir: Path = Path("/data/audio")

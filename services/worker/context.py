@@ -8,6 +8,7 @@ import secrets
 import socket
 from dataclasses import dataclass, field
 
+import httpx
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
@@ -46,6 +47,7 @@ class WorkerContext:
     settings: SettingsCache
     provider: LLMProvider
     wake: asyncio.Event
+    tts: httpx.AsyncClient  # the tts service, base URL AION_TTS_URL
     running: dict[str, RunningTurn] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 

@@ -10,6 +10,7 @@ from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta, Usage
+from services.worker.voice import spoken_reply
 from shared.app_settings import channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
@@ -97,7 +98,8 @@ async def _converse(
         await emitter.emit(ErrorEvent(message=exc.message, code=ErrorCode.PROVIDER))
         return "provider_error"
     await _finish(app, conversation_id, turn, emitter.text)
-    await emitter.done()
+    spoken = await spoken_reply(app, turn, emitter.text, emitter) if turn.voice else None
+    await emitter.done(extra_blocks=[spoken] if spoken else ())
     return "done"
 
 

@@ -22,9 +22,7 @@ class AudioFile:
     created_at: datetime
 
 
-_COLUMNS = (
-    "id, file_name, format, size_bytes, duration_seconds, engine, voice, channel, created_at"
-)
+_COLUMNS = "id, file_name, format, size_bytes, duration_seconds, engine, voice, channel, created_at"
 
 
 def _row(row: dict[str, object]) -> AudioFile:
@@ -44,11 +42,12 @@ async def record(
     channel: str | None,
 ) -> AudioFile:
     cur = await conn.execute(
-        f"""
+        """
         INSERT INTO audio_files
             (id, file_name, format, size_bytes, duration_seconds, engine, voice, channel)
         VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
-        RETURNING {_COLUMNS}
+        RETURNING id, file_name, format, size_bytes, duration_seconds, engine, voice, channel,
+            created_at
         """,
         (audio_id, file_name, fmt, size_bytes, duration_seconds, engine, voice, channel),
     )
@@ -59,7 +58,12 @@ async def record(
 
 async def by_file_name(conn: Conn, file_name: str) -> AudioFile | None:
     cur = await conn.execute(
-        f"SELECT {_COLUMNS} FROM audio_files WHERE file_name = %s", (file_name,)
+        """
+        SELECT id, file_name, format, size_bytes, duration_seconds, engine, voice, channel,
+            created_at
+        FROM audio_files WHERE file_name = %s
+        """,
+        (file_name,),
     )
     row = await cur.fetchone()
     return _row(row) if row else None

@@ -19,6 +19,8 @@ def build_engines(settings: TTSSettings) -> dict[EngineName, TTSEngine]:
     return {
         "espeak": EspeakEngine(timeout),
         "piper": PiperEngine(settings.aion_tts_voices_dir),
-        "openai": OpenAIEngine(key, settings.openai_base_url, settings.aion_tts_openai_model, timeout),
+        "openai": OpenAIEngine(
+            key, settings.openai_base_url, settings.aion_tts_openai_model, timeout
+        ),
         "edge": EdgeEngine(timeout),
     }

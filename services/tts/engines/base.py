@@ -16,7 +16,8 @@ class EngineFailed(Exception):
 
 
 class TTSEngine(Protocol):
-    name: EngineName
+    @property
+    def name(self) -> EngineName: ...
 
     @property
     def default_voice(self) -> str: ...

@@ -55,8 +55,10 @@ class PiperEngine:
 
     @property
     def default_voice(self) -> str:
-        return "en_US-joe-medium" if "en_US-joe-medium" in self._voices else next(
-            iter(self._voices), ""
+        return (
+            "en_US-joe-medium"
+            if "en_US-joe-medium" in self._voices
+            else next(iter(self._voices), "")
         )
 
     def unavailable_reason(self) -> str | None:
