@@ -66,8 +66,15 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
             )
         ],
         cron_jobs=[
-            # Every 15 minutes on one worker (arq gives each run one job id).
-            cron(cleanup_audio, name=CLEANUP_AUDIO, minute={0, 15, 30, 45}, timeout=300)  # type: ignore[arg-type]
+            # Every 15 minutes, on one worker (arq gives each run one job id); the count of
+            # removed files stays readable as the job's result for an hour.
+            cron(  # type: ignore[arg-type]
+                cleanup_audio,
+                name=CLEANUP_AUDIO,
+                minute={0, 15, 30, 45},
+                timeout=300,
+                keep_result=3600,
+            )
         ],
         queue_name=QUEUE_NAME,
         redis_settings=RedisSettings.from_dsn(config.redis_url),
