@@ -44,7 +44,7 @@ class EdgeEngine:
         except ValueError as exc:  # edge-tts rejects malformed voice names this way
             raise EngineUnavailable(f"edge-tts has no voice '{voice}'") from exc
         except Exception as exc:  # aiohttp, websocket and edge-tts errors alike
-            raise EngineFailed(f"edge-tts failed: {type(exc).__name__}: {exc}") from exc
+            raise EngineFailed(f"edge-tts failed ({type(exc).__name__})") from exc
         if not audio:
             raise EngineFailed("edge-tts returned no audio")
         return bytes(audio)  # MP3

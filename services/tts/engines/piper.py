@@ -66,6 +66,14 @@ class PiperEngine:
             return self._missing
         return None if self._voices else "no piper voice is installed"
 
+    async def warm(self) -> None:
+        """Load the default voice ahead of the first request (a few seconds of CPU)."""
+        if self.unavailable_reason() is None:
+            try:
+                await self._voice(self.default_voice)
+            except (EngineFailed, EngineUnavailable) as exc:
+                log.warning("piper voice not preloaded: %s", exc)
+
     async def synthesize(self, text: str, voice: str) -> bytes:
         loaded = await self._voice(voice)
         try:
