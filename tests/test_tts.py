@@ -156,3 +156,27 @@ async def test_bad_requests_are_refused_and_leave_nothing_behind(
     assert (await (await db.execute("SELECT count(*) FROM audio_files")).fetchone())[
         0
     ] == before_rows
+
+
+async def test_a_failed_record_leaves_no_file_behind(
+    speech: httpx.AsyncClient, audio_dir: Path, db
+) -> None:
+    """PostgreSQL refuses the record (a trigger, for this channel only): the file goes too."""
+    await db.execute("""
+        CREATE FUNCTION refuse_audio() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused for the test'; END $$;
+        CREATE TRIGGER refuse_audio BEFORE INSERT ON audio_files
+        FOR EACH ROW WHEN (NEW.channel = 'refused') EXECUTE FUNCTION refuse_audio();
+    """)
+    try:
+        before = sorted(p.name for p in audio_dir.iterdir())
+        body = {"text": "Lost.", "format": "mp3", "engine": "espeak", "channel": "refused"}
+        response = await speech.post("/synthesize", json=body)
+        assert response.status_code == 500
+        assert response.json() == {
+            "error": "InternalError",
+            "detail": "Something went wrong in the tts service.",
+        }
+        assert sorted(p.name for p in audio_dir.iterdir()) == before
+    finally:
+        await db.execute("DROP TRIGGER refuse_audio ON audio_files; DROP FUNCTION refuse_audio();")

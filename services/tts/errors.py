@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
+import psycopg_pool
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -66,6 +68,11 @@ async def _http(_: Request, exc: Exception) -> JSONResponse:
     return _response(exc.status_code, "HTTPError", str(exc.detail))
 
 
+async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+    log.error("PostgreSQL unavailable during %s %s: %s", request.method, request.url.path, exc)
+    return _response(503, "ServiceUnavailable", "PostgreSQL is unavailable; try again shortly.")
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     return _response(500, "InternalError", "Something went wrong in the tts service.")
@@ -75,4 +82,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TTSError, _tts_error)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)
+    for database_error in (psycopg.OperationalError, psycopg_pool.PoolTimeout):
+        app.add_exception_handler(database_error, _database_down)
     app.add_exception_handler(Exception, _unexpected)
