@@ -22,9 +22,6 @@ class AudioFile:
     created_at: datetime
 
 
-_COLUMNS = "id, file_name, format, size_bytes, duration_seconds, engine, voice, channel, created_at"
-
-
 def _row(row: dict[str, object]) -> AudioFile:
     return AudioFile(**row)  # type: ignore[arg-type]
 
