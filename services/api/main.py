@@ -15,6 +15,7 @@ from services.api.errors import install_error_handlers
 from services.api.routes import (
     alexa,
     approvals,
+    audio,
     chat,
     config,
     conversations,
@@ -54,7 +55,7 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    routers = (status, chat, conversations, config, prompts, plugins, approvals, alexa)
+    routers = (status, chat, conversations, config, prompts, plugins, approvals, alexa, audio)
     for router in (module.router for module in routers):
         app.include_router(router)
     if settings.aion_cors_origins:

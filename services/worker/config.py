@@ -24,3 +24,7 @@ class WorkerConfig(TurnTransportSettings):
     aion_plugins_dir: Path | None = Path("/data/plugins")
     # How long a risky tool call waits for the owner's decision.
     aion_approval_ttl_seconds: float = Field(default=600.0, gt=0)
+    # The internal speech service, and the audio store its files land in (for the retention job).
+    aion_tts_url: str = "http://127.0.0.1:7100"
+    aion_tts_timeout_seconds: float = Field(default=120.0, gt=0)
+    aion_audio_dir: Path = Path("/data/audio")

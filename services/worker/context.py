@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
@@ -50,6 +51,7 @@ class WorkerContext:
     provider: LLMProvider
     plugins: PluginManager
     wake: asyncio.Event
+    tts: httpx.AsyncClient  # the tts service, base URL AION_TTS_URL
     running: dict[str, RunningTurn] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     plugin_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
