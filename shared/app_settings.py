@@ -16,8 +16,10 @@ ThinkingLevel = Literal["off", "minimal", "standard", "deep"]
 class AppSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    tts_engine: Literal["off", "espeak", "piper", "openai", "edge"] = "off"
+    # piper speaks with its bundled voice; without a piper voice the tts service uses espeak.
+    tts_engine: Literal["off", "espeak", "piper", "openai", "edge"] = "piper"
     tts_voice: str = ""
+    audio_retention_hours: int = Field(default=72, ge=1, le=24 * 365)
     model_fallback: list[str] = Field(default_factory=list)
     task_routing: dict[Literal["coding", "review", "browsing", "default"], str] = Field(
         default_factory=dict

@@ -60,7 +60,15 @@ def fake_llm() -> Iterator[FakeLLM]:
 
 
 @pytest.fixture(scope="session")
-def service_env(database_url: str, redis_url: str, fake_llm: FakeLLM) -> dict[str, str]:
+def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The audio store shared by the api, the worker and the tts service."""
+    return tmp_path_factory.mktemp("audio")
+
+
+@pytest.fixture(scope="session")
+def service_env(
+    database_url: str, redis_url: str, fake_llm: FakeLLM, audio_dir: Path
+) -> dict[str, str]:
     passthrough = {k: v for k, v in os.environ.items() if not k.startswith(("AION_", "OPENAI_"))}
     return {
         **passthrough,
@@ -73,6 +81,7 @@ def service_env(database_url: str, redis_url: str, fake_llm: FakeLLM) -> dict[st
         "AION_PROVIDER_MAX_RETRIES": "0",
         "AION_LOG_JSON": "true",
         "AION_PLUGINS_DIR": str(PLUGINS_DIR),
+        "AION_AUDIO_DIR": str(audio_dir),
     }
 
 
@@ -86,6 +95,14 @@ def stack(service_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory)
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def tts(stack: Stack) -> Stack:
+    """The stack with its tts service running (started on first use, again after a stop)."""
+    if stack.tts is None or not stack.tts.alive():
+        stack.start_tts()
+    return stack
 
 
 @pytest.fixture

@@ -110,19 +110,36 @@ class Service:
 
 @dataclass
 class Stack:
-    """An api (and any number of extra apis) and any number of workers sharing one
-    PostgreSQL and one Redis."""
+    """An api (and any number of extra apis), any number of workers and a tts service sharing
+    one PostgreSQL and one Redis.
+
+    The tts port is fixed up front so workers know AION_TTS_URL before tts runs (it may be
+    started later, or stopped and started again, to see how turns cope without it)."""
 
     env: dict[str, str]
     log_dir: Path
     api_port: int = field(default_factory=free_port)
+    tts_port: int = field(default_factory=free_port)
     api: Service | None = None
+    tts: Service | None = None
     workers: list[Service] = field(default_factory=list)
     extra_apis: list[Service] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def tts_url(self) -> str:
+        return f"http://127.0.0.1:{self.tts_port}"
+
+    def start_tts(self, extra_env: dict[str, str] | None = None) -> Service:
+        env = {**self.env, "AION_TTS_PORT": str(self.tts_port), **(extra_env or {})}
+        self.tts = Service(
+            "tts", ["-m", "services.tts"], env, self.log_dir / f"tts-{self.tts_port}.log"
+        ).start()
+        wait_for(lambda: api_ready(self.tts_url, "/healthz"), "the tts service", self.tts)
+        return self.tts
 
     def start_api(self, extra_env: dict[str, str] | None = None) -> Service:
         env = {**self.env, "AION_PORT": str(self.api_port), **(extra_env or {})}
@@ -149,7 +166,12 @@ class Stack:
         worker = Service(
             f"worker{index}",
             ["-m", "services.worker"],
-            {**self.env, "AION_WORKER_METRICS_PORT": str(port), **(extra_env or {})},
+            {
+                "AION_TTS_URL": self.tts_url,
+                **self.env,
+                "AION_WORKER_METRICS_PORT": str(port),
+                **(extra_env or {}),
+            },
             self.log_dir / f"worker{index}.log",
             port=port,
         ).start()
@@ -161,14 +183,14 @@ class Stack:
         return [w for w in self.workers if w.alive()]
 
     def stop(self) -> None:
-        for service in [*self.workers, *self.extra_apis, self.api]:
+        for service in [*self.workers, *self.extra_apis, self.api, self.tts]:
             if service is not None:
                 service.stop()
 
 
-def api_ready(url: str) -> bool:
+def api_ready(url: str, path: str = "/readyz") -> bool:
     try:
-        return httpx.get(f"{url}/readyz", timeout=1.0).status_code == 200
+        return httpx.get(f"{url}{path}", timeout=1.0).status_code == 200
     except httpx.HTTPError:
         return False
 

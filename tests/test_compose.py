@@ -313,3 +313,16 @@ def test_env_example_documents_every_setting_and_works_as_is(tmp_path: Path) -> 
     api_env = json.loads(result.stdout)["services"]["api"]["environment"]
     assert api_env["DATABASE_URL"] == "postgresql://aion:from-example@postgres:5432/aion"
     assert api_env["OPENAI_API_KEY"] is None  # commented out in the example: stays unset
+
+
+def test_tts_records_audio_in_postgres_once_migrated(config: Config) -> None:
+    tts = config["services"]["tts"]
+    assert (
+        tts["environment"]["DATABASE_URL"] == "postgresql://aion:test-password@postgres:5432/aion"
+    )
+    deps = tts.get("depends_on", {})
+    assert deps["migrate"]["condition"] == "service_completed_successfully"
+    assert {"OPENAI_API_KEY", "OPENAI_BASE_URL"} <= set(tts["environment"])
+    assert config["services"]["worker"]["environment"]["AION_TTS_URL"] == "http://tts:7100"
+    voices = [m for m in tts["volumes"] if m["target"] == tts["environment"]["AION_TTS_VOICES_DIR"]]
+    assert voices and voices[0]["type"] == "volume"

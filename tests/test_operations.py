@@ -325,14 +325,12 @@ async def test_worker_probes(stack: Stack, ensure_worker: Stack) -> None:
         assert "aion_turns_started_total" in (await http.get("/metrics")).text
 
 
-@pytest.mark.parametrize("audio_store", ["present", "missing"])
+@pytest.mark.parametrize("audio_store", ["present", "gone"])
 def test_tts_probes_and_metrics(stack: Stack, tmp_path, audio_store: str) -> None:
     from tests.stack import free_port, wait_for
 
     port = free_port()
-    audio = tmp_path / "audio"
-    if audio_store == "present":
-        audio.mkdir()
+    audio = tmp_path / "audio"  # tts makes it at start; "gone": removed afterwards
     tts = Service(
         "tts",
         ["-m", "services.tts"],
@@ -349,6 +347,8 @@ def test_tts_probes_and_metrics(stack: Stack, tmp_path, audio_store: str) -> Non
                 return False
 
         wait_for(answers, "tts", tts)
+        if audio_store == "gone":
+            audio.rmdir()
         ready = httpx.get(f"{tts.url}/readyz", timeout=5.0)
         assert ready.status_code == (200 if audio_store == "present" else 503)
         assert "aion_tts_synthesis_seconds" in httpx.get(f"{tts.url}/metrics").text

@@ -21,9 +21,10 @@ class AppError(Exception):
     status = 400
     error = "BadRequest"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.headers = headers
 
 
 class Unauthorized(AppError):
@@ -51,6 +52,11 @@ class UnsupportedMediaType(AppError):
     error = "UnsupportedMediaType"
 
 
+class RangeNotSatisfiable(AppError):
+    status = 416
+    error = "RangeNotSatisfiable"
+
+
 class ServiceUnavailable(AppError):
     status = 503
     error = "ServiceUnavailable"
@@ -67,8 +73,11 @@ _HTTP_NAMES = {
 }
 
 
-def error_response(status: int, error: str, detail: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+def error_response(
+    status: int, error: str, detail: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
 
 
@@ -86,7 +95,7 @@ def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str]:
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status, exc.error, exc.detail)
+    return error_response(exc.status, exc.error, exc.detail, exc.headers)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

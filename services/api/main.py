@@ -16,6 +16,7 @@ from services.api.metrics import RequestMetrics
 from services.api.routes import (
     alexa,
     approvals,
+    audio,
     chat,
     config,
     conversations,
@@ -56,7 +57,18 @@ def create_app(
         redoc_url=None,
     )
     install_error_handlers(app)
-    routers = (status, chat, conversations, config, prompts, plugins, approvals, alexa, metrics)
+    routers = (
+        status,
+        chat,
+        conversations,
+        config,
+        prompts,
+        plugins,
+        approvals,
+        alexa,
+        audio,
+        metrics,
+    )
     for router in (module.router for module in routers):
         app.include_router(router)
     if settings.aion_cors_origins:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 
 from shared.config import TurnTransportSettings
@@ -15,6 +17,7 @@ class ApiSettings(TurnTransportSettings):
     aion_cors_origins: list[str] = Field(default_factory=list)
     aion_sse_ping_seconds: float = Field(default=15.0, gt=0)
     aion_db_pool_size: int = Field(default=10, ge=1)
+    aion_audio_dir: Path = Path("/data/audio")  # shared with the tts service
     # How long a relay waits in silence before it re-reads the log and checks the worker's lease.
     aion_relay_idle_check_seconds: float = Field(default=1.0, gt=0)
     # How long a plugin change waits for every live worker to confirm it.

@@ -1,29 +1,61 @@
-"""The tts HTTP app: probes and metrics for now; synthesis routes join it with the TTS issue."""
+"""The tts HTTP app (internal): POST /synthesize, GET /engines, and the health check."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from services.tts import synthesis
+from services.tts.context import TTSContext, tts_context
+from services.tts.errors import install_error_handlers
 from services.tts.settings import TTSSettings
 from shared import metrics
+from shared.tts import SYNTHESIZE_PATH, SynthesizeRequest, SynthesizeResult
+
+
+async def _database_up(ctx: TTSContext) -> bool:
+    try:
+        async with asyncio.timeout(2.0), ctx.pool.connection() as conn:
+            await conn.execute("SELECT 1")
+    except Exception:  # any failure means "not ready"; the reason is for the logs
+        return False
+    return True
 
 
 def create_app(settings: TTSSettings | None = None) -> FastAPI:
-    """Build the app around its settings (read once at start)."""
     settings = settings or TTSSettings()
-    app = FastAPI(title="AION tts", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with tts_context(settings) as context:
+            app.state.context = context
+            yield
+
+    app = FastAPI(
+        title="AION tts", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    install_error_handlers(app)
+
+    def context(request: Request) -> TTSContext:
+        ctx: TTSContext = request.app.state.context
+        return ctx
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz")
-    async def readyz() -> JSONResponse:
-        # tts needs no database or Redis: its one dependency is the shared audio store.
-        ready = os.access(settings.aion_audio_dir, os.W_OK | os.X_OK)
+    async def readyz(request: Request) -> JSONResponse:
+        # What synthesis needs: the shared audio store, and PostgreSQL (settings, file records).
+        ready = os.access(settings.aion_audio_dir, os.W_OK | os.X_OK) and await _database_up(
+            context(request)
+        )
         return JSONResponse(
             {"status": "ok" if ready else "unavailable"}, status_code=200 if ready else 503
         )
@@ -33,5 +65,24 @@ def create_app(settings: TTSSettings | None = None) -> FastAPI:
         # Internal service (never published), so no token, like its other routes.
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
+
+    @app.post(SYNTHESIZE_PATH, response_model=SynthesizeResult)
+    async def synthesize(body: SynthesizeRequest, request: Request) -> SynthesizeResult:
+        return await synthesis.synthesize(context(request), body)
+
+    @app.get("/engines")
+    async def engines(request: Request) -> dict[str, Any]:
+        """Which engines can speak here, and why the others cannot."""
+        return {
+            "engines": [
+                {
+                    "name": name,
+                    "available": engine.unavailable_reason() is None,
+                    "reason": engine.unavailable_reason(),
+                    "default_voice": engine.default_voice,
+                }
+                for name, engine in context(request).engines.items()
+            ]
+        }
 
     return app

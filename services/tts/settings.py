@@ -4,15 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from shared.config import BaseServiceSettings
 
 
 class TTSSettings(BaseServiceSettings):
-    """Where the internal HTTP server listens, and the audio store it writes to."""
+    """Where it listens, where audio goes, and what each engine needs."""
 
     # Loopback by default: tts is internal. The image sets 0.0.0.0 so the worker can reach it.
     aion_tts_host: str = "127.0.0.1"
     aion_tts_port: int = Field(default=7100, ge=1, le=65535)
     aion_audio_dir: Path = Path("/data/audio")
+    # Extra piper voices: <name>.onnx with <name>.onnx.json beside it.
+    aion_tts_voices_dir: Path = Path("/data/voices")
+    # Syntheses at once (the rest wait): piper and ffmpeg are CPU-bound.
+    aion_tts_concurrency: int = Field(default=2, ge=1, le=64)
+    # Texts are spoken in pieces of at most this many characters, cut at sentence ends.
+    aion_tts_chunk_chars: int = Field(default=600, ge=50, le=4000)
+    aion_tts_timeout_seconds: float = Field(default=120.0, gt=0)
+    aion_tts_openai_model: str = "gpt-4o-mini-tts"
+    aion_db_pool_size: int = Field(default=4, ge=1)
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None

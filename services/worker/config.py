@@ -31,3 +31,7 @@ class WorkerConfig(TurnTransportSettings):
     # 0.0.0.0 so k8s probes and Prometheus reach it. Port 0 turns the server off.
     aion_worker_metrics_host: str = "127.0.0.1"
     aion_worker_metrics_port: int = Field(default=7300, ge=0, le=65535)
+    # The internal speech service, and the audio store its files land in (for the retention job).
+    aion_tts_url: str = "http://127.0.0.1:7100"
+    aion_tts_timeout_seconds: float = Field(default=120.0, gt=0)
+    aion_audio_dir: Path = Path("/data/audio")

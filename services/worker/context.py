@@ -10,6 +10,7 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import httpx
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
@@ -53,6 +54,7 @@ class WorkerContext:
     provider: LLMProvider
     plugins: PluginManager
     wake: asyncio.Event
+    tts: httpx.AsyncClient  # the tts service, base URL AION_TTS_URL
     # Set on SIGTERM: no new turns; turns taken but not started are handed to other workers.
     draining: asyncio.Event = field(default_factory=asyncio.Event)
     running: dict[str, RunningTurn] = field(default_factory=dict)

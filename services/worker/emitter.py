@@ -8,6 +8,7 @@ cost, so this is what keeps CPU per turn low under load.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from shared import metrics
 from shared.events import TERMINAL_TYPES, DoneEvent, Event, ResponseBlock, TextBlock, TokenEvent
@@ -65,9 +66,16 @@ class TurnEmitter:
         async with self._lock:
             await self._send(event)
 
-    async def done(self, *, cancelled: bool = False, approval_id: str | None = None) -> None:
+    async def done(
+        self,
+        *,
+        cancelled: bool = False,
+        approval_id: str | None = None,
+        extra_blocks: Sequence[ResponseBlock] = (),
+    ) -> None:
         full = self.text
         blocks: list[ResponseBlock] = [TextBlock(content=full)] if full else []
+        blocks += extra_blocks
         await self.emit(
             DoneEvent(
                 full_response=full,

@@ -7,6 +7,8 @@ import contextlib
 import logging
 from typing import Any
 
+import httpx
+
 from services.worker import control, plugin_sync
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
@@ -49,6 +51,12 @@ async def on_startup(ctx: dict[str, Any]) -> None:
         plugins=PluginManager(user_dir=config.aion_plugins_dir),
         wake=ctx["wake"],
         draining=ctx["draining"],
+        # An internal service: never through a proxy from the environment.
+        tts=httpx.AsyncClient(
+            base_url=config.aion_tts_url,
+            timeout=config.aion_tts_timeout_seconds,
+            trust_env=False,
+        ),
     )
     await plugin_sync.refresh(app, reload=True)
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
@@ -78,4 +86,5 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
     with contextlib.suppress(Exception):
         await app.bus.drop_worker(app.worker_id)
     await app.provider.aclose()
+    await app.tts.aclose()
     await app.pool.close()

@@ -8,10 +8,11 @@ from signal import Signals
 from typing import Any
 
 import redis.exceptions
-from arq import func
+from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
 from services.worker.lifecycle import on_shutdown, on_startup
@@ -19,6 +20,8 @@ from services.worker.turn import run_turn
 from shared.jobs import QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
 
 log = logging.getLogger("aion.worker")
+
+CLEANUP_AUDIO = "cron:cleanup_audio"
 
 
 class AionWorker(Worker):
@@ -79,6 +82,17 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 name=RUN_TURN,
                 max_tries=1,  # a turn whose worker died is reported lost, never re-run
                 timeout=config.aion_turn_timeout_seconds,
+            )
+        ],
+        cron_jobs=[
+            # Every 15 minutes, on one worker (arq gives each run one job id); the count of
+            # removed files stays readable as the job's result for an hour.
+            cron(  # type: ignore[arg-type]
+                cleanup_audio,
+                name=CLEANUP_AUDIO,
+                minute={0, 15, 30, 45},
+                timeout=300,
+                keep_result=3600,
             )
         ],
         queue_name=QUEUE_NAME,

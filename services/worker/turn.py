@@ -13,6 +13,7 @@ from services.worker.emitter import TurnEmitter
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ThinkingLevel
 from services.worker.tools import policy
+from services.worker.voice import spoken_reply
 from shared import metrics
 from shared.app_settings import AppSettings, channel_allowed
 from shared.db import conversations
@@ -123,7 +124,8 @@ async def _converse(
         await emitter.done(approval_id=paused.id)
         return "approval pending"
     await _finish(app, conversation_id, turn, state.trace)
-    await emitter.done()
+    spoken = await spoken_reply(app, turn, emitter.text, emitter) if turn.voice else None
+    await emitter.done(extra_blocks=[spoken] if spoken else ())
     return "done"
 
 

@@ -16,6 +16,7 @@ import orjson
 
 from . import wire
 from .script import DirectiveError, Plan, plan_reply
+from .speech import speech_reply
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -110,7 +111,8 @@ def _authorized(scope: Scope) -> bool:
 
 
 class FakeLLMApp:
-    """ASGI app for `/v1/chat/completions`, `/v1/models` and the `/_requests` recorder."""
+    """ASGI app for `/v1/chat/completions`, `/v1/audio/speech`, `/v1/models` and the
+    `/_requests` recorder."""
 
     def __init__(self, recorder: Recorder | None = None, models: list[str] | None = None) -> None:
         self.recorder = recorder or Recorder()
@@ -133,6 +135,8 @@ class FakeLLMApp:
             await _send_error(send, 401)
         elif path == "/v1/chat/completions" and method == "POST":
             await self._chat(receive, send)
+        elif path == "/v1/audio/speech" and method == "POST":
+            await self._speech(receive, send)
         elif path == "/v1/models" and method == "GET":
             await _send_bytes(send, 200, self._models_body)
         elif path == "/_requests" and method == "GET":
@@ -144,6 +148,15 @@ class FakeLLMApp:
             await _send_bytes(send, 200, b'{"ok":true}')
         else:
             await _send_error(send, 404, f"Invalid URL ({method} {scope['path']})")
+
+    async def _speech(self, receive: Receive, send: Send) -> None:
+        try:
+            body = orjson.loads(await _read_body(receive))
+        except orjson.JSONDecodeError:
+            await _send_error(send, 400, "We could not parse the JSON body of your request.")
+            return
+        status, content_type, reply = speech_reply(body)
+        await _send_bytes(send, status, reply, ((b"content-type", content_type),))
 
     async def _chat(self, receive: Receive, send: Send) -> None:
         try:
