@@ -105,12 +105,12 @@ class Stack:
         wait_for(lambda: _ready(self.api_url), "the api to become ready", self.api)
         return self.api
 
-    def start_worker(self) -> Service:
+    def start_worker(self, extra_env: dict[str, str] | None = None) -> Service:
         index = len(self.workers)
         worker = Service(
             f"worker{index}",
             ["-m", "services.worker"],
-            self.env,
+            {**self.env, **(extra_env or {})},
             self.log_dir / f"worker{index}.log",
         ).start()
         self.workers.append(worker)

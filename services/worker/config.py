@@ -19,3 +19,7 @@ class WorkerConfig(TurnTransportSettings):
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)
     aion_db_pool_size: int = Field(default=10, ge=1)
+    # Update check: AION's GitHub repository (owner/name; unset = no check) and where its API is.
+    aion_update_repo: str | None = None
+    aion_update_api_url: str = "https://api.github.com"
+    aion_update_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

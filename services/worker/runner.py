@@ -11,6 +11,7 @@ from arq import func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from services.worker import updates
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
 from services.worker.lifecycle import on_shutdown, on_startup
@@ -60,8 +61,10 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 name=RUN_TURN,
                 max_tries=1,  # a turn whose worker died is reported lost, never re-run
                 timeout=config.aion_turn_timeout_seconds,
-            )
+            ),
+            updates.check_function(),
         ],
+        cron_jobs=[updates.daily_cron()],
         queue_name=QUEUE_NAME,
         redis_settings=RedisSettings.from_dsn(config.redis_url),
         on_startup=on_startup,
