@@ -106,7 +106,7 @@ class UpdateStatus(BaseModel):
     image_tag: str | None = Field(description="the container image tag to pull, if newer")
     repo: str | None
     published_at: datetime | None
-    checking: bool = Field(description="a check is queued or running")
+    checking: bool = Field(description="a check the owner asked for is queued or running")
     message: str
 
 

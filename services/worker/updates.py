@@ -146,7 +146,8 @@ def _log_outcome(repo: str, outcome: Outcome) -> str:
     if isinstance(outcome, Found):
         tag = outcome.release.tag
         newer = is_newer(tag, __version__)
-        log.info("update check: latest release %s (%s)", tag, "newer" if newer else "not newer")
+        state = "newer" if newer else "not newer"
+        log.info("update check: latest release %s (%s)", tag, state, extra=extra)
         return "update available" if newer else "up to date"
     log.warning("update check failed: %s", outcome.reason, extra=extra)
     return "no release" if isinstance(outcome, NoRelease) else "failed"
