@@ -14,7 +14,8 @@ ThinkingLevel = Literal["off", "minimal", "standard", "deep"]
 
 
 class AppSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # strict: the owner sends JSON, and `true` is not a number of turns nor "yes" a boolean.
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=True)
 
     # piper speaks with its bundled voice; without a piper voice the tts service uses espeak.
     tts_engine: Literal["off", "espeak", "piper", "openai", "edge"] = "piper"

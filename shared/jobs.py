@@ -1,4 +1,4 @@
-"""The chat-turn job: its name, payload and wire format, defined once for api and worker."""
+"""arq jobs (the chat turn, the update check): names, payloads and wire format, defined once."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ RUN_TURN = "run_turn"
 QUEUE_NAME = "aion:queue"
 # Published after every enqueue so idle workers pick the job up at once instead of polling.
 JOBS_WAKE_CHANNEL = "aion:jobs:wake"
+
+CHECK_UPDATES = "check_updates"
+# One id for every requested check: a trigger while one is queued or running adds nothing.
+UPDATE_CHECK_JOB_ID = "aion:update-check"
 
 
 class ResumeApproval(BaseModel):
@@ -39,6 +43,14 @@ class TurnJob(BaseModel):
     voice: bool = False
     model: str | None = None
     enqueued_at_ms: int
+
+
+class UpdateCheckJob(BaseModel):
+    """An update check the owner asked for (the daily one is arq's cron and has no payload)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requested_at_ms: int
 
 
 def serialize_job(data: dict[str, Any]) -> bytes:

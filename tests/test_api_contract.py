@@ -25,6 +25,8 @@ PRIVATE_ROUTES = [
     ("POST", "/api/config/settings", {"max_history_turns": 3}),
     ("GET", "/api/prompt/rules", None),
     ("POST", "/api/prompt/rules", {"content": "x"}),
+    ("GET", "/api/update-status", None),
+    ("POST", "/api/update-trigger", None),
 ]
 
 

@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import pytest
 
 from shared.app_settings import AppSettings
 from tests.helpers import chat, history
 from tests.stack import Stack
+
+# Every setting: values it accepts (the first differs from its default), values it rejects.
+# A setting added to AppSettings without a row here fails test_every_setting_has_a_row.
+SETTING_CASES: dict[str, tuple[list[Any], list[Any]]] = {
+    "tts_engine": (["espeak", "off", "piper", "openai", "edge"], ["loud", "", 3, ["edge"]]),
+    "tts_voice": (["en-GB-RyanNeural", ""], [42, ["a"], {"voice": "a"}]),
+    "model_fallback": ([["gpt-4o", "claude-sonnet-4"], []], ["gpt-4o", [1], {"a": "b"}]),
+    "task_routing": (
+        [{"coding": "gpt-4o", "review": "o3", "browsing": "m", "default": "n"}, {}],
+        [{"cooking": "gpt-4o"}, {"coding": 5}, ["coding"], "coding"],
+    ),
+    "thinking_level": (["deep", "off", "minimal", "standard"], ["max", "", 2]),
+    "thinking_overrides": (
+        [{"telegram:*": "off", "web": "deep"}, {}],
+        [{"telegram:*": "huge"}, {"web": None}, ["web"], "deep"],
+    ),
+    "channel_allowlist": ([["web", "telegram:*"], []], ["web", [1], {"web": True}]),
+    "check_model": (["gpt-4o-mini", ""], [7, ["gpt-4o"]]),
+    # JSON types are kept apart: no true for 1, no "7" for 7, no 1 or "yes" for true
+    "max_history_turns": ([1, 500, 30], [0, 501, -1, "lots", "7", 2.5, 7.0, True]),
+    "browser_headless": ([False, True], ["sometimes", "true", 1, 0, [True]]),
+    "memory_auto": ([False, True], ["sometimes", "no", 0, {}]),
+    "tool_permissions": (
+        [{"shell": "ask", "web_search": "allow", "send_email": "deny"}, {}],
+        [{"shell": "maybe"}, {"shell": True}, ["shell"], "allow"],
+    ),
+    "max_tool_iterations": ([1, 100, 25], [0, 101, "many", "3", 1.5, False]),
+    "timezone": (["Europe/Berlin", "UTC"], ["Mars/Olympus", "", "../etc/passwd", 1, ["UTC"]]),
+    "audio_retention_hours": ([1, 8760, 72], [0, 8761, "72", 1.5, True]),
+}
 
 
 async def test_config_has_every_setting_stats_and_no_secrets(
@@ -90,3 +123,33 @@ async def test_channel_allowlist_is_enforced(
     assert await history(client, f"{channel}-nope") == []
     _, events = await chat(client, "hello", f"{channel}-ok-1")
     assert events[-1].data["full_response"] == "You said: hello"
+
+
+def test_every_setting_has_a_row() -> None:
+    assert set(SETTING_CASES) == set(AppSettings.model_fields)
+
+
+@pytest.mark.parametrize("field", sorted(SETTING_CASES))
+async def test_every_setting_is_validated(
+    client: httpx.AsyncClient, fresh_settings: None, field: str
+) -> None:
+    valid, invalid = SETTING_CASES[field]
+    assert valid[0] != AppSettings.model_fields[field].get_default(call_default_factory=True)
+    for value in valid:
+        response = await client.post("/api/config/settings", json={field: value})
+        assert response.status_code == 200, (value, response.text)
+        assert response.json()["settings"][field] == value
+        assert (await client.get("/api/config")).json()["settings"][field] == value
+    stored = valid[-1]
+    for value in [*invalid, None]:
+        response = await client.post("/api/config/settings", json={field: value})
+        assert response.status_code == 422, (value, response.text)
+        assert response.json()["error"] == "ValidationError"
+        assert response.json()["detail"].startswith(field), (value, response.json())
+        # a rejected value changes nothing, alone or next to a valid change of another setting
+        other = {"max_history_turns": 7} if field != "max_history_turns" else {"memory_auto": False}
+        response = await client.post("/api/config/settings", json={**other, field: value})
+        assert response.status_code == 422 and field in response.json()["detail"]
+        settings = (await client.get("/api/config")).json()["settings"]
+        assert settings[field] == stored
+        assert all(settings[k] == AppSettings().model_dump(mode="json")[k] for k in other)

@@ -24,6 +24,7 @@ from services.api.routes import (
     plugins,
     prompts,
     status,
+    updates,
 )
 from services.api.settings import ApiSettings
 from shared import __version__
@@ -68,6 +69,7 @@ def create_app(
         alexa,
         audio,
         metrics,
+        updates,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -35,3 +35,7 @@ class WorkerConfig(TurnTransportSettings):
     aion_tts_url: str = "http://127.0.0.1:7100"
     aion_tts_timeout_seconds: float = Field(default=120.0, gt=0)
     aion_audio_dir: Path = Path("/data/audio")
+    # Update check: AION's GitHub repository (owner/name; unset = no check) and where its API is.
+    aion_update_repo: str | None = None
+    aion_update_api_url: str = "https://api.github.com"
+    aion_update_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

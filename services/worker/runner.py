@@ -12,6 +12,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from arq.worker import Worker
 
+from services.worker import updates
 from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
@@ -82,7 +83,8 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 name=RUN_TURN,
                 max_tries=1,  # a turn whose worker died is reported lost, never re-run
                 timeout=config.aion_turn_timeout_seconds,
-            )
+            ),
+            updates.check_function(),
         ],
         cron_jobs=[
             # Every 15 minutes, on one worker (arq gives each run one job id); the count of
@@ -93,7 +95,8 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 minute={0, 15, 30, 45},
                 timeout=300,
                 keep_result=3600,
-            )
+            ),
+            updates.daily_cron(),
         ],
         queue_name=QUEUE_NAME,
         redis_settings=RedisSettings.from_dsn(config.redis_url),

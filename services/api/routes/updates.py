@@ -1,0 +1,21 @@
+"""Updates: GET /api/update-status, POST /api/update-trigger."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from services.api import updates
+from services.api.deps import Authorized, Ctx, DbConn
+from services.api.schemas import UpdateStatus, UpdateTrigger
+
+router = APIRouter(prefix="/api", dependencies=[Authorized])
+
+
+@router.get("/update-status")
+async def get_update_status(ctx: Ctx, conn: DbConn) -> UpdateStatus:
+    return await updates.status(ctx, conn)
+
+
+@router.post("/update-trigger", status_code=202)
+async def trigger_update_check(ctx: Ctx) -> UpdateTrigger:
+    return await updates.trigger(ctx)
