@@ -5,26 +5,16 @@ from __future__ import annotations
 import os
 import time
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
 
 from services.worker.config import WorkerConfig
 from services.worker.runner import CLEANUP_AUDIO, build_worker
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
-from tests.helpers import announce_settings_changed
 from tests.stack import Stack
-
-
-@pytest.fixture
-async def owner_settings(db, redis_url: str) -> AsyncIterator[None]:
-    yield
-    await db.execute("DELETE FROM settings")
-    await announce_settings_changed(redis_url)
 
 
 async def _make(stack: Stack) -> str:
@@ -63,7 +53,7 @@ async def test_old_audio_leaves_disk_and_db_the_rest_stays(
     audio_dir: Path,
     db,
     redis_url: str,
-    owner_settings: None,
+    fresh_settings: None,
 ) -> None:
     assert (
         await client.post("/api/config/settings", json={"audio_retention_hours": 2})
@@ -99,7 +89,7 @@ async def test_old_audio_leaves_disk_and_db_the_rest_stays(
 
 
 async def test_retention_is_a_validated_setting(
-    client: httpx.AsyncClient, owner_settings: None
+    client: httpx.AsyncClient, fresh_settings: None
 ) -> None:
     assert (await client.get("/api/config")).json()["settings"]["audio_retention_hours"] == 72
     for bad in (0, -1, "soon", 24 * 365 + 1):

@@ -10,7 +10,6 @@ import pytest
 
 from tests.audio_checks import container_of, probe
 from tests.fakellm.speech import SECONDS_PER_CHAR
-from tests.helpers import announce_settings_changed
 from tests.stack import Stack
 
 SENTENCE = "Hello, this is AION speaking. The weather today is fine."
@@ -20,13 +19,6 @@ SENTENCE = "Hello, this is AION speaking. The weather today is fine."
 async def speech(tts: Stack) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=tts.tts_url, timeout=120.0) as http:
         yield http
-
-
-@pytest.fixture
-async def owner_settings(db, redis_url: str) -> AsyncIterator[None]:
-    yield
-    await db.execute("DELETE FROM settings")
-    await announce_settings_changed(redis_url)
 
 
 async def _synthesize(speech: httpx.AsyncClient, **body: object) -> dict[str, object]:
@@ -115,7 +107,7 @@ async def test_long_text_is_spoken_in_pieces_and_joined(
 
 
 async def test_the_owner_settings_choose_engine_and_voice(
-    speech: httpx.AsyncClient, client: httpx.AsyncClient, owner_settings: None
+    speech: httpx.AsyncClient, client: httpx.AsyncClient, fresh_settings: None
 ) -> None:
     await client.post("/api/config/settings", json={"tts_engine": "espeak", "tts_voice": "de"})
     result = await _synthesize(speech, text="Guten Tag.", format="wav")

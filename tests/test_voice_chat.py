@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 
 from tests.audio_checks import container_of
-from tests.helpers import announce_settings_changed, chat, history
+from tests.helpers import chat, history
 from tests.stack import Stack
-
-
-@pytest.fixture
-async def owner_settings(db, redis_url: str) -> AsyncIterator[None]:
-    yield
-    await db.execute("DELETE FROM settings")
-    await announce_settings_changed(redis_url)
 
 
 def _thoughts(events) -> list[str]:
@@ -51,7 +41,7 @@ async def test_voice_reply_has_an_audio_block_that_the_api_serves(
 
 
 async def test_telegram_gets_an_ogg_opus_voice_note(
-    client: httpx.AsyncClient, tts: Stack, channel: str, owner_settings: None
+    client: httpx.AsyncClient, tts: Stack, channel: str, fresh_settings: None
 ) -> None:
     await client.post("/api/config/settings", json={"tts_engine": "espeak"})
     _, events = await chat(client, "a voice note please", f"telegram:{channel}", voice=True)
@@ -89,7 +79,7 @@ async def test_tts_down_still_delivers_the_text_with_a_thought(
 
 
 async def test_speech_off_and_fallbacks_are_said_in_thoughts(
-    client: httpx.AsyncClient, tts: Stack, channel: str, owner_settings: None
+    client: httpx.AsyncClient, tts: Stack, channel: str, fresh_settings: None
 ) -> None:
     await client.post("/api/config/settings", json={"tts_engine": "off"})
     _, events = await chat(client, "shh", channel, voice=True)
@@ -100,3 +90,22 @@ async def test_speech_off_and_fallbacks_are_said_in_thoughts(
     _, events = await chat(client, "speak anyway", channel, voice=True)
     assert events[-1].data["response_blocks"][-1]["type"] == "audio"
     assert any("Spoken with espeak instead" in t and "xx-none" in t for t in _thoughts(events))
+
+
+async def test_the_speak_tool_adds_audio_to_the_reply(
+    client: httpx.AsyncClient, tts: Stack, channel: str, fresh_settings: None
+) -> None:
+    await client.post("/api/config/settings", json={"tts_engine": "espeak"})
+    _, events = await chat(client, "[[call=speak:%7B%22text%22:%22Good%20morning%22%7D]]", channel)
+    (result,) = [e.data for e in events if e.type == "tool_result"]
+    assert result["ok"] is True and result["result"]["engine"] == "espeak", result
+    audio = events[-1].data["response_blocks"][-1]
+    assert audio["type"] == "audio" and audio["format"] == "mp3"
+    response = await client.get(audio["url"])
+    assert response.status_code == 200 and container_of(response.content) == "mp3"
+
+    await client.post("/api/config/settings", json={"tts_engine": "off"})
+    _, events = await chat(client, "[[call=speak:%7B%22text%22:%22hush%22%7D]]", channel)
+    (result,) = [e.data for e in events if e.type == "tool_result"]
+    assert result["ok"] is False and "turned off" in result["result"]
+    assert [b["type"] for b in events[-1].data["response_blocks"]] == ["text"]

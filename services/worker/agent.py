@@ -322,6 +322,7 @@ class Agent:
             settings=settings,
             progress=progress,
             thought=thought,
+            add_block=self._emitter.add_block,
         )
 
     async def _thought(self, text: str, trigger: str) -> None:

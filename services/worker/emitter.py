@@ -8,7 +8,6 @@ cost, so this is what keeps CPU per turn low under load.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 
 from shared import metrics
 from shared.events import TERMINAL_TYPES, DoneEvent, Event, ResponseBlock, TextBlock, TokenEvent
@@ -23,11 +22,16 @@ class TurnEmitter:
         self._window = flush_window_s
         self._pending: list[str] = []
         self._parts: list[str] = []
+        self._blocks: list[ResponseBlock] = []
         self._last_flush = float("-inf")
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # appends stay in order across the timer and the stream
         self.sealed = False  # a terminal event was written (by us, or by a reaper)
         self._created = asyncio.get_running_loop().time()  # the worker took the turn
+
+    def add_block(self, block: ResponseBlock) -> None:
+        """A block (audio, image) for `done`'s response_blocks, after the text."""
+        self._blocks.append(block)
 
     @property
     def text(self) -> str:
@@ -71,11 +75,10 @@ class TurnEmitter:
         *,
         cancelled: bool = False,
         approval_id: str | None = None,
-        extra_blocks: Sequence[ResponseBlock] = (),
     ) -> None:
         full = self.text
         blocks: list[ResponseBlock] = [TextBlock(content=full)] if full else []
-        blocks += extra_blocks
+        blocks += self._blocks
         await self.emit(
             DoneEvent(
                 full_response=full,

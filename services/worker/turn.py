@@ -124,8 +124,11 @@ async def _converse(
         await emitter.done(approval_id=paused.id)
         return "approval pending"
     await _finish(app, conversation_id, turn, state.trace)
-    spoken = await spoken_reply(app, turn, emitter.text, emitter) if turn.voice else None
-    await emitter.done(extra_blocks=[spoken] if spoken else ())
+    if turn.voice:
+        spoken = await spoken_reply(app, turn, emitter.text, emitter)
+        if spoken is not None:
+            emitter.add_block(spoken)
+    await emitter.done()
     return "done"
 
 

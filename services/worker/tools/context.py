@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared.app_settings import AppSettings
+from shared.events import ResponseBlock
 
 if TYPE_CHECKING:
     from services.worker.context import WorkerContext
@@ -22,3 +23,5 @@ class ToolContext:
     # `progress(percent, label)` sends a `progress` event; `thought(text)` a `thought` event.
     progress: Callable[[float, str], Awaitable[None]]
     thought: Callable[[str], Awaitable[None]]
+    # A block (audio, image) for the turn's `done` event, after the reply's text.
+    add_block: Callable[[ResponseBlock], None]
