@@ -66,6 +66,7 @@ def write_text(path: Path, content: str, *, append: bool) -> int:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "ab") as handle:
             handle.write(data)
+            handle.flush()
             return os.fstat(handle.fileno()).st_size
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
