@@ -148,3 +148,12 @@ async def test_escapes_are_refused_end_to_end(
     assert sorted(os.listdir(outside)) == ["secret.txt"]
     assert (outside / "secret.txt").read_text() == "the secret"
     assert not (workspace_dir.parent / f"{channel}-planted.txt").exists()
+
+
+def test_compose_gives_the_worker_its_workspace_volume(tmp_path: Path) -> None:
+    from tests.test_compose import BASE_ENV, load_config
+
+    worker = load_config(tmp_path, BASE_ENV)["services"]["worker"]
+    assert worker["environment"]["AION_WORKSPACE_DIR"] == "/data/workspace"
+    mounts = {m["target"]: m["source"] for m in worker["volumes"]}
+    assert mounts["/data/workspace"] == "workspace"
