@@ -97,14 +97,15 @@ def local_fetch(
 
 
 class LoopbackOnly(httpx.AsyncBaseTransport):
-    """Connects to 127.0.0.1 only: a guard bug fails the test instead of sending a packet
+    """Connects to 127.0.0.0/8 only: a guard bug fails the test instead of sending a packet
     anywhere else."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport | None = None) -> None:
         self.inner = inner or direct_transport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        assert request.url.host == "127.0.0.1", f"the guard let {request.url} through"
+        host = ipaddress.ip_address(request.url.host)
+        assert host.version == 4 and host.is_loopback, f"the guard let {request.url} through"
         return await self.inner.handle_async_request(request)
 
     async def aclose(self) -> None:
@@ -127,7 +128,7 @@ async def test_vet_host_checks_every_address_a_name_has() -> None:
     }
     resolve = resolver_for(names)
     vet = functools.partial(vet_host, resolver=resolve, is_blocked=is_blocked_address)
-    assert str(await vet("public.test", 80)) == "93.184.215.14"
+    assert [str(a) for a in await vet("public.test", 80)] == ["93.184.215.14"]
     for name in ("inside.test", "mixed.test", "mapped.test", "empty.test"):
         with pytest.raises(AddressRefused):
             await vet(name, 80)
@@ -169,6 +170,17 @@ async def test_fetch_reads_a_page_through_the_pinned_address(web: FakeWeb) -> No
     assert "no script text" not in result["text"]
     assert {"text": "next page", "url": web.url("/next", host="site.test")} in result["links"]
     assert web.requests[-1] == {"path": "/page", "host": f"site.test:{web.port}"}
+
+
+async def test_the_next_vetted_address_is_tried_when_one_refuses(web: FakeWeb) -> None:
+    nothing_there = ipaddress.ip_address("127.0.0.2")  # loopback too, but no server on it
+    page = await fetch(
+        web.url("/page", host="dual.test"),
+        resolver=resolver_for({"dual.test": ["127.0.0.2", "127.0.0.1"]}),
+        is_blocked=lambda a: a != nothing_there and allow_only_loopback(a),
+        transport=LoopbackOnly,
+    )
+    assert page.status == 200 and web.requests[-1]["host"] == f"dual.test:{web.port}"
 
 
 async def test_every_redirect_hop_is_checked(web: FakeWeb) -> None:

@@ -30,6 +30,7 @@ from services.worker.plugins.web.guard import (
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 USER_AGENT = "AION/1.0 (personal assistant; web_fetch)"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+MAX_ADDRESSES = 3  # of one name, tried in turn when a connection fails
 
 
 @functools.cache
@@ -44,6 +45,10 @@ def direct_transport() -> httpx.AsyncBaseTransport:
 
 class FetchError(Exception):
     """The page could not be fetched; the message says why, for the model."""
+
+
+class _ConnectFailed(FetchError):
+    """This address did not take the connection (another one of the name may)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +85,10 @@ async def fetch(
     try:
         async with asyncio.timeout(limits.timeout_seconds):
             while True:
-                address = await vet_host(
+                addresses = await vet_host(
                     _host(current), _port(current), resolver=resolver, is_blocked=is_blocked
                 )
-                answer = await _get(current, address, limits, transport)
+                answer = await _get_any(current, addresses, limits, transport)
                 if isinstance(answer, FetchedPage):
                     return dataclasses.replace(answer, redirects=hops)
                 location = answer
@@ -127,6 +132,23 @@ def _host_header(url: httpx.URL) -> str:
     return host if url.port is None else f"{host}:{url.port}"
 
 
+async def _get_any(
+    url: httpx.URL,
+    addresses: list[IPAddress],
+    limits: FetchLimits,
+    transport: Callable[[], httpx.AsyncBaseTransport],
+) -> FetchedPage | str:
+    """Try the vetted addresses in turn (a name with an unreachable IPv6 address may well
+    have a reachable IPv4 one) until one accepts the connection."""
+    tried = addresses[:MAX_ADDRESSES]
+    for address in tried[:-1]:
+        try:
+            return await _get(url, address, limits, transport)
+        except _ConnectFailed:
+            continue
+    return await _get(url, tried[-1], limits, transport)
+
+
 async def _get(
     url: httpx.URL,
     address: IPAddress,
@@ -154,7 +176,8 @@ async def _get(
             response = await client.send(request, stream=True)
         except httpx.HTTPError as exc:
             reason = str(exc) or type(exc).__name__
-            raise FetchError(f"could not connect to {_host(url)}: {reason}") from exc
+            failure = _ConnectFailed if isinstance(exc, httpx.ConnectError) else FetchError
+            raise failure(f"could not connect to {_host(url)}: {reason}") from exc
         try:
             if response.status_code in REDIRECTS:
                 location: str | None = response.headers.get("location")

@@ -89,9 +89,10 @@ async def system_resolver(host: str, port: int) -> list[IPAddress]:
 
 async def vet_host(
     host: str, port: int, *, resolver: Resolver, is_blocked: BlockedPredicate
-) -> IPAddress:
-    """The address to connect to for `host`, or AddressRefused when it (or any address it
-    resolves to) is not allowed. A literal address is checked as it is, without a lookup."""
+) -> list[IPAddress]:
+    """The addresses to connect to for `host`, in the resolver's order, or AddressRefused
+    when any address it resolves to is not allowed. A literal address is checked as it is,
+    without a lookup."""
     try:
         addresses: list[IPAddress] = [ipaddress.ip_address(host)]
     except ValueError:
@@ -105,4 +106,4 @@ async def vet_host(
                 f"{what} is a loopback, private, link-local or otherwise internal address; "
                 "web_fetch only reaches public addresses"
             )
-    return addresses[0]
+    return list(dict.fromkeys(addresses))  # without repeats, order kept
