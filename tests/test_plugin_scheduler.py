@@ -25,7 +25,7 @@ from services.worker.plugins.scheduler.schedule import (
 )
 from shared.db import reminders as reminders_repo
 from tests.helpers import announce_settings_changed, history
-from tests.plugin_helpers import run_tool, set_plugin
+from tests.plugin_helpers import plugin_switched, run_tool
 from tests.stack import Stack
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -187,18 +187,15 @@ async def test_a_due_reminder_is_delivered_once_with_two_workers(
 
 
 async def test_a_repeating_reminder_moves_on_and_a_disabled_scheduler_waits(
-    client: httpx.AsyncClient, channel: str, db: Any, redis_url: str
+    client: httpx.AsyncClient, channel: str, db: Any
 ) -> None:
     added = await run_tool(client, channel, "reminder_add", text="new year", cron="0 0 1 1 *")
     reminder_id = added["result"]["id"]
-    await set_plugin(db, redis_url, "scheduler", False)
-    try:
+    async with plugin_switched(client, db, "scheduler", enabled=False):
         await db.execute("UPDATE reminders SET next_run_at = now() WHERE id = %s", (reminder_id,))
         await asyncio.sleep(2.5)
         assert len(await history(client, channel)) == 2  # only the turn that set it
         assert (await _reminder_row(db, reminder_id))["runs"] == 0
-    finally:
-        await set_plugin(db, redis_url, "scheduler", None)
     messages = await _wait_for_history(client, channel, 4)
     assert messages[2]["content"] == "Reminder: new year"
     row = await _reminder_row(db, reminder_id)

@@ -14,7 +14,9 @@ import pytest
 from services.worker.plugins.shell.run import HEAD_BYTES, TAIL_BYTES, _CappedOutput
 from services.worker.tools.plugins import PluginManager
 from tests.helpers import announce_settings_changed, chat
-from tests.plugin_helpers import call, run_tool, set_plugin
+from tests.plugin_helpers import call, plugin_switched, run_tool
+from tests.test_agent import of_type
+from tests.test_approvals import approve
 
 
 def test_capped_output_keeps_head_and_tail() -> None:
@@ -44,10 +46,9 @@ async def test_shell_is_off_by_default(client: httpx.AsyncClient, channel: str) 
 
 
 @pytest.fixture
-async def shell_on(db: object, redis_url: str) -> AsyncIterator[None]:
-    await set_plugin(db, redis_url, "shell", True)
-    yield
-    await set_plugin(db, redis_url, "shell", None)
+async def shell_on(client: httpx.AsyncClient, db: object) -> AsyncIterator[None]:
+    async with plugin_switched(client, db, "shell", enabled=True):
+        yield
 
 
 @pytest.fixture
@@ -72,6 +73,11 @@ async def test_a_command_waits_for_the_owner(
     assert events[-2].data["args"] == {"command": f"touch {channel}.ran"}
     assert not any(e.type == "tool_result" for e in events)
     assert not (workspace_dir / f"{channel}.ran").exists()
+    # Approved, it runs exactly as shown.
+    resumed = await approve(client, events[-1].data["approval_id"])
+    (result,) = of_type(resumed, "tool_result")
+    assert result["ok"] is True and result["result"]["exit_code"] == 0, result
+    assert (workspace_dir / f"{channel}.ran").exists()
 
 
 async def test_allowed_commands_run_in_the_workspace_without_secrets(
