@@ -14,7 +14,7 @@ ENV PYTHONUNBUFFERED=1 \
 # The mount points exist (owned by that user) so new named volumes take that ownership on first use.
 RUN groupadd --system --gid 10001 aion \
  && useradd --system --uid 10001 --gid aion --home-dir /app --no-create-home --shell /usr/sbin/nologin aion \
- && mkdir -p /app /data/audio /data/plugins \
+ && mkdir -p /app /data/audio /data/plugins /data/workspace \
  && chown -R aion:aion /data
 WORKDIR /app
 # Per target below: requirements first, code after, so a code change reuses the pip layer.

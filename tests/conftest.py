@@ -66,8 +66,18 @@ def audio_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def workspace_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The workers' AION_WORKSPACE_DIR (the files and shell tools' folder)."""
+    return tmp_path_factory.mktemp("workspace")
+
+
+@pytest.fixture(scope="session")
 def service_env(
-    database_url: str, redis_url: str, fake_llm: FakeLLM, audio_dir: Path
+    database_url: str,
+    redis_url: str,
+    fake_llm: FakeLLM,
+    audio_dir: Path,
+    workspace_dir: Path,
 ) -> dict[str, str]:
     passthrough = {k: v for k, v in os.environ.items() if not k.startswith(("AION_", "OPENAI_"))}
     return {
@@ -82,6 +92,8 @@ def service_env(
         "AION_LOG_JSON": "true",
         "AION_PLUGINS_DIR": str(PLUGINS_DIR),
         "AION_AUDIO_DIR": str(audio_dir),
+        "AION_WORKSPACE_DIR": str(workspace_dir),
+        "AION_REMINDER_CHECK_SECONDS": "1",  # due reminders go out within a second
     }
 
 

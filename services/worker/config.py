@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from shared.config import TurnTransportSettings
 
@@ -39,3 +39,16 @@ class WorkerConfig(TurnTransportSettings):
     aion_update_repo: str | None = None
     aion_update_api_url: str = "https://api.github.com"
     aion_update_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # The only folder the files and shell tools work in.
+    aion_workspace_dir: Path = Path("/data/workspace")
+    # A SearXNG instance (base URL, JSON format enabled) for web_search; unset: no search tool.
+    aion_search_url: str | None = Field(default=None, pattern=r"^https?://")
+    # How often the workers look for due reminders; a divisor of 60 (cron seconds).
+    aion_reminder_check_seconds: int = Field(default=15, ge=1, le=60)
+
+    @field_validator("aion_reminder_check_seconds")
+    @classmethod
+    def _divides_a_minute(cls, value: int) -> int:
+        if 60 % value:
+            raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
+        return value

@@ -17,6 +17,7 @@ from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
 from services.worker.lifecycle import on_shutdown, on_startup
+from services.worker.reminders import reminder_cron
 from services.worker.turn import run_turn
 from shared.jobs import QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
 
@@ -97,6 +98,7 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 keep_result=3600,
             ),
             updates.daily_cron(),
+            reminder_cron(config),
         ],
         queue_name=QUEUE_NAME,
         redis_settings=RedisSettings.from_dsn(config.redis_url),

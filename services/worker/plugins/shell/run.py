@@ -1,0 +1,126 @@
+"""Run one shell command in the workspace: its own process group, a time limit, capped output.
+
+The command gets a minimal environment (no API keys, tokens or database URLs of the worker).
+When it runs out of time, or once it has exited, its whole process group is killed, so
+nothing it started in the background lives on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HEAD_BYTES = 6_000  # of the output kept from the start...
+TAIL_BYTES = 6_000  # ...and from the end
+_READ_CHUNK = 65_536
+_DRAIN_SECONDS = 0.5  # output still in the pipe after the command exited
+
+
+@dataclass(frozen=True, slots=True)
+class CommandResult:
+    exit_code: int | None  # None when it was killed for running too long
+    output: str  # stdout and stderr, interleaved as written
+    output_bytes: int  # how much it wrote in all
+    truncated: bool
+    timed_out: bool
+    duration_ms: int
+
+
+class _CappedOutput:
+    """Keeps the first HEAD_BYTES and the last TAIL_BYTES of a stream."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def add(self, chunk: bytes) -> None:
+        self.total += len(chunk)
+        room = HEAD_BYTES - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            del self.tail[:-TAIL_BYTES]
+
+    @property
+    def truncated(self) -> bool:
+        return self.total > len(self.head) + len(self.tail)
+
+    def text(self) -> str:
+        head = self.head.decode(errors="replace")
+        tail = self.tail.decode(errors="replace")
+        if not self.truncated:
+            return head + tail
+        cut = self.total - len(self.head) - len(self.tail)
+        return f"{head}\n[… {cut} bytes of output cut …]\n{tail}"
+
+
+def command_env(workspace: Path) -> dict[str, str]:
+    return {
+        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
+        "HOME": str(workspace),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+    }
+
+
+async def run_command(command: str, *, cwd: Path, time_limit: float) -> CommandResult:
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_shell(
+        command,
+        cwd=cwd,
+        env=command_env(cwd),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        start_new_session=True,  # its own process group, to kill all of it
+    )
+    output = _CappedOutput()
+    reader = asyncio.create_task(_read_all(process, output))
+    timed_out = False
+    try:
+        try:
+            async with asyncio.timeout(time_limit):
+                await process.wait()
+        except TimeoutError:
+            timed_out = True
+        if not timed_out:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_DRAIN_SECONDS):
+                    await asyncio.shield(reader)
+    finally:
+        # Also on cancellation (the tool's own limit, a cancelled turn): nothing survives.
+        _kill_group(process.pid)
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+    return CommandResult(
+        exit_code=None if timed_out else process.returncode,
+        output=output.text(),
+        output_bytes=output.total,
+        truncated=output.truncated,
+        timed_out=timed_out,
+        duration_ms=int((time.perf_counter() - started) * 1000),
+    )
+
+
+async def _read_all(process: asyncio.subprocess.Process, output: _CappedOutput) -> None:
+    assert process.stdout is not None
+    while chunk := await process.stdout.read(_READ_CHUNK):
+        output.add(chunk)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)

@@ -1,0 +1,134 @@
+"""The shell plugin end to end: off by default, an approval unless allowed, then a time limit
+that kills the whole process group, capped output and a clean environment."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.worker.plugins.shell.run import HEAD_BYTES, TAIL_BYTES, _CappedOutput
+from services.worker.tools.plugins import PluginManager
+from tests.helpers import announce_settings_changed, chat
+from tests.plugin_helpers import call, plugin_switched, run_tool
+from tests.test_agent import of_type
+from tests.test_approvals import approve
+
+
+def test_capped_output_keeps_head_and_tail() -> None:
+    output = _CappedOutput()
+    for n in range(3000):
+        output.add(f"{n:05d}\n".encode())
+    text = output.text()
+    assert output.total == 18_000 and output.truncated
+    assert text.startswith("00000\n00001\n") and text.endswith("02998\n02999\n")
+    assert f"[… {18_000 - HEAD_BYTES - TAIL_BYTES} bytes of output cut …]" in text
+    small = _CappedOutput()
+    small.add(b"short")
+    assert small.text() == "short" and not small.truncated
+
+
+def test_the_manifest_keeps_it_off_until_enabled() -> None:
+    plugins = PluginManager(user_dir=None)
+    plugins.load_all()
+    assert not plugins.is_enabled("shell") and "shell_run" not in plugins.tools
+    plugins.set_states({"shell": True})
+    assert plugins.tools["shell_run"].risk == "ask"
+
+
+async def test_shell_is_off_by_default(client: httpx.AsyncClient, channel: str) -> None:
+    result = await run_tool(client, channel, "shell_run", command="echo hi")
+    assert result["ok"] is False and "no tool named 'shell_run'" in result["result"]
+
+
+@pytest.fixture
+async def shell_on(client: httpx.AsyncClient, db: object) -> AsyncIterator[None]:
+    async with plugin_switched(client, db, "shell", enabled=True):
+        yield
+
+
+@pytest.fixture
+async def shell_allowed(
+    client: httpx.AsyncClient, shell_on: None, db: object, redis_url: str
+) -> AsyncIterator[None]:
+    response = await client.post(
+        "/api/config/settings", json={"tool_permissions": {"shell_run": "allow"}}
+    )
+    assert response.status_code == 200
+    yield
+    await db.execute("DELETE FROM settings")  # type: ignore[attr-defined]
+    await announce_settings_changed(redis_url)
+
+
+async def test_a_command_waits_for_the_owner(
+    client: httpx.AsyncClient, channel: str, shell_on: None, workspace_dir: Path
+) -> None:
+    _, events = await chat(client, call("shell_run", command=f"touch {channel}.ran"), channel)
+    assert [e.type for e in events][-2:] == ["approval", "done"], events
+    assert events[-1].data["approval_pending"] is True
+    assert events[-2].data["args"] == {"command": f"touch {channel}.ran"}
+    assert not any(e.type == "tool_result" for e in events)
+    assert not (workspace_dir / f"{channel}.ran").exists()
+    # Approved, it runs exactly as shown.
+    resumed = await approve(client, events[-1].data["approval_id"])
+    (result,) = of_type(resumed, "tool_result")
+    assert result["ok"] is True and result["result"]["exit_code"] == 0, result
+    assert (workspace_dir / f"{channel}.ran").exists()
+
+
+async def test_allowed_commands_run_in_the_workspace_without_secrets(
+    client: httpx.AsyncClient, channel: str, shell_allowed: None, workspace_dir: Path
+) -> None:
+    result = await run_tool(
+        client,
+        channel,
+        "shell_run",
+        command='pwd; echo "key=$OPENAI_API_KEY db=$DATABASE_URL"; echo oops >&2; exit 3',
+    )
+    assert result["ok"] is True, result
+    assert result["result"]["exit_code"] == 3
+    assert result["result"]["output"] == f"{workspace_dir.resolve()}\nkey= db=\noops\n"
+
+
+def _running(marker: str) -> bool:
+    found = subprocess.run(["pgrep", "-f", marker], capture_output=True, check=False)
+    return found.returncode == 0
+
+
+async def test_timeout_kills_the_whole_process_group(
+    client: httpx.AsyncClient, channel: str, shell_allowed: None
+) -> None:
+    started = time.monotonic()
+    result = await run_tool(
+        client,
+        channel,
+        "shell_run",
+        command="echo before; sleep 61.5 & sleep 62.5; echo never",
+        timeout_seconds=1,
+    )
+    assert time.monotonic() - started < 6
+    assert result["ok"] is False
+    assert "did not finish within 1 s" in result["result"] and "before" in result["result"]
+    assert "never" not in result["result"]
+    assert not _running("sleep 61.5") and not _running("sleep 62.5")
+    # A command that leaves a child behind in the background: that child goes too.
+    result = await run_tool(client, channel, "shell_run", command="sleep 63.5 & echo left")
+    assert result["ok"] is True and result["result"]["output"] == "left\n"
+    assert not _running("sleep 63.5")
+
+
+async def test_output_is_capped(
+    client: httpx.AsyncClient, channel: str, shell_allowed: None
+) -> None:
+    result = await run_tool(client, channel, "shell_run", command="seq 1 200000")
+    assert result["ok"] is True
+    shown = result["result"]
+    expected_bytes = sum(len(f"{n}\n") for n in range(1, 200_001))
+    assert shown["output_bytes"] == expected_bytes and shown["truncated"] is True
+    assert shown["output"].startswith("1\n2\n3\n") and shown["output"].endswith("199999\n200000\n")
+    assert "bytes of output cut" in shown["output"]
+    assert len(shown["output"]) < HEAD_BYTES + TAIL_BYTES + 100
