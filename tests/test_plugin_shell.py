@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.worker.config import WorkerConfig
 from services.worker.plugins.shell.run import HEAD_BYTES, TAIL_BYTES, _CappedOutput
 from services.worker.tools.plugins import PluginManager
 from tests.helpers import announce_settings_changed, chat
@@ -33,7 +34,7 @@ def test_capped_output_keeps_head_and_tail() -> None:
 
 
 def test_the_manifest_keeps_it_off_until_enabled() -> None:
-    plugins = PluginManager(user_dir=None)
+    plugins = PluginManager(WorkerConfig(), user_dir=None)
     plugins.load_all()
     assert not plugins.is_enabled("shell") and "shell_run" not in plugins.tools
     plugins.set_states({"shell": True})

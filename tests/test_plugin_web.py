@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 import pytest
 
+from services.worker.config import WorkerConfig
 from services.worker.plugins.web import page_result
 from services.worker.plugins.web import register as register_web
 from services.worker.plugins.web.fetch import (
@@ -274,13 +275,11 @@ def test_html_to_text_keeps_pre_blocks_and_drops_non_text() -> None:
     assert page.text == "a\nb\n\n  x = 1\n    y\n\ncafé & more"
 
 
-def test_web_search_is_registered_only_with_a_backend(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AION_SEARCH_URL", raising=False)
-    plain = ToolRegistry("web")
+def test_web_search_is_registered_only_with_a_backend() -> None:
+    plain = ToolRegistry("web", WorkerConfig(aion_search_url=None))
     register_web(plain)
     assert [t.name for t in plain.tools] == ["web_fetch"]
-    monkeypatch.setenv("AION_SEARCH_URL", "http://searxng:8080")
-    configured = ToolRegistry("web")
+    configured = ToolRegistry("web", WorkerConfig(aion_search_url="http://searxng:8080"))
     register_web(configured)
     assert [t.name for t in configured.tools] == ["web_fetch", "web_search"]
 

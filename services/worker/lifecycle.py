@@ -48,7 +48,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
                 max_retries=config.aion_provider_max_retries,
             )
         ),
-        plugins=PluginManager(user_dir=config.aion_plugins_dir),
+        plugins=PluginManager(config, user_dir=config.aion_plugins_dir),
         wake=ctx["wake"],
         draining=ctx["draining"],
         # An internal service: never through a proxy from the environment.

@@ -24,6 +24,7 @@ from types import ModuleType
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.worker.config import WorkerConfig
 from services.worker.tools.registry import Tool, ToolRegistry
 from shared.plugin_catalog import PluginInfo, ToolInfo
 
@@ -56,7 +57,10 @@ class LoadedPlugin:
 class PluginManager:
     """This worker's plugins and which of them the owner has on."""
 
-    def __init__(self, builtin_dir: Path = BUILTIN_DIR, user_dir: Path | None = None) -> None:
+    def __init__(
+        self, config: WorkerConfig, *, builtin_dir: Path = BUILTIN_DIR, user_dir: Path | None = None
+    ) -> None:
+        self._config = config
         self._builtin_dir = builtin_dir
         self._user_dir = user_dir
         self._plugins: dict[str, LoadedPlugin] = {}
@@ -68,7 +72,7 @@ class PluginManager:
         plugins: dict[str, LoadedPlugin] = {}
         owners: dict[str, str] = {}  # tool name → plugin that registered it first
         for folder, package in self._folders():
-            plugin = _load(folder, package)
+            plugin = _load(folder, package, self._config)
             if plugin.name in plugins:
                 log.warning("plugin %s in %s ignored: the name is taken", plugin.name, folder)
                 continue
@@ -132,7 +136,7 @@ def _plugin_dirs(root: Path) -> list[Path]:
     return sorted(d for d in root.iterdir() if (d / "plugin.json").is_file())
 
 
-def _load(folder: Path, package: str) -> LoadedPlugin:
+def _load(folder: Path, package: str, config: WorkerConfig) -> LoadedPlugin:
     try:
         manifest = Manifest.model_validate(json.loads((folder / "plugin.json").read_text()))
     except (OSError, ValueError, pydantic.ValidationError) as exc:
@@ -142,7 +146,7 @@ def _load(folder: Path, package: str) -> LoadedPlugin:
     if missing:
         plugin.error = f"missing dependencies: {', '.join(missing)}"
         return plugin
-    registry = ToolRegistry(manifest.name)
+    registry = ToolRegistry(manifest.name, config)
     try:
         module = _import(folder, package)
         register = getattr(module, "register", None)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
 from pydantic import BaseModel
 
+from services.worker.config import WorkerConfig
 from services.worker.providers.base import ToolSpec
 
 if TYPE_CHECKING:
@@ -48,10 +49,14 @@ class Tool:
 
 
 class ToolRegistry:
-    """Collects one plugin's tools; names must be unique across all plugins."""
+    """Collects one plugin's tools; names must be unique across all plugins.
 
-    def __init__(self, plugin: str) -> None:
+    `config` is the worker's environment settings, read once at start, for plugins whose
+    tools depend on it (a search backend, say)."""
+
+    def __init__(self, plugin: str, config: WorkerConfig) -> None:
         self.plugin = plugin
+        self.config = config
         self.tools: list[Tool] = []
 
     def add(

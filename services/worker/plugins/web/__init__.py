@@ -8,7 +8,6 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, Field
 
-from services.worker.config import WorkerConfig
 from services.worker.plugins.web.fetch import AddressRefused, FetchedPage, FetchError, fetch
 from services.worker.plugins.web.html_text import html_to_text
 from services.worker.plugins.web.search import searxng_search
@@ -104,7 +103,7 @@ def register(registry: ToolRegistry) -> None:
         timeout=30,
     )
     # Offered only where a backend exists: a search tool that always fails helps no one.
-    if WorkerConfig().aion_search_url:
+    if registry.config.aion_search_url:
         registry.add(
             "web_search",
             "Search the web; returns titles, URLs and snippets. Use web_fetch to read a result.",
