@@ -158,7 +158,7 @@ class Agent:
         request = ProviderRequest(
             model=state.model,
             messages=messages,
-            tools=[tool.spec() for tool in tools.values()],
+            tools=[tool.spec for tool in tools.values()],
             thinking=self._thinking,
             fallbacks=self._fallbacks if untouched else (),
         )

@@ -1,7 +1,8 @@
 """OpenAI-compatible chat completions (OpenAI, Ollama, vLLM, OpenRouter, any base URL).
 
-The SDK makes the request (auth, base URL, retries before the stream starts, status errors);
-the stream's `data:` lines are decoded here with orjson. Building the SDK's pydantic object for
+The SDK makes the request (auth, base URL, retries before the stream starts, status errors)
+through its generic `post`, without its per-request transform of the typed params; the
+stream's `data:` lines are decoded here with orjson. Building the SDK's pydantic object for
 every chunk costs far more CPU than the rest of a turn, and the worker streams many turns at once.
 """
 
@@ -48,12 +49,20 @@ class OpenAICompatibleProvider:
             body["tools"] = [_tool_schema(tool) for tool in request.tools]
         decoder = _StreamDecoder(request.model)
         try:
-            async with self._client.chat.completions.with_streaming_response.create(
-                **body
-            ) as response:
-                async for line in response.iter_lines():
+            # The SDK's generic `post` (auth, base URL, retries, status errors) with our body
+            # as is: `chat.completions.create` first walks the whole body against its typed
+            # params, which costs more CPU than the rest of the turn once there are tools and
+            # history (~80% of a worker's time in bench/tool_overhead.py). Our body is wire
+            # format already.
+            response = await self._client.post(
+                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
+            )
+            try:
+                async for line in response.aiter_lines():
                     for chunk in decoder.line(line):
                         yield chunk
+            finally:
+                await response.aclose()
             for call in decoder.tool_calls():
                 yield call
         except openai.APIStatusError as exc:

@@ -38,14 +38,10 @@ class Tool:
     description: str
     params: type[BaseModel]
     func: ToolFunc
-    risk: Risk = "safe"
-    timeout: float = DEFAULT_TIMEOUT_SECONDS
-    plugin: str = ""
-
-    def spec(self) -> ToolSpec:
-        schema = self.params.model_json_schema()
-        schema.pop("title", None)
-        return ToolSpec(self.name, self.description, schema)
+    risk: Risk
+    timeout: float
+    plugin: str
+    spec: ToolSpec  # what the model is offered, built once (a JSON Schema costs ~1 ms to make)
 
 
 class ToolRegistry:
@@ -77,7 +73,11 @@ class ToolRegistry:
             raise ValueError(f"tool {name!r}: timeout must be positive")
         if any(tool.name == name for tool in self.tools):
             raise ValueError(f"tool {name!r} is registered twice")
-        tool = Tool(name, description.strip(), params, func, risk, timeout, self.plugin)
+        schema = params.model_json_schema()
+        schema.pop("title", None)
+        description = description.strip()
+        spec = ToolSpec(name, description, schema)
+        tool = Tool(name, description, params, func, risk, timeout, self.plugin, spec)
         self.tools.append(tool)
         return tool
 
