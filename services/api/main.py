@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from services.api.body_limits import BodyLimits
 from services.api.context import app_context
 from services.api.errors import install_error_handlers
-from services.api.routes import chat, config, conversations, prompts, status
+from services.api.routes import chat, config, conversations, memory, prompts, status
 from services.api.settings import ApiSettings
 from shared import __version__
 
@@ -35,7 +35,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     install_error_handlers(app)
-    routers = (status, chat, conversations, config, prompts)
+    routers = (status, chat, conversations, config, prompts, memory)
     for router in (module.router for module in routers):
         app.include_router(router)
     if settings.aion_cors_origins:

@@ -17,3 +17,5 @@ class ApiSettings(TurnTransportSettings):
     aion_db_pool_size: int = Field(default=10, ge=1)
     # How long a relay waits in silence before it re-reads the log and checks the worker's lease.
     aion_relay_idle_check_seconds: float = Field(default=1.0, gt=0)
+    # How long a memory search waits for a worker to embed its query.
+    aion_embed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

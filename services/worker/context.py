@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
+from services.worker.memory.embedding import Embedder
 from services.worker.providers.base import LLMProvider
 from services.worker.settings_cache import SettingsCache
 from shared.db import Pool
@@ -46,6 +47,7 @@ class WorkerContext:
     settings: SettingsCache
     provider: LLMProvider
     wake: asyncio.Event
+    embedder: Embedder
     running: dict[str, RunningTurn] = field(default_factory=dict)
     background: list[asyncio.Task[None]] = field(default_factory=list)
 

@@ -10,6 +10,8 @@ from typing import Any
 from services.worker import control
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
+from services.worker.memory import embed_server, upkeep
+from services.worker.memory.embedding import build_embedder
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from services.worker.settings_cache import SettingsCache
 from shared.db import open_pool
@@ -42,11 +44,14 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             max_retries=config.aion_provider_max_retries,
         ),
         wake=ctx["wake"],
+        embedder=await asyncio.to_thread(build_embedder, config),
     )
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
     app.background += [
         asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),
         asyncio.create_task(control.listen(app), name="aion-control"),
+        asyncio.create_task(embed_server.serve(app), name="aion-embed-rpc"),
+        asyncio.create_task(upkeep.embed_stale(app), name="aion-memory-upkeep"),
     ]
     ctx["aion"] = app
     log.info("worker ready", extra={"worker_id": app.worker_id})
@@ -63,4 +68,5 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
     with contextlib.suppress(Exception):
         await app.bus.drop_worker(app.worker_id)
     await app.provider.aclose()
+    await app.embedder.aclose()
     await app.pool.close()

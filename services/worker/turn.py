@@ -8,6 +8,7 @@ from typing import Any
 
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
+from services.worker.memory import extract, recall
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta, Usage
 from shared.app_settings import channel_allowed
@@ -80,9 +81,12 @@ async def _converse(
         return "not allowed"
     conversation_id, history = await _begin(app, turn, stored.app.max_history_turns)
     model = stored.active_model
+    memories = await recall.recall(app, turn.message)
     request = ProviderRequest(
         model=turn.model or model or app.config.aion_model,
-        messages=build_messages(stored.prompts, turn.channel, history, turn.message, turn.images),
+        messages=build_messages(
+            stored.prompts, turn.channel, history, turn.message, turn.images, memories
+        ),
     )
     running.task = asyncio.create_task(_stream_reply(app, request, emitter))
     try:
@@ -98,6 +102,7 @@ async def _converse(
         return "provider_error"
     await _finish(app, conversation_id, turn, emitter.text)
     await emitter.done()
+    await extract.enqueue_after_turn(app, turn, emitter.text, stored.app, request.model)
     return "done"
 
 

@@ -1,0 +1,322 @@
+"""Long-term memories: save with near-duplicate merging, list newest first, hybrid search.
+
+Hybrid search fuses two ranked lists with reciprocal rank fusion (RRF): the nearest vectors
+(HNSW, cosine) and the best full-text matches (GIN). A row's score is the sum of 1/(60 + rank)
+over the lists it is in, divided by the best possible sum, so 1.0 means "first in both";
+an optional recency factor then favours memories saved or confirmed lately.
+
+The full-text query ORs the query's content words in both text configurations of the
+`search` column (see migration 0008): stemmed ('english', stop words dropped) and verbatim
+('simple', only for those same non-stop words, so "is" and "my" never match every row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from pgvector import Vector
+
+from shared.db import Conn
+
+RRF_K = 60
+# Saves take this lock so two workers saving the same fact at once still merge it.
+_SAVE_LOCK = 74205
+
+
+@dataclass(frozen=True, slots=True)
+class Memory:
+    id: int
+    category: str
+    content: str
+    channel: str | None
+    source: str
+    turn_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    score: float | None = None
+    similarity: float | None = None  # cosine similarity to the query (searches only)
+    text_match: bool = False  # found by the full-text list
+
+
+@dataclass(frozen=True, slots=True)
+class NewMemory:
+    content: str
+    category: str
+    source: str  # 'tool' (memory_save), 'auto' (extraction), ...
+    channel: str | None
+    turn_id: str | None
+    embedding: Vector
+    embedding_model: str
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    id: int
+    merged: bool  # an existing memory was updated instead of a new one stored
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    text: str
+    embedding: Vector
+    limit: int = 10
+    offset: int = 0
+    category: str | None = None
+    depth: int = 100  # candidates taken from each list before fusing
+    ef_search: int = 100  # HNSW beam width (at least `depth` is used)
+    min_similarity: float = 0.0  # vector neighbours below this are not matches
+    recency_weight: float = 0.0  # 0: relevance only; 1: a memory half_life old scores half
+    half_life_days: float = 90.0
+
+
+def _memory(row: dict[str, Any]) -> Memory:
+    return Memory(
+        id=row["id"],
+        category=row["category"],
+        content=row["content"],
+        channel=row["channel"],
+        source=row["source"],
+        turn_id=row["turn_id"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        score=row.get("score"),
+        similarity=row.get("similarity"),
+        text_match=bool(row.get("text_match")),
+    )
+
+
+async def save(conn: Conn, new: NewMemory, *, duplicate_similarity: float) -> Saved:
+    """Store `new`, or merge it into the memory it duplicates: the same normalised text, or a
+    vector at least `duplicate_similarity` close. A merge keeps the row (id, created_at), bumps
+    updated_at, and keeps the longer wording (with its provenance and vector)."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SAVE_LOCK,))
+        cur = await conn.execute(
+            """
+            SELECT id, category, content, channel, source, turn_id,
+                   created_at, updated_at, 1 AS pass FROM memories
+            WHERE md5(content_key) = md5(btrim(regexp_replace(lower(%(content)s),
+                                                '[^[:alnum:]]+', ' ', 'g')))
+            UNION ALL
+            SELECT id, category, content, channel, source, turn_id, created_at, updated_at, 2
+            FROM (
+                SELECT *, embedding <=> %(embedding)s AS distance FROM memories
+                ORDER BY embedding <=> %(embedding)s LIMIT 1
+            ) AS nearest
+            WHERE distance <= 1 - %(similarity)s
+            ORDER BY pass LIMIT 1
+            """,
+            {
+                "content": new.content,
+                "embedding": new.embedding,
+                "similarity": duplicate_similarity,
+            },
+        )
+        existing = await cur.fetchone()
+        if existing is None:
+            cur = await conn.execute(
+                """
+                INSERT INTO memories (category, content, source, channel, turn_id, embedding,
+                                      embedding_model)
+                VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id
+                """,
+                (
+                    new.category,
+                    new.content,
+                    new.source,
+                    new.channel,
+                    new.turn_id,
+                    new.embedding,
+                    new.embedding_model,
+                ),
+            )
+            row = await cur.fetchone()
+            assert row is not None
+            return Saved(row["id"], False, new.content)
+        longer = len(new.content.strip()) > len(existing["content"].strip())
+        category = new.category if existing["category"] == "general" else existing["category"]
+        if longer:
+            await conn.execute(
+                """
+                UPDATE memories SET content = %s, category = %s, source = %s, channel = %s,
+                    turn_id = %s, embedding = %s, embedding_model = %s, updated_at = now()
+                WHERE id = %s
+                """,
+                (
+                    new.content,
+                    category,
+                    new.source,
+                    new.channel,
+                    new.turn_id,
+                    new.embedding,
+                    new.embedding_model,
+                    existing["id"],
+                ),
+            )
+        else:
+            await conn.execute(
+                "UPDATE memories SET category = %s, updated_at = now() WHERE id = %s",
+                (category, existing["id"]),
+            )
+        return Saved(existing["id"], True, new.content if longer else existing["content"])
+
+
+async def get(conn: Conn, memory_id: int) -> Memory | None:
+    cur = await conn.execute(
+        "SELECT id, category, content, channel, source, turn_id, created_at, updated_at"
+        " FROM memories WHERE id = %s",
+        (memory_id,),
+    )
+    row = await cur.fetchone()
+    return _memory(row) if row else None
+
+
+async def delete(conn: Conn, memory_id: int) -> bool:
+    cur = await conn.execute("DELETE FROM memories WHERE id = %s", (memory_id,))
+    return cur.rowcount > 0
+
+
+async def delete_all(conn: Conn) -> int:
+    cur = await conn.execute("DELETE FROM memories")
+    return cur.rowcount
+
+
+async def any_exist(conn: Conn) -> bool:
+    cur = await conn.execute("SELECT EXISTS (SELECT 1 FROM memories) AS any")
+    row = await cur.fetchone()
+    return bool(row and row["any"])
+
+
+async def newest(
+    conn: Conn, *, limit: int, offset: int, category: str | None = None
+) -> tuple[list[Memory], int]:
+    """A page of memories, most recently saved or confirmed first, and how many there are."""
+    cur = await conn.execute(
+        """
+        SELECT id, category, content, channel, source, turn_id, created_at, updated_at,
+            (SELECT count(*) FROM memories
+                            WHERE %(category)s::text IS NULL OR category = %(category)s) AS total
+        FROM memories WHERE %(category)s::text IS NULL OR category = %(category)s
+        ORDER BY updated_at DESC, id DESC LIMIT %(limit)s OFFSET %(offset)s
+        """,
+        {"category": category, "limit": limit, "offset": offset},
+    )
+    rows = await cur.fetchall()
+    if rows:
+        return [_memory(r) for r in rows], int(rows[0]["total"])
+    return [], await count(conn, category)
+
+
+async def count(conn: Conn, category: str | None = None) -> int:
+    cur = await conn.execute(
+        "SELECT count(*) AS n FROM memories WHERE %(c)s::text IS NULL OR category = %(c)s",
+        {"c": category},
+    )
+    row = await cur.fetchone()
+    return int(row["n"]) if row else 0
+
+
+_HYBRID = """
+WITH terms AS (
+    SELECT DISTINCT term
+    FROM ts_debug('english', %(text)s) AS d, unnest(d.lexemes || lower(d.token)) AS term
+    WHERE d.lexemes IS NOT NULL AND d.lexemes <> '{}'
+), query AS (
+    SELECT string_agg(
+        '''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''', ' | '
+    )::tsquery AS q FROM terms
+), vec AS (
+    SELECT id, row_number() OVER (ORDER BY dist, id) AS rank
+    FROM (
+        SELECT id, embedding <=> %(embedding)s AS dist FROM memories
+        WHERE %(category)s::text IS NULL OR category = %(category)s
+        ORDER BY embedding <=> %(embedding)s LIMIT %(depth)s
+    ) AS nearest
+    WHERE dist <= 1 - %(min_similarity)s
+), txt AS (
+    SELECT id, row_number() OVER (ORDER BY r DESC, id DESC) AS rank
+    FROM (
+        SELECT m.id, ts_rank_cd(m.search, query.q, 1) AS r FROM memories m, query
+        WHERE m.search @@ query.q AND (%(category)s::text IS NULL OR m.category = %(category)s)
+        ORDER BY r DESC LIMIT %(depth)s
+    ) AS matched
+), fused AS (
+    SELECT coalesce(v.id, t.id) AS id, t.id IS NOT NULL AS text_match,
+        (coalesce(1.0 / (%(k)s + v.rank), 0) + coalesce(1.0 / (%(k)s + t.rank), 0))
+            / (2.0 / (%(k)s + 1)) AS rrf
+    FROM vec v FULL JOIN txt t ON v.id = t.id
+)
+SELECT m.id, m.category, m.content, m.channel, m.source, m.turn_id, m.created_at, m.updated_at,
+    (1 - (m.embedding <=> %(embedding)s))::float8 AS similarity, f.text_match,
+    count(*) OVER () AS total,
+    (f.rrf * ((1 - %(recency)s) + %(recency)s * power(0.5,
+        extract(epoch FROM now() - m.updated_at) / 86400.0 / %(half_life)s)))::float8 AS score
+FROM fused f JOIN memories m ON m.id = f.id
+ORDER BY score DESC, m.id DESC
+LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+async def search(conn: Conn, query: SearchQuery) -> tuple[list[Memory], int]:
+    """Hybrid search; returns a page of matches, best first, and how many matched in all (up to
+    `depth` from each list). Runs in its own transaction so the HNSW settings stay local."""
+    depth = max(1, min(query.depth, 1000))
+    async with conn.transaction():
+        await conn.execute(
+            "SELECT set_config('hnsw.ef_search', %s, true),"
+            " set_config('hnsw.iterative_scan', %s, true)",
+            # A category filter drops neighbours after the index scan: keep scanning then.
+            (
+                str(min(max(query.ef_search, depth), 1000)),
+                "relaxed_order" if query.category else "off",
+            ),
+        )
+        cur = await conn.execute(
+            _HYBRID,
+            {
+                "text": query.text,
+                "embedding": query.embedding,
+                "category": query.category,
+                "depth": depth,
+                "min_similarity": query.min_similarity,
+                "recency": query.recency_weight,
+                "half_life": query.half_life_days,
+                "k": RRF_K,
+                "limit": query.limit,
+                "offset": query.offset,
+            },
+        )
+        rows = await cur.fetchall()
+    if rows:
+        return [_memory(r) for r in rows], int(rows[0]["total"])
+    if query.offset == 0:
+        return [], 0
+    # Past the last page: count the matches again without a page.
+    _, total = await search(conn, replace(query, offset=0, limit=1))
+    return [], total
+
+
+async def without_current_embedding(conn: Conn, model: str, limit: int) -> list[tuple[int, str]]:
+    """Memories whose vector is missing or was made by another model (to embed again)."""
+    cur = await conn.execute(
+        """
+        SELECT id, content FROM memories
+        WHERE embedding IS NULL OR embedding_model IS DISTINCT FROM %s
+        ORDER BY id LIMIT %s
+        """,
+        (model, limit),
+    )
+    return [(r["id"], r["content"]) async for r in cur]
+
+
+async def set_embeddings(conn: Conn, rows: Sequence[tuple[int, Vector]], model: str) -> None:
+    async with conn.transaction():
+        for memory_id, embedding in rows:
+            await conn.execute(
+                "UPDATE memories SET embedding = %s, embedding_model = %s WHERE id = %s",
+                (embedding, model, memory_id),
+            )
