@@ -345,8 +345,10 @@ def test_tool_rounds_then_results_are_echoed(client: openai.OpenAI) -> None:
         reply = client.chat.completions.create(model=MODEL, messages=messages)
         message = reply.choices[0].message
         assert reply.choices[0].finish_reason == "tool_calls"
-        assert message.tool_calls and message.tool_calls[0].function.name == "clock"
-        call_id = message.tool_calls[0].id
+        assert message.tool_calls
+        call = message.tool_calls[0]
+        assert call.type == "function" and call.function.name == "clock"
+        call_id = call.id
         messages.append(message.model_dump(exclude_none=True))
         messages.append({"role": "tool", "tool_call_id": call_id, "content": f"noon{round_no}"})
     final = client.chat.completions.create(model=MODEL, messages=messages)

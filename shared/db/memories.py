@@ -1,13 +1,14 @@
-"""Long-term memories: save with near-duplicate merging, list newest first, hybrid search.
+"""Long-term memories: saving (the pieces a merge needs), newest first, hybrid search.
 
 Hybrid search fuses two ranked lists with reciprocal rank fusion (RRF): the nearest vectors
 (HNSW, cosine) and the best full-text matches (GIN). A row's score is the sum of 1/(60 + rank)
 over the lists it is in, divided by the best possible sum, so 1.0 means "first in both";
 an optional recency factor then favours memories saved or confirmed lately.
 
-The full-text query ORs the query's content words in both text configurations of the
+The full-text list ranks by the query's content words in both text configurations of the
 `search` column (see migration 0008): stemmed ('english', stop words dropped) and verbatim
-('simple', only for those same non-stop words, so "is" and "my" never match every row).
+('simple', only for those same non-stop words, so "is" and "my" never match every row). A row
+scores the sum of its words' rarity (an IDF), so "Zoltan" outweighs "number".
 """
 
 from __future__ import annotations
@@ -53,13 +54,6 @@ class NewMemory:
 
 
 @dataclass(frozen=True, slots=True)
-class Saved:
-    id: int
-    merged: bool  # an existing memory was updated instead of a new one stored
-    content: str
-
-
-@dataclass(frozen=True, slots=True)
 class SearchQuery:
     text: str
     embedding: Vector
@@ -89,80 +83,92 @@ def _memory(row: dict[str, Any]) -> Memory:
     )
 
 
-async def save(conn: Conn, new: NewMemory, *, duplicate_similarity: float) -> Saved:
-    """Store `new`, or merge it into the memory it duplicates: the same normalised text, or a
-    vector at least `duplicate_similarity` close. A merge keeps the row (id, created_at), bumps
-    updated_at, and keeps the longer wording (with its provenance and vector)."""
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SAVE_LOCK,))
-        cur = await conn.execute(
-            """
-            SELECT id, category, content, channel, source, turn_id,
-                   created_at, updated_at, 1 AS pass FROM memories
-            WHERE md5(content_key) = md5(btrim(regexp_replace(lower(%(content)s),
-                                                '[^[:alnum:]]+', ' ', 'g')))
-            UNION ALL
-            SELECT id, category, content, channel, source, turn_id, created_at, updated_at, 2
-            FROM (
-                SELECT *, embedding <=> %(embedding)s AS distance FROM memories
-                ORDER BY embedding <=> %(embedding)s LIMIT 1
-            ) AS nearest
-            WHERE distance <= 1 - %(similarity)s
-            ORDER BY pass LIMIT 1
-            """,
-            {
-                "content": new.content,
-                "embedding": new.embedding,
-                "similarity": duplicate_similarity,
-            },
-        )
-        existing = await cur.fetchone()
-        if existing is None:
-            cur = await conn.execute(
-                """
-                INSERT INTO memories (category, content, source, channel, turn_id, embedding,
-                                      embedding_model)
-                VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id
-                """,
-                (
-                    new.category,
-                    new.content,
-                    new.source,
-                    new.channel,
-                    new.turn_id,
-                    new.embedding,
-                    new.embedding_model,
-                ),
-            )
-            row = await cur.fetchone()
-            assert row is not None
-            return Saved(row["id"], False, new.content)
-        longer = len(new.content.strip()) > len(existing["content"].strip())
-        category = new.category if existing["category"] == "general" else existing["category"]
-        if longer:
-            await conn.execute(
-                """
-                UPDATE memories SET content = %s, category = %s, source = %s, channel = %s,
-                    turn_id = %s, embedding = %s, embedding_model = %s, updated_at = now()
-                WHERE id = %s
-                """,
-                (
-                    new.content,
-                    category,
-                    new.source,
-                    new.channel,
-                    new.turn_id,
-                    new.embedding,
-                    new.embedding_model,
-                    existing["id"],
-                ),
-            )
-        else:
-            await conn.execute(
-                "UPDATE memories SET category = %s, updated_at = now() WHERE id = %s",
-                (category, existing["id"]),
-            )
-        return Saved(existing["id"], True, new.content if longer else existing["content"])
+async def lock_saves(conn: Conn) -> None:
+    """Inside the saving transaction: one saver at a time, so a fact saved twice at once by two
+    workers is still merged."""
+    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SAVE_LOCK,))
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    memory: Memory
+    same_text: bool  # the same normalised text (else only a close vector)
+
+
+async def duplicates(
+    conn: Conn, content: str, embedding: Vector, *, min_similarity: float, limit: int = 5
+) -> list[Duplicate]:
+    """Memories that may say the same as `content`: the one with the same normalised text
+    (first), then the nearest vectors at least `min_similarity` close."""
+    cur = await conn.execute(
+        """
+        SELECT id, category, content, channel, source, turn_id, created_at, updated_at,
+               1.0::float8 AS similarity, true AS same_text
+        FROM memories
+        WHERE md5(content_key) = md5(btrim(regexp_replace(lower(%(content)s),
+                                            '[^[:alnum:]]+', ' ', 'g')))
+        UNION ALL
+        SELECT * FROM (
+            SELECT id, category, content, channel, source, turn_id, created_at, updated_at,
+                   (1 - (embedding <=> %(embedding)s))::float8 AS similarity, false
+            FROM memories ORDER BY embedding <=> %(embedding)s LIMIT %(limit)s
+        ) AS nearest
+        WHERE similarity >= %(similarity)s
+        """,
+        {"content": content, "embedding": embedding, "similarity": min_similarity, "limit": limit},
+    )
+    return [Duplicate(_memory(r), r["same_text"]) async for r in cur]
+
+
+async def insert(conn: Conn, new: NewMemory) -> int:
+    cur = await conn.execute(
+        """
+        INSERT INTO memories (category, content, source, channel, turn_id, embedding,
+                              embedding_model)
+        VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id
+        """,
+        (
+            new.category,
+            new.content,
+            new.source,
+            new.channel,
+            new.turn_id,
+            new.embedding,
+            new.embedding_model,
+        ),
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+async def confirm(conn: Conn, memory_id: int, category: str) -> None:
+    """The memory was stated again: it counts as saved now."""
+    await conn.execute(
+        "UPDATE memories SET category = %s, updated_at = now() WHERE id = %s",
+        (category, memory_id),
+    )
+
+
+async def reword(conn: Conn, memory_id: int, new: NewMemory) -> None:
+    """The memory was stated again in other words, which replace the old ones."""
+    await conn.execute(
+        """
+        UPDATE memories SET content = %s, category = %s, source = %s, channel = %s,
+            turn_id = %s, embedding = %s, embedding_model = %s, updated_at = now()
+        WHERE id = %s
+        """,
+        (
+            new.content,
+            new.category,
+            new.source,
+            new.channel,
+            new.turn_id,
+            new.embedding,
+            new.embedding_model,
+            memory_id,
+        ),
+    )
 
 
 async def get(conn: Conn, memory_id: int) -> Memory | None:
@@ -225,10 +231,31 @@ WITH terms AS (
     SELECT DISTINCT term
     FROM ts_debug('english', %(text)s) AS d, unnest(d.lexemes || lower(d.token)) AS term
     WHERE d.lexemes IS NOT NULL AND d.lexemes <> '{}'
-), query AS (
-    SELECT string_agg(
-        '''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''', ' | '
-    )::tsquery AS q FROM terms
+), weighted AS (
+    -- A rare word tells more than a common one: weight each by ln(1 + 1000 / rows with it),
+    -- counting at most 1000 rows, so a common word costs no more than a rare one.
+    SELECT q.q, ln(1 + 1000.0 / greatest(df.n, 1)) AS idf
+    FROM terms
+    CROSS JOIN LATERAL (
+        SELECT ('''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''')::tsquery AS q
+    ) AS q
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS n FROM (SELECT 1 FROM memories WHERE search @@ q.q LIMIT 1000) AS x
+    ) AS df
+), candidates AS (
+    -- every row with a rare word, at most `depth` rows for each common one
+    SELECT DISTINCT c.id FROM weighted w CROSS JOIN LATERAL (
+        SELECT id FROM memories m
+        WHERE m.search @@ w.q AND (%(category)s::text IS NULL OR m.category = %(category)s)
+        LIMIT %(depth)s
+    ) AS c
+), txt AS (
+    SELECT id, row_number() OVER (ORDER BY score DESC, id DESC) AS rank
+    FROM (
+        SELECT m.id, s.score FROM candidates c JOIN memories m ON m.id = c.id
+        CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM weighted w WHERE m.search @@ w.q) s
+        ORDER BY s.score DESC, m.id DESC LIMIT %(depth)s
+    ) AS matched
 ), vec AS (
     SELECT id, row_number() OVER (ORDER BY dist, id) AS rank
     FROM (
@@ -237,13 +264,6 @@ WITH terms AS (
         ORDER BY embedding <=> %(embedding)s LIMIT %(depth)s
     ) AS nearest
     WHERE dist <= 1 - %(min_similarity)s
-), txt AS (
-    SELECT id, row_number() OVER (ORDER BY r DESC, id DESC) AS rank
-    FROM (
-        SELECT m.id, ts_rank_cd(m.search, query.q, 1) AS r FROM memories m, query
-        WHERE m.search @@ query.q AND (%(category)s::text IS NULL OR m.category = %(category)s)
-        ORDER BY r DESC LIMIT %(depth)s
-    ) AS matched
 ), fused AS (
     SELECT coalesce(v.id, t.id) AS id, t.id IS NOT NULL AS text_match,
         (coalesce(1.0 / (%(k)s + v.rank), 0) + coalesce(1.0 / (%(k)s + t.rank), 0))

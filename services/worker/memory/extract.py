@@ -46,8 +46,7 @@ Rules:
 Answer with JSON only, {{"facts": []}} when there is nothing to keep:
 {{"facts": [{{"content": "...", "category": "..."}}]}}"""
 
-_WORD = re.compile(r"\w+", re.UNICODE)
-_GENERIC = frozenset({"i", "the", "owner", "owners", "user", "aion", "assistant", "a", "an"})
+_WORD = re.compile(r"\w+")
 
 
 class _Fact(BaseModel):
@@ -79,22 +78,9 @@ def parse_facts(text: str) -> list[store.Candidate]:
     return [store.Candidate(f.content, f.category) for f in parsed.facts[:MAX_FACTS]]
 
 
-def distinctive_words(text: str) -> set[str]:
-    """Numbers, and capitalised words that do not start a sentence: names, dates, figures."""
-    words: set[str] = set()
-    for match in _WORD.finditer(text):
-        word = match.group()
-        before = text[: match.start()].rstrip(" \t\"'(")
-        starts_sentence = not before or before[-1] in ".!?:;\n"
-        notable = any(ch.isdigit() for ch in word) or (word[0].isupper() and not starts_sentence)
-        if notable and word.lower() not in _GENERIC:
-            words.add(word.lower())
-    return words
-
-
 def grounded(fact: str, owner_message: str) -> bool:
     owner_words = {w.lower() for w in _WORD.findall(owner_message)}
-    return distinctive_words(fact) <= owner_words
+    return store.distinctive_words(fact) <= owner_words
 
 
 async def enqueue_after_turn(
