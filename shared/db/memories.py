@@ -228,26 +228,28 @@ async def count(conn: Conn, category: str | None = None) -> int:
 
 _HYBRID = """
 WITH terms AS (
-    SELECT DISTINCT term
-    FROM ts_debug('english', %(text)s) AS d, unnest(d.lexemes || lower(d.token)) AS term
-    WHERE d.lexemes IS NOT NULL AND d.lexemes <> '{}'
+    -- stemmed words (stop words dropped), and the same words as typed (lower case)
+    SELECT unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS term
+    UNION
+    SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS word
+    WHERE to_tsvector('english', word) <> ''::tsvector
 ), weighted AS (
-    -- A rare word tells more than a common one: weight each by ln(1 + 1000 / rows with it),
-    -- counting at most 1000 rows, so a common word costs no more than a rare one.
-    SELECT q.q, ln(1 + 1000.0 / greatest(df.n, 1)) AS idf
+    -- A rare word tells more than a common one: weight each by ln(1 + 100 / rows with it),
+    -- counting at most 100 rows, so a common word costs no more than a rare one.
+    SELECT q.q, df.n >= 100 AS common, ln(1 + 100.0 / greatest(df.n, 1)) AS idf
     FROM terms
     CROSS JOIN LATERAL (
         SELECT ('''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''')::tsquery AS q
     ) AS q
     CROSS JOIN LATERAL (
-        SELECT count(*) AS n FROM (SELECT 1 FROM memories WHERE search @@ q.q LIMIT 1000) AS x
+        SELECT count(*) AS n FROM (SELECT 1 FROM memories WHERE search @@ q.q LIMIT 100) AS x
     ) AS df
 ), candidates AS (
-    -- every row with a rare word, at most `depth` rows for each common one
+    -- the rows with a rare word (up to `depth`), a few for each common one
     SELECT DISTINCT c.id FROM weighted w CROSS JOIN LATERAL (
         SELECT id FROM memories m
         WHERE m.search @@ w.q AND (%(category)s::text IS NULL OR m.category = %(category)s)
-        LIMIT %(depth)s
+        LIMIT CASE WHEN w.common THEN 20 ELSE %(depth)s END
     ) AS c
 ), txt AS (
     SELECT id, row_number() OVER (ORDER BY score DESC, id DESC) AS rank

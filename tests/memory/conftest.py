@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
+from pydantic import SecretStr
 
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
@@ -44,7 +45,7 @@ async def worker_app(
         database_url=database_url,
         redis_url=redis_url,
         openai_base_url=fake_llm.base_url,
-        openai_api_key="sk-test-not-a-real-key",
+        openai_api_key=SecretStr("sk-test-not-a-real-key"),
     )
     redis = await create_pool(
         RedisSettings.from_dsn(redis_url),

@@ -23,12 +23,40 @@ CATEGORY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _WORD = re.compile(r"\w+")
 # Words that are capitalised for grammar, not because they name something.
 _GENERIC = frozenset(
-    "i a an the this that these those my our your his her their its he she they it we you "
-    "owner owners user aion assistant yes no".split()
+    [
+        "i",
+        "a",
+        "an",
+        "the",
+        "this",
+        "that",
+        "these",
+        "those",
+        "my",
+        "our",
+        "your",
+        "his",
+        "her",
+        "their",
+        "its",
+        "he",
+        "she",
+        "they",
+        "it",
+        "we",
+        "you",
+        "owner",
+        "owners",
+        "user",
+        "aion",
+        "assistant",
+        "yes",
+        "no",
+    ]
 )
 # Cosine similarity from which a new memory may restate an old one (if it names the same names
 # and numbers, see same_details); rewordings of one fact score about 0.9 and up with the local
-# model (tests/test_memory_store.py).
+# model (tests/memory/test_store.py).
 DUPLICATE_SIMILARITY = 0.9
 
 
