@@ -23,6 +23,9 @@ from pgvector import Vector
 from shared.db import Conn
 
 RRF_K = 60
+GIN_FUZZY_LIMIT = 5000
+# In nearly every memory ("The owner's sister..."): as a search word it would only cost time.
+IGNORED_WORDS = ("owner", "owners", "owner's")
 # Saves take this lock so two workers saving the same fact at once still merge it.
 _SAVE_LOCK = 74205
 
@@ -229,28 +232,31 @@ async def count(conn: Conn, category: str | None = None) -> int:
 _HYBRID = """
 WITH terms AS (
     -- stemmed words (stop words dropped), and the same words as typed (lower case)
-    SELECT unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS term
-    UNION
-    SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS word
-    WHERE to_tsvector('english', word) <> ''::tsvector
+    SELECT term FROM (
+        SELECT unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS term
+        UNION
+        SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS word
+        WHERE to_tsvector('english', word) <> ''::tsvector
+    ) AS words
+    WHERE term <> ALL (%(ignored)s)
 ), weighted AS (
     -- A rare word tells more than a common one: weight each by ln(1 + 100 / rows with it),
-    -- counting at most 100 rows, so a common word costs no more than a rare one.
-    SELECT q.q, df.n >= 100 AS common, ln(1 + 100.0 / greatest(df.n, 1)) AS idf
+    -- counting at most 100 rows. One index scan per word gives the count and the candidates.
+    SELECT q.q, hits.n >= 100 AS common, ln(1 + 100.0 / greatest(hits.n, 1)) AS idf, hits.ids
     FROM terms
     CROSS JOIN LATERAL (
         SELECT ('''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''')::tsquery AS q
     ) AS q
     CROSS JOIN LATERAL (
-        SELECT count(*) AS n FROM (SELECT 1 FROM memories WHERE search @@ q.q LIMIT 100) AS x
-    ) AS df
+        SELECT count(*) AS n, array_agg(id) AS ids FROM (
+            SELECT id FROM memories m
+            WHERE m.search @@ q.q AND (%(category)s::text IS NULL OR m.category = %(category)s)
+            LIMIT greatest(%(depth)s, 100)
+        ) AS x
+    ) AS hits
 ), candidates AS (
     -- the rows with a rare word (up to `depth`), a few for each common one
-    SELECT DISTINCT c.id FROM weighted w CROSS JOIN LATERAL (
-        SELECT id FROM memories m
-        WHERE m.search @@ w.q AND (%(category)s::text IS NULL OR m.category = %(category)s)
-        LIMIT CASE WHEN w.common THEN 20 ELSE %(depth)s END
-    ) AS c
+    SELECT DISTINCT unnest(CASE WHEN common THEN ids[1:20] ELSE ids END) AS id FROM weighted
 ), txt AS (
     SELECT id, row_number() OVER (ORDER BY score DESC, id DESC) AS rank
     FROM (
@@ -290,11 +296,14 @@ async def search(conn: Conn, query: SearchQuery) -> tuple[list[Memory], int]:
     async with conn.transaction():
         await conn.execute(
             "SELECT set_config('hnsw.ef_search', %s, true),"
-            " set_config('hnsw.iterative_scan', %s, true)",
-            # A category filter drops neighbours after the index scan: keep scanning then.
+            " set_config('hnsw.iterative_scan', %s, true),"
+            " set_config('gin_fuzzy_search_limit', %s, true)",
             (
                 str(min(max(query.ef_search, depth), 1000)),
+                # A category filter drops neighbours after the index scan: keep scanning then.
                 "relaxed_order" if query.category else "off",
+                # A word in most rows need not list them all: only the first `depth` are used.
+                str(GIN_FUZZY_LIMIT),
             ),
         )
         cur = await conn.execute(
@@ -308,6 +317,7 @@ async def search(conn: Conn, query: SearchQuery) -> tuple[list[Memory], int]:
                 "recency": query.recency_weight,
                 "half_life": query.half_life_days,
                 "k": RRF_K,
+                "ignored": list(IGNORED_WORDS),
                 "limit": query.limit,
                 "offset": query.offset,
             },
