@@ -200,8 +200,11 @@ def knn(conn: psycopg.Connection[Any], q: np.ndarray, *, exact: bool, ef: int = 
             conn.execute("SET LOCAL enable_indexscan = off")
         else:
             conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+        # Never prepared: a cached plan would not see the SET LOCAL above.
         rows = conn.execute(
-            "SELECT id FROM memories ORDER BY embedding <=> %s LIMIT 10", (Vector(q),)
+            "SELECT id FROM memories ORDER BY embedding <=> %s LIMIT 10",
+            (Vector(q),),
+            prepare=False,
         ).fetchall()
     return [r[0] for r in rows]
 
