@@ -198,8 +198,9 @@ def knn(conn: psycopg.Connection[Any], q: np.ndarray, *, exact: bool, ef: int = 
     with conn.transaction():
         if exact:
             conn.execute("SET LOCAL enable_indexscan = off")
-        else:
+        else:  # the planner would pick a sequential scan once ef_search is large
             conn.execute(f"SET LOCAL hnsw.ef_search = {int(ef)}")
+            conn.execute("SET LOCAL enable_seqscan = off")
         # Never prepared: a cached plan would not see the SET LOCAL above.
         rows = conn.execute(
             "SELECT id FROM memories ORDER BY embedding <=> %s LIMIT 10",

@@ -9,7 +9,7 @@ import pytest
 from pgvector import Vector
 
 from services.worker.context import WorkerContext
-from services.worker.memory import store
+from services.worker.memory import store, upkeep
 from services.worker.memory.store import Candidate
 from shared.db import memories as repo
 from shared.db.memories import SearchQuery
@@ -151,3 +151,23 @@ def test_invalid_memories_are_refused() -> None:
     with pytest.raises(store.InvalidMemory):
         store.clean_category("Food & Drink")
     assert store.clean_category(None) == "general" and store.clean_category(" Person ") == "person"
+
+
+async def test_upkeep_embeds_memories_of_another_model_again(worker_app: WorkerContext, db) -> None:
+    [kept, stale] = await save(worker_app, "The owner sings bass.", "The owner's boat is the Mira.")
+    await db.execute(
+        "UPDATE memories SET embedding = NULL, embedding_model = 'openai:old@384' WHERE id = %s",
+        (stale,),
+    )
+    await upkeep.embed_stale(worker_app)
+    rows = await (
+        await db.execute(
+            "SELECT id, embedding_model, embedding IS NOT NULL FROM memories ORDER BY id"
+        )
+    ).fetchall()
+    assert rows == [
+        (kept, worker_app.embedder.model, True),
+        (stale, worker_app.embedder.model, True),
+    ]
+    found = await store.search(worker_app, "what is my boat called", limit=1)
+    assert found[0].id == stale
