@@ -41,6 +41,8 @@ def test_grounding_needs_the_owners_names_and_numbers() -> None:
     assert not grounded("The owner's sister Anna moved to Dresden in 2021.", owner)
     assert not grounded("The owner's sister was born in 1990.", owner)
     assert not grounded("The owner banks with EvilBank.", owner)
+    assert not grounded("Initech is the owner's employer.", owner)  # a name that starts it
+    assert grounded("Every spring the owner's sister Anna visits.", owner)
 
 
 def job(owner: str, reply: str = "Noted.") -> MemoryExtractionJob:

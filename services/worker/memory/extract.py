@@ -80,7 +80,7 @@ def parse_facts(text: str) -> list[store.Candidate]:
 
 def grounded(fact: str, owner_message: str) -> bool:
     owner_words = {w.lower() for w in _WORD.findall(owner_message)}
-    return store.distinctive_words(fact) <= owner_words
+    return store.distinctive_words(fact, sentence_starts=True) <= owner_words
 
 
 async def enqueue_after_turn(

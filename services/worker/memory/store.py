@@ -22,38 +22,12 @@ DEFAULT_CATEGORY = "general"
 CATEGORY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _WORD = re.compile(r"\w+")
 # Words that are capitalised for grammar, not because they name something.
-_GENERIC = frozenset(
-    [
-        "i",
-        "a",
-        "an",
-        "the",
-        "this",
-        "that",
-        "these",
-        "those",
-        "my",
-        "our",
-        "your",
-        "his",
-        "her",
-        "their",
-        "its",
-        "he",
-        "she",
-        "they",
-        "it",
-        "we",
-        "you",
-        "owner",
-        "owners",
-        "user",
-        "aion",
-        "assistant",
-        "yes",
-        "no",
-    ]
+_GENERIC_WORDS = (
+    "i a an the this that these those my our your his her their its he she they it we you "
+    "owner owners user aion assistant yes no on in at every each when since after before "
+    "from for to of and but or so if as"
 )
+_GENERIC = frozenset(_GENERIC_WORDS.split())
 # Cosine similarity from which a new memory may restate an old one (if it names the same names
 # and numbers, see same_details); rewordings of one fact score about 0.9 and up with the local
 # model (tests/memory/test_store.py).
@@ -79,7 +53,8 @@ class Candidate:
 
 def distinctive_words(text: str, *, sentence_starts: bool = False) -> set[str]:
     """Numbers and capitalised words (names, places, dates), lower-cased. A capital that starts
-    a sentence is only grammar, so such words count only with `sentence_starts`."""
+    a sentence may be only grammar: such words count with `sentence_starts` (and never the
+    common sentence openers in _GENERIC)."""
     words: set[str] = set()
     for match in _WORD.finditer(text):
         word = match.group()
