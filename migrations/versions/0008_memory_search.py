@@ -23,6 +23,9 @@ def upgrade() -> None:
     op.execute("""
     ALTER TABLE memories ADD COLUMN channel text;
     ALTER TABLE memories ADD COLUMN embedding_model text;
+    -- The vector stays in the row: a 1.5 kB vector would otherwise go to TOAST (rows are over
+    -- 2 kB), and every distance computed from the table would cost a TOAST lookup.
+    ALTER TABLE memories ALTER COLUMN embedding SET STORAGE PLAIN;
 
     ALTER TABLE memories DROP COLUMN search;
     ALTER TABLE memories ADD COLUMN search tsvector GENERATED ALWAYS AS (
@@ -55,6 +58,7 @@ def downgrade() -> None:
     ALTER TABLE memories ADD COLUMN search tsvector
         GENERATED ALWAYS AS (to_tsvector('simple', content)) STORED;
     CREATE INDEX memories_search_gin ON memories USING gin (search);
+    ALTER TABLE memories ALTER COLUMN embedding SET STORAGE EXTERNAL;
     ALTER TABLE memories DROP COLUMN embedding_model;
     ALTER TABLE memories DROP COLUMN channel;
     """)
