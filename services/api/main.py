@@ -20,6 +20,7 @@ from services.api.routes import (
     chat,
     config,
     conversations,
+    memory,
     metrics,
     plugins,
     prompts,
@@ -70,6 +71,7 @@ def create_app(
         audio,
         metrics,
         updates,
+        memory,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -121,3 +121,24 @@ class UpdateStatus(BaseModel):
 class UpdateTrigger(BaseModel):
     ok: bool = True
     message: str
+
+
+class MemoryEntry(BaseModel):
+    id: int
+    timestamp: datetime  # when the memory was last saved or confirmed
+    category: str
+    content: str
+    channel: str | None
+    score: float | None = None  # searches only: 1.0 is the best possible match
+
+
+class MemoryPage(BaseModel):
+    entries: list[MemoryEntry]
+    total: int
+    returned: int
+    has_more: bool
+
+
+class Deleted(BaseModel):
+    ok: bool = True
+    deleted: int

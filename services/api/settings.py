@@ -28,3 +28,5 @@ class ApiSettings(TurnTransportSettings):
     aion_alexa_answer_seconds: float = Field(default=6.0, gt=0, le=7.5)
     # On SIGTERM: how long open SSE streams may go on before the process stops anyway.
     aion_api_drain_seconds: float = Field(default=30.0, ge=0)
+    # How long a memory search waits for a worker to embed its query.
+    aion_embed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)

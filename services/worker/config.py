@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 
@@ -52,3 +53,10 @@ class WorkerConfig(TurnTransportSettings):
         if 60 % value:
             raise ValueError("must divide 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30 or 60)")
         return value
+
+    # Memory: `local` runs all-MiniLM-L6-v2 on the CPU (offline); `openai` calls the embeddings
+    # endpoint of OPENAI_BASE_URL (AION_EMBEDDING_MODEL, default text-embedding-3-small).
+    aion_embedding_provider: Literal["local", "openai"] = "local"
+    aion_embedding_model: str = ""
+    aion_embedding_model_dir: str | None = None  # model.onnx + tokenizer.json of another model
+    aion_embedding_threads: int = Field(default=0, ge=0)  # 0: onnxruntime's choice (all cores)

@@ -14,6 +14,7 @@ import httpx
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
+from services.worker.memory.embedding import Embedder
 from services.worker.providers.base import LLMProvider
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
@@ -54,6 +55,7 @@ class WorkerContext:
     provider: LLMProvider
     plugins: PluginManager
     wake: asyncio.Event
+    embedder: Embedder
     tts: httpx.AsyncClient  # the tts service, base URL AION_TTS_URL
     # Set on SIGTERM: no new turns; turns taken but not started are handed to other workers.
     draining: asyncio.Event = field(default_factory=asyncio.Event)

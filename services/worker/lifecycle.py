@@ -13,6 +13,8 @@ from services.worker import control, plugin_sync
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.health import HealthServer
+from services.worker.memory import embed_server, upkeep
+from services.worker.memory.embedding import build_embedder
 from services.worker.provider_metrics import MeteredProvider
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from services.worker.settings_cache import SettingsCache
@@ -57,12 +59,15 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             timeout=config.aion_tts_timeout_seconds,
             trust_env=False,
         ),
+        embedder=await asyncio.to_thread(build_embedder, config),
     )
     await plugin_sync.refresh(app, reload=True)
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
     app.background += [
         asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),
         asyncio.create_task(control.listen(app), name="aion-control"),
+        asyncio.create_task(embed_server.serve(app), name="aion-embed-rpc"),
+        asyncio.create_task(upkeep.embed_stale(app), name="aion-memory-upkeep"),
     ]
     if config.aion_worker_metrics_port:
         app.health = HealthServer(
@@ -87,4 +92,5 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         await app.bus.drop_worker(app.worker_id)
     await app.provider.aclose()
     await app.tts.aclose()
+    await app.embedder.aclose()
     await app.pool.close()

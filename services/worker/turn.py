@@ -10,6 +10,7 @@ from services.worker import approvals
 from services.worker.agent import Agent, AgentState
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
+from services.worker.memory import extract, recall
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError, ThinkingLevel
 from services.worker.tools import policy
@@ -91,13 +92,17 @@ async def _converse(
         state = AgentState.from_json(continuation.approval.state)
         decided = {continuation.approval.call_id: continuation.approved}
         message: str | None = None
+        memories = []
     else:
         conversation_id, history = await _begin(app, turn, settings.max_history_turns)
         state = AgentState(model=turn.model or owner.active_model or app.config.aion_model)
         decided = {}
         message = turn.message
+        memories = await recall.recall(app, turn.message)
     tools = policy.offered(app.plugins.tools, settings).values()
-    base = build_messages(owner.prompts, turn.channel, history, message, turn.images, tools)
+    base = build_messages(
+        owner.prompts, turn.channel, history, message, turn.images, tools, memories
+    )
     agent = Agent(
         app,
         emitter,
@@ -129,6 +134,8 @@ async def _converse(
         if spoken is not None:
             emitter.add_block(spoken)
     await emitter.done()
+    if continuation is None:  # an approval's yes/no says nothing worth remembering
+        await extract.enqueue_after_turn(app, turn, emitter.text, settings, state.model)
     return "done"
 
 

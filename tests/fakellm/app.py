@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from . import wire
+from .embeddings import embeddings_body
 from .script import DirectiveError, Plan, plan_reply
 from .speech import speech_reply
 
@@ -137,6 +138,9 @@ class FakeLLMApp:
             await self._chat(receive, send)
         elif path == "/v1/audio/speech" and method == "POST":
             await self._speech(receive, send)
+        elif path == "/v1/embeddings" and method == "POST":
+            status, reply = embeddings_body(orjson.loads(await _read_body(receive) or b"null"))
+            await _send_bytes(send, status, orjson.dumps(reply))
         elif path == "/v1/models" and method == "GET":
             await _send_bytes(send, 200, self._models_body)
         elif path == "/_requests" and method == "GET":

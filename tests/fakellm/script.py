@@ -9,10 +9,15 @@ Directives: `tokens=N` (N tokens `t0 t1 ...`), `gap=MS` / `first=MS` (delays), `
 `call=NAME[:JSON]` (repeatable: ask for these tool calls, all in one assistant message; the JSON
 percent-encoded where it has spaces) and `rounds=N` (ask for them in N successive requests; after
 that, reply `Tool results: <tool message> | <tool message> ...` with what was fed back).
+
+Memory extraction: a request whose system message carries AION's extraction marker is answered
+with `{"facts": [...]}`, one fact per `{{fact: TEXT}}` or `{{fact/CATEGORY: TEXT}}` found in its
+user message (wherever in it, so a test can also plant facts where the owner did not say them).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,9 +175,32 @@ def last_user_text(messages: list[Any]) -> str:
     return ""
 
 
+MEMORY_EXTRACTION_MARKER = "AION-MEMORY-EXTRACTION"
+_FACT = re.compile(r"\{\{fact(?:/([a-z]+))?:\s*(.*?)\s*\}\}", re.DOTALL)
+
+
+def memory_extraction_reply(messages: list[Any]) -> str | None:
+    """The JSON an extraction request gets, or None when the request is not one."""
+    system = " ".join(
+        message_text(m.get("content"))
+        for m in messages
+        if isinstance(m, dict) and m.get("role") == "system"
+    )
+    if MEMORY_EXTRACTION_MARKER not in system:
+        return None
+    facts = [
+        {"content": text, "category": category or "general"}
+        for category, text in _FACT.findall(last_user_text(messages))
+    ]
+    return json.dumps({"facts": facts})
+
+
 def plan_reply(body: dict[str, Any]) -> Plan:
     """Build the reply plan for a (validated) chat request body."""
     messages: list[Any] = body["messages"]
+    extraction = memory_extraction_reply(messages)
+    if extraction is not None:
+        return Plan([extraction], "stop", count_prompt_tokens(messages), 0.0, 0.0, None, None)
     directives, cleaned = parse_directives(last_user_text(messages))
     done_rounds = tool_rounds_since_user(messages)
     tool_calls: list[ToolCallPlan] = []

@@ -1,0 +1,78 @@
+"""Long-term memory from the api's side: list or search, delete.
+
+A search's query is embedded by a worker (shared/embed_rpc.py): the model never runs in the
+api. Vector neighbours count as matches from MIN_SIMILARITY on; every full-text match counts.
+"""
+
+from __future__ import annotations
+
+from pgvector import Vector
+
+from services.api.context import AppContext
+from services.api.errors import NotFound, ServiceUnavailable
+from services.api.schemas import MemoryEntry, MemoryPage
+from shared.db import Conn
+from shared.db import memories as repo
+from shared.db.memories import Memory, SearchQuery
+from shared.embed_rpc import EmbedUnavailable, request_embeddings
+
+MIN_SIMILARITY = 0.3
+SEARCH_DEPTH = 200  # candidates per list; deeper pages search deeper (up to MAX_SEARCH_DEPTH)
+MAX_SEARCH_DEPTH = 1000
+
+
+def _entry(memory: Memory, with_score: bool) -> MemoryEntry:
+    """`score` is only set (and so only sent) for search results."""
+    score = {"score": round(memory.score or 0.0, 4)} if with_score else {}
+    return MemoryEntry(
+        id=memory.id,
+        timestamp=memory.updated_at,
+        category=memory.category,
+        content=memory.content,
+        channel=memory.channel,
+        **score,
+    )
+
+
+async def entries(
+    ctx: AppContext,
+    conn: Conn,
+    *,
+    search: str | None,
+    limit: int,
+    offset: int,
+    category: str | None,
+) -> MemoryPage:
+    text = (search or "").strip()
+    if not text:
+        found, total = await repo.newest(conn, limit=limit, offset=offset, category=category)
+    else:
+        try:
+            embedded = await request_embeddings(
+                ctx.redis, [text], ctx.settings.aion_embed_timeout_seconds
+            )
+        except EmbedUnavailable as exc:
+            raise ServiceUnavailable(f"Memory search needs a worker: {exc}.") from exc
+        query = SearchQuery(
+            text=text,
+            embedding=Vector(embedded.vectors[0]),
+            limit=limit,
+            offset=offset,
+            category=category,
+            depth=min(max(SEARCH_DEPTH, offset + limit), MAX_SEARCH_DEPTH),
+            min_similarity=MIN_SIMILARITY,
+        )
+        found, total = await repo.search(conn, query)
+    items = [_entry(m, bool(text)) for m in found]
+    return MemoryPage(
+        entries=items, total=total, returned=len(items), has_more=offset + len(items) < total
+    )
+
+
+async def delete_one(conn: Conn, memory_id: int) -> None:
+    if not await repo.delete(conn, memory_id):
+        raise NotFound(f"No memory with id {memory_id}.")
+
+
+async def delete_all(conn: Conn) -> int:
+    return await repo.delete_all(conn)

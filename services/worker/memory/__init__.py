@@ -1,0 +1,1 @@
+"""Long-term memory in the worker: embeddings, save/search, recall, extraction, upkeep."""

@@ -1,0 +1,1 @@
+"""Tests of long-term memory (issue 5): embedder, store, tools, API, recall, extraction."""

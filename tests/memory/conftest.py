@@ -1,0 +1,104 @@
+"""Memory test fixtures: the real local embedder (loaded once) and an in-process WorkerContext
+over the session's PostgreSQL and Redis, for calling the worker's memory code directly."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from arq import create_pool
+from arq.connections import RedisSettings
+from pydantic import SecretStr
+
+from services.worker.config import WorkerConfig
+from services.worker.context import WorkerContext
+from services.worker.memory.embedding import BatchingEmbedder
+from services.worker.memory.onnx_embedder import OnnxModel
+from services.worker.providers.openai_compat import OpenAICompatibleProvider
+from services.worker.settings_cache import SettingsCache
+from services.worker.tools.context import ToolContext
+from services.worker.tools.plugins import PluginManager
+from shared.app_settings import AppSettings
+from shared.db import open_pool
+from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
+from shared.turn_bus import TurnBus
+from tests.fakellm import FakeLLM
+
+
+@pytest.fixture(scope="session")
+def onnx_model() -> OnnxModel:
+    return OnnxModel.load()
+
+
+@pytest.fixture(scope="session")
+def embedder(onnx_model: OnnxModel) -> Iterator[BatchingEmbedder]:
+    batching = BatchingEmbedder(onnx_model.name, onnx_model.encode)
+    yield batching
+
+
+@pytest.fixture(scope="session")
+async def worker_app(
+    database_url: str, redis_url: str, fake_llm: FakeLLM, embedder: BatchingEmbedder
+) -> AsyncIterator[WorkerContext]:
+    config = WorkerConfig(
+        database_url=database_url,
+        redis_url=redis_url,
+        openai_base_url=fake_llm.base_url,
+        openai_api_key=SecretStr("sk-test-not-a-real-key"),
+    )
+    redis = await create_pool(
+        RedisSettings.from_dsn(redis_url),
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        default_queue_name=QUEUE_NAME,
+    )
+    pool = await open_pool(database_url, max_size=4)
+    provider = OpenAICompatibleProvider(
+        api_key="sk-test-not-a-real-key", base_url=fake_llm.base_url, timeout=30, max_retries=0
+    )
+    app = WorkerContext(
+        config=config,
+        worker_id=f"memory-test-{uuid.uuid4().hex[:6]}",
+        redis=redis,
+        pool=pool,
+        bus=TurnBus(redis, ttl_seconds=600, maxlen=1000, lease_seconds=5),
+        settings=SettingsCache(pool),
+        provider=provider,
+        plugins=PluginManager(config, user_dir=None),
+        tts=httpx.AsyncClient(base_url="http://127.0.0.1:9"),  # speech is not used here
+        wake=asyncio.Event(),
+        embedder=embedder,
+    )
+    yield app
+    await app.tts.aclose()
+    await provider.aclose()
+    await pool.close()
+    await redis.aclose()
+
+
+@pytest.fixture
+async def no_memories(db) -> AsyncIterator[None]:
+    """An empty memory before and after the test (other tests' turns recall from it)."""
+    await db.execute("DELETE FROM memories")
+    yield
+    await db.execute("DELETE FROM memories")
+
+
+async def _ignore(*_: object) -> None:
+    return None
+
+
+def tool_context(app: WorkerContext, channel: str = "web") -> ToolContext:
+    return ToolContext(
+        app=app,
+        turn_id=uuid.uuid4().hex,
+        channel=channel,
+        call_id="call_test",
+        settings=AppSettings(),
+        progress=_ignore,
+        thought=_ignore,
+        add_block=lambda _: None,
+    )
