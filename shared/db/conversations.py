@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from psycopg.sql import SQL
 from psycopg.types.json import Jsonb
 
 from shared.db import Conn
@@ -43,6 +44,26 @@ class ChannelSummary:
     count: int
     last_ts: datetime | None
     last_msg: str | None
+
+
+# The tail of a query whose CTE `conversation` holds one conversation id: that conversation's
+# id with its recent history (the last %(turns)s user messages and everything after the first).
+_RECENT_HISTORY = SQL("""
+        ), history AS (
+            SELECT m.id, m.role, m.content, m.created_at, m.tool_calls, m.tool_call_id
+            FROM messages m JOIN conversation c ON m.conversation_id = c.id
+            WHERE m.id >= COALESCE((
+                SELECT min(id) FROM (
+                    SELECT id FROM messages WHERE conversation_id = c.id AND role = 'user'
+                    ORDER BY id DESC LIMIT %(turns)s
+                ) AS last_user_turns
+            ), 0)
+        )
+        SELECT c.id AS conversation_id, h.role, h.content, h.created_at, h.tool_calls,
+               h.tool_call_id
+        FROM conversation c LEFT JOIN history h ON true
+        ORDER BY h.id
+""")
 
 
 async def close_conversation(conn: Conn, channel: str) -> bool:
@@ -96,7 +117,7 @@ async def start_exchange(
     created concurrently by another statement (the caller may simply try again).
     """
     cur = await conn.execute(
-        """
+        SQL("""
         WITH created AS (
             INSERT INTO conversations (channel) VALUES (%(channel)s)
             ON CONFLICT (channel) WHERE closed_at IS NULL DO NOTHING
@@ -110,21 +131,8 @@ async def start_exchange(
             INSERT INTO messages (conversation_id, role, content, turn_id)
             SELECT id, 'user', %(content)s, %(turn_id)s FROM conversation
             ON CONFLICT (turn_id, role, seq) WHERE turn_id IS NOT NULL DO NOTHING
-        ), history AS (
-            SELECT m.id, m.role, m.content, m.created_at, m.tool_calls, m.tool_call_id
-            FROM messages m JOIN conversation c ON m.conversation_id = c.id
-            WHERE m.id >= COALESCE((
-                SELECT min(id) FROM (
-                    SELECT id FROM messages WHERE conversation_id = c.id AND role = 'user'
-                    ORDER BY id DESC LIMIT %(turns)s
-                ) AS last_user_turns
-            ), 0)
-        )
-        SELECT c.id AS conversation_id, h.role, h.content, h.created_at, h.tool_calls,
-               h.tool_call_id
-        FROM conversation c LEFT JOIN history h ON true
-        ORDER BY h.id
-        """,
+""")
+        + _RECENT_HISTORY,
         {"channel": channel, "content": content, "turn_id": turn_id, "turns": user_turns},
     )
     return _conversation_rows(await cur.fetchall())
@@ -136,24 +144,11 @@ async def open_history(
     """The channel's open conversation and its recent history (as `start_exchange` sees it),
     for a turn that continues without a new user message. None when there is none."""
     cur = await conn.execute(
-        """
+        SQL("""
         WITH conversation AS (
             SELECT id FROM conversations WHERE channel = %(channel)s AND closed_at IS NULL
-        ), history AS (
-            SELECT m.id, m.role, m.content, m.created_at, m.tool_calls, m.tool_call_id
-            FROM messages m JOIN conversation c ON m.conversation_id = c.id
-            WHERE m.id >= COALESCE((
-                SELECT min(id) FROM (
-                    SELECT id FROM messages WHERE conversation_id = c.id AND role = 'user'
-                    ORDER BY id DESC LIMIT %(turns)s
-                ) AS last_user_turns
-            ), 0)
-        )
-        SELECT c.id AS conversation_id, h.role, h.content, h.created_at, h.tool_calls,
-               h.tool_call_id
-        FROM conversation c LEFT JOIN history h ON true
-        ORDER BY h.id
-        """,
+""")
+        + _RECENT_HISTORY,
         {"channel": channel, "turns": user_turns},
     )
     return _conversation_rows(await cur.fetchall())
