@@ -15,6 +15,7 @@ from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
 from services.worker.providers.base import LLMProvider
+from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
 from shared.db import Pool
@@ -51,6 +52,7 @@ class WorkerContext:
     pool: Pool
     bus: TurnBus
     settings: SettingsCache
+    secrets: SecretsCache  # provider keys; the router reads them on every call
     provider: LLMProvider
     plugins: PluginManager
     wake: asyncio.Event

@@ -14,6 +14,7 @@ from shared.control import (
     CONTROL_CHANNEL,
     CancelTurn,
     PluginsChanged,
+    SecretsChanged,
     SettingsChanged,
     decode_control,
 )
@@ -31,6 +32,7 @@ async def listen(app: WorkerContext) -> None:
             # Changes may have been broadcast while we were away.
             app.settings.invalidate()
             app.spawn(plugin_sync.apply(app, PluginsChanged()))
+            app.secrets.invalidate()
             while True:
                 message = await pubsub.get_message(timeout=5.0)
                 if message is None:
@@ -59,6 +61,8 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
         app.settings.invalidate()
     elif isinstance(message, PluginsChanged):
         app.spawn(plugin_sync.apply(app, message))
+    elif isinstance(message, SecretsChanged):
+        app.secrets.invalidate()  # the router builds new clients from the next call on
 
 
 async def heartbeat(app: WorkerContext) -> None:

@@ -14,7 +14,8 @@ from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.health import HealthServer
 from services.worker.provider_metrics import MeteredProvider
-from services.worker.providers.openai_compat import OpenAICompatibleProvider
+from services.worker.providers.router import ProviderRouter
+from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
 from shared.db import open_pool
@@ -25,8 +26,8 @@ log = logging.getLogger("aion.worker")
 
 async def on_startup(ctx: dict[str, Any]) -> None:
     config: WorkerConfig = ctx["config"]
-    api_key = config.openai_api_key.get_secret_value() if config.openai_api_key else ""
     pool = await open_pool(config.database_url, max_size=config.aion_db_pool_size)
+    secrets = SecretsCache(pool, config.vault(), config.env_secrets())
     app = WorkerContext(
         config=config,
         worker_id=ctx["worker_id"],
@@ -39,15 +40,8 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             maxlen=config.aion_event_maxlen,
             lease_seconds=config.aion_worker_lease_seconds,
         ),
-        provider=MeteredProvider(
-            OpenAICompatibleProvider(
-                # The SDK refuses an empty key; a keyless local server (Ollama) accepts any.
-                api_key=api_key or "not-set",
-                base_url=config.openai_base_url,
-                timeout=config.aion_provider_timeout_seconds,
-                max_retries=config.aion_provider_max_retries,
-            )
-        ),
+        secrets=secrets,
+        provider=MeteredProvider(ProviderRouter(config, secrets)),
         plugins=PluginManager(user_dir=config.aion_plugins_dir),
         wake=ctx["wake"],
         draining=ctx["draining"],
