@@ -18,11 +18,15 @@ from services.api.routes import (
     approvals,
     audio,
     chat,
+    claude_cli,
     config,
     conversations,
+    keys,
     metrics,
+    oauth,
     plugins,
     prompts,
+    providers,
     status,
     updates,
 )
@@ -70,6 +74,10 @@ def create_app(
         audio,
         metrics,
         updates,
+        providers,
+        keys,
+        oauth,
+        claude_cli,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

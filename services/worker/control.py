@@ -8,7 +8,7 @@ import logging
 import pydantic
 import redis.exceptions
 
-from services.worker import plugin_sync
+from services.worker import claude_cli_status, plugin_sync
 from services.worker.context import WorkerContext
 from shared.control import (
     CONTROL_CHANNEL,
@@ -63,6 +63,7 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
         app.spawn(plugin_sync.apply(app, message))
     elif isinstance(message, SecretsChanged):
         app.secrets.invalidate()  # the router builds new clients from the next call on
+        app.spawn(claude_cli_status.publish(app))  # a CLAUDE_CODE_OAUTH_TOKEN may have come
 
 
 async def heartbeat(app: WorkerContext) -> None:
