@@ -198,7 +198,8 @@ async def test_thinking_streams_as_reasoning_and_comes_back_in_the_tool_loop(
         "reasoning_blocks": [block.data],
         "tool_calls": [{"id": call.call_id, "function": {"name": "clock", "arguments": "{}"}}],
     }
-    loop = [*ask, assistant, {"role": "tool", "tool_call_id": call.call_id, "content": "noon"}]
+    result = {"role": "tool", "tool_call_id": call.call_id, "content": "noon"}
+    loop: list[dict[str, Any]] = [*ask, assistant, result]
     chunks = await run(provider(fake), loop, thinking="standard", tools=[CLOCK])
     assert text(chunks) == "Tool results: noon"
     assert fake.requests[-1]["body"]["messages"][1]["content"][0]["type"] == "thinking"
