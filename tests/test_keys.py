@@ -8,6 +8,7 @@ import base64
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -23,7 +24,7 @@ from tests.providers_env import ANTHROPIC_ENV_KEY, PUBLIC_URL, SECRET_KEY
 from tests.stack import Stack
 
 
-def entries(listing: dict) -> dict[str, dict]:
+def entries(listing: dict[str, Any]) -> dict[str, dict[str, Any]]:
     found = {e["key"]: e for p in listing["providers"] for e in p["env_keys"]}
     return {**found, **{e["key"]: e for e in listing["other_keys"]}}
 
@@ -34,8 +35,8 @@ async def raw_secret(db, name: str) -> bytes | None:
     return bytes(row[0]) if row else None
 
 
-def sent_key(request: dict) -> str:
-    headers = request["headers"]
+def sent_key(request: dict[str, Any]) -> str:
+    headers: dict[str, str] = request["headers"]
     return headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
 
 
@@ -99,7 +100,9 @@ async def test_keys_are_encrypted_at_rest_and_masked(client: httpx.AsyncClient, 
         {},
     ],
 )
-async def test_bad_keys_are_refused_whole(client: httpx.AsyncClient, db, body: dict) -> None:
+async def test_bad_keys_are_refused_whole(
+    client: httpx.AsyncClient, db, body: dict[str, Any]
+) -> None:
     response = await client.post("/api/keys", json=body)
     assert response.status_code == 422, response.text
     assert response.json()["error"] == "ValidationError"
