@@ -27,6 +27,14 @@ PRIVATE_ROUTES = [
     ("POST", "/api/prompt/rules", {"content": "x"}),
     ("GET", "/api/update-status", None),
     ("POST", "/api/update-trigger", None),
+    ("POST", "/api/model", {"model": "gpt-4o"}),
+    ("GET", "/api/providers", None),
+    ("GET", "/api/keys", None),
+    ("POST", "/api/keys", {"OPENAI_API_KEY": "sk-x"}),
+    ("DELETE", "/api/keys/OPENAI_API_KEY", None),
+    ("GET", "/api/claude-cli/status", None),
+    ("POST", "/api/claude-cli/login", None),
+    ("GET", "/api/oauth/google/start", None),
 ]
 
 
