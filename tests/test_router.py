@@ -101,3 +101,15 @@ async def test_missing_keys_say_which(fakes: tuple[FakeLLM, FakeAnthropic]) -> N
     with pytest.raises(ProviderError, match="XAI_API_KEY"):
         await collect(provider, ProviderRequest("grok-4", [{"role": "user", "content": "x"}]))
     await provider.aclose()
+
+
+async def test_a_key_quoted_in_an_error_is_masked(fakes: tuple[FakeLLM, FakeAnthropic]) -> None:
+    key = "sk-ant-quoted-0123456789"
+    provider = router(fakes, Secrets({"ANTHROPIC_API_KEY": key}))
+    with pytest.raises(ProviderError) as caught:
+        await collect(
+            provider, ProviderRequest("claude-quotes-key", [{"role": "user", "content": "x"}])
+        )
+    assert key not in caught.value.message and "sk-a…6789" in caught.value.message
+    assert caught.value.status == 401
+    await provider.aclose()

@@ -33,6 +33,8 @@ async def listen(app: WorkerContext) -> None:
             app.settings.invalidate()
             app.spawn(plugin_sync.apply(app, PluginsChanged()))
             app.secrets.invalidate()
+            # After subscribing, so its subprocess never delays the first control message.
+            app.spawn(claude_cli_status.publish(app))
             while True:
                 message = await pubsub.get_message(timeout=5.0)
                 if message is None:

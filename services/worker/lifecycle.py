@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from services.worker import claude_cli_status, control, plugin_sync
+from services.worker import control, plugin_sync
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.health import HealthServer
@@ -53,7 +53,6 @@ async def on_startup(ctx: dict[str, Any]) -> None:
         ),
     )
     await plugin_sync.refresh(app, reload=True)
-    app.spawn(claude_cli_status.publish(app))
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
     app.background += [
         asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),

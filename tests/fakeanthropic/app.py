@@ -3,6 +3,7 @@
 - `claude-fail-<STATUS>`: that HTTP status with Anthropic's error body (429 with retry-after: 1).
 - `claude-flaky-<anything>`: the first request for that exact name gets 429 + retry-after: 1.
 - `claude-break-after-<N>`: N text deltas, then an in-stream `overloaded_error` event.
+- `claude-quotes-key`: 401 whose message quotes the key it was sent (as some providers do).
 - any other name: thinking first when asked for, then a `[[tool=NAME:JSON]]` call in the last
   user message (until its result comes back), else `Tool results: ...`, else `You said: ...`.
 """
@@ -92,12 +93,16 @@ class FakeAnthropicApp:
         if body.get("stream") is not True:
             await _error(send, 400, "this fake only streams")
             return
-        await self._reply(body, send)
+        key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
+        await self._reply(body, send, key)
 
-    async def _reply(self, body: dict[str, Any], send: Send) -> None:
+    async def _reply(self, body: dict[str, Any], send: Send, key: str) -> None:
         model: str = body["model"]
         if model.startswith("claude-fail-"):
             await _error(send, int(model.removeprefix("claude-fail-")), "Scripted failure")
+            return
+        if model == "claude-quotes-key":  # some providers echo the key they refused
+            await _error(send, 401, f"invalid x-api-key: {key}")
             return
         if model.startswith("claude-flaky-"):
             with self._lock:

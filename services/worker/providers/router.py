@@ -36,6 +36,7 @@ from shared.providers import (
     provider_for,
     upstream_name,
 )
+from shared.vault import mask
 
 log = logging.getLogger("aion.worker.providers")
 
@@ -48,6 +49,10 @@ class _Client:
     credentials: Credentials
     active: int = 0
     retired: bool = False
+
+
+def scrub(message: str, secret: str) -> str:
+    return message.replace(secret, mask(secret)) if len(secret) >= 8 else message
 
 
 def ollama_v1(base: str) -> str:
@@ -95,6 +100,11 @@ class ProviderRouter:
         try:
             async for chunk in chunks:
                 yield chunk
+        except ProviderError as exc:
+            # A provider may quote the key it was given; the message goes to logs and owners.
+            raise ProviderError(
+                scrub(exc.message, client.credentials[0]), status=exc.status
+            ) from exc
         finally:
             # Close the adapter's stream now (its HTTP response, its subprocess), not at GC.
             aclose = getattr(chunks, "aclose", None)
