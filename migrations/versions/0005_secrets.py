@@ -1,13 +1,13 @@
 """Secrets: provider keys and OAuth tokens, encrypted with Fernet (the key is never stored here).
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0007
 """
 
 from alembic import op
 
 revision = "0005"
-down_revision = "0004"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
