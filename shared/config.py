@@ -5,8 +5,13 @@ Read once at start-up and passed in; nothing re-reads the environment per reques
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from typing import TYPE_CHECKING
+
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from shared.vault import Vault
 
 
 class BaseServiceSettings(BaseSettings):
@@ -44,3 +49,60 @@ class TurnTransportSettings(BaseServiceSettings):
     aion_event_maxlen: int = Field(default=5000, ge=100)
     aion_worker_lease_seconds: float = Field(default=5.0, ge=1.0)
     aion_model: str = "gpt-4o-mini"
+
+
+class ProviderSettings(BaseServiceSettings):
+    """Provider endpoints, env-provided secrets (defaults under the vault's) and the vault key."""
+
+    aion_secret_key: SecretStr | None = None
+    aion_public_url: str | None = None
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    gemini_api_key: SecretStr | None = None
+    deepseek_api_key: SecretStr | None = None
+    xai_api_key: SecretStr | None = None
+    openrouter_api_key: SecretStr | None = None
+    claude_code_oauth_token: SecretStr | None = None
+    google_client_id: SecretStr | None = None
+    google_client_secret: SecretStr | None = None
+    openai_base_url: str | None = None
+    anthropic_base_url: str | None = None
+    gemini_base_url: str | None = None
+    deepseek_base_url: str | None = None
+    xai_base_url: str | None = None
+    ollama_base_url: str | None = None
+    openrouter_base_url: str | None = None
+    # Google's OAuth endpoints; tests point them at a local fake.
+    aion_google_auth_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    aion_google_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105
+    aion_claude_cli_path: str = "claude"
+    # How long a fetched model list is kept, and how long fetching one may take.
+    aion_models_cache_seconds: float = Field(default=300.0, ge=0)
+    aion_models_timeout_seconds: float = Field(default=3.0, gt=0)
+
+    @field_validator("aion_secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from shared.vault import parse_key  # the check lives with the vault
+
+            parse_key(value.get_secret_value())
+        return value
+
+    def env_secrets(self) -> dict[str, str]:
+        """Secrets given in the environment, by their variable names."""
+        found = {}
+        for field in type(self).model_fields:
+            value = getattr(self, field)
+            if isinstance(value, SecretStr) and field != "aion_secret_key":
+                found[field.upper()] = value.get_secret_value()
+        return found
+
+    def base_url(self, setting: str | None) -> str | None:
+        return getattr(self, setting.lower(), None) if setting else None
+
+    def vault(self) -> Vault:
+        from shared.vault import Vault, parse_key
+
+        key = self.aion_secret_key
+        return Vault(parse_key(key.get_secret_value()) if key else None)

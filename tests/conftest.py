@@ -20,8 +20,11 @@ import pytest
 import redis
 
 from scripts import localpg
+from tests.fakeanthropic import FakeAnthropic
+from tests.fakegoogle import FakeGoogle
 from tests.fakellm import FakeLLM
 from tests.helpers import announce_settings_changed
+from tests.providers_env import PROVIDER_ENV, provider_env
 from tests.stack import Stack, run_migrations
 
 API_TOKEN = "test-token-" + uuid.uuid4().hex
@@ -72,15 +75,31 @@ def workspace_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def fake_anthropic() -> Iterator[FakeAnthropic]:
+    with FakeAnthropic() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def fake_google() -> Iterator[FakeGoogle]:
+    with FakeGoogle() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def service_env(
     database_url: str,
     redis_url: str,
     fake_llm: FakeLLM,
     audio_dir: Path,
     workspace_dir: Path,
+    fake_anthropic: FakeAnthropic,
+    fake_google: FakeGoogle,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, str]:
-    passthrough = {k: v for k, v in os.environ.items() if not k.startswith(("AION_", "OPENAI_"))}
+    passthrough = {k: v for k, v in os.environ.items() if not k.startswith(PROVIDER_ENV)}
     return {
+        **provider_env(fake_llm, fake_anthropic, fake_google, tmp_path_factory),
         **passthrough,
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,

@@ -31,6 +31,14 @@ PRIVATE_ROUTES = [
     ("GET", "/api/memory", None),
     ("DELETE", "/api/memory", None),
     ("DELETE", "/api/memory/1", None),
+    ("POST", "/api/model", {"model": "gpt-4o"}),
+    ("GET", "/api/providers", None),
+    ("GET", "/api/keys", None),
+    ("POST", "/api/keys", {"OPENAI_API_KEY": "sk-x"}),
+    ("DELETE", "/api/keys/OPENAI_API_KEY", None),
+    ("GET", "/api/claude-cli/status", None),
+    ("POST", "/api/claude-cli/login", None),
+    ("GET", "/api/oauth/google/start", None),
 ]
 
 

@@ -91,8 +91,11 @@ def run_compose(
     )
 
 
-def load_config(tmp_path: Path, env: dict[str, str] | None = None, **kw: Any) -> Config:
-    result = run_compose(tmp_path, "config", "--format", "json", env=env, **kw)
+def load_config(
+    tmp_path: Path, env: dict[str, str] | None = None, profile: str | None = None, **kw: Any
+) -> Config:
+    profiles = ("--profile", profile) if profile else ()
+    result = run_compose(tmp_path, *profiles, "config", "--format", "json", env=env, **kw)
     assert result.returncode == 0, result.stderr
     config: Config = json.loads(result.stdout)
     return config
@@ -326,3 +329,14 @@ def test_tts_records_audio_in_postgres_once_migrated(config: Config) -> None:
     assert config["services"]["worker"]["environment"]["AION_TTS_URL"] == "http://tts:7100"
     voices = [m for m in tts["volumes"] if m["target"] == tts["environment"]["AION_TTS_VOICES_DIR"]]
     assert voices and voices[0]["type"] == "volume"
+
+
+def test_local_profile_adds_an_internal_ollama(tmp_path: Path, config: Config) -> None:
+    assert "ollama" not in config["services"]  # only with --profile local
+    local = load_config(tmp_path, BASE_ENV, profile="local")
+    ollama = local["services"]["ollama"]
+    assert ollama["image"].startswith("ollama/ollama")
+    assert not ollama.get("ports"), "ollama must stay internal"
+    assert ollama["healthcheck"]["test"][1:] == ["ollama", "list"]
+    assert ollama["restart"] == "unless-stopped"
+    assert any(m["target"] == "/root/.ollama" and m["type"] == "volume" for m in ollama["volumes"])

@@ -263,9 +263,15 @@ async def test_api_drain_is_bounded_and_the_turn_resumes_elsewhere(
 
 
 async def test_metrics_need_the_token_and_show_the_turn_metrics(
-    stack: Stack, client: httpx.AsyncClient, anonymous: httpx.AsyncClient, channel: str
+    stack: Stack,
+    client: httpx.AsyncClient,
+    anonymous: httpx.AsyncClient,
+    fresh_settings: None,
+    channel: str,
 ) -> None:
     assert (await anonymous.get("/metrics")).status_code == 401
+    # Only the turns' own provider calls: no memory extraction call after them.
+    assert (await client.post("/api/config/settings", json={"memory_auto": False})).is_success
     workers = stack.live_workers()
     done_before = await worker_total(workers, "aion_turns_finished_total", outcome="done")
     started_before = await worker_total(workers, "aion_turns_started_total")

@@ -1,13 +1,13 @@
 """Audio files the tts service made: the api serves only these, the worker expires them.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 """
 
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """The result of the latest update check (one row).
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 """
 
 from alembic import op

@@ -8,13 +8,13 @@ ranks above a stem-only match. Queries are built from the same two configuration
 (shared/db/memories.py).
 
 Revision ID: 0008
-Revises: 0003
+Revises: 0007
 """
 
 from alembic import op
 
 revision = "0008"
-down_revision = "0009"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

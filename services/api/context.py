@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 
+import httpx
 from arq import create_pool
 from arq.connections import ArqRedis, RedisSettings
 
@@ -15,10 +16,12 @@ from services.api.alexa.verify import AlexaVerifier
 from services.api.auth import TokenVerifier, load_verifier
 from services.api.draining import DrainState
 from services.api.event_hub import EventHub
+from services.api.model_lists import ModelLists
 from services.api.settings import ApiSettings
 from shared.db import Pool, open_pool
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
 from shared.turn_bus import TurnBus
+from shared.vault import Vault
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,10 @@ class AppContext:
     tokens: TokenVerifier
     alexa: AlexaVerifier
     started_at: float
+    vault: Vault
+    env_secrets: dict[str, str]  # provider keys given in the environment (the defaults)
+    http: httpx.AsyncClient  # outbound calls: model lists, Google's token endpoint
+    model_lists: ModelLists
     drain: DrainState = field(default_factory=DrainState)
 
 
@@ -48,6 +55,7 @@ async def app_context(
     )
     hub = EventHub(redis)
     exits = AsyncExitStack()
+    http = httpx.AsyncClient(timeout=settings.aion_models_timeout_seconds)
     try:
         await hub.start()
         if alexa_trust is None:
@@ -67,9 +75,14 @@ async def app_context(
             tokens=await load_verifier(api_token, pool),
             alexa=AlexaVerifier(settings.alexa_skill_id, alexa_trust),
             started_at=time.monotonic(),
+            vault=settings.vault(),
+            env_secrets=settings.env_secrets(),
+            http=http,
+            model_lists=ModelLists(http, ttl=settings.aion_models_cache_seconds),
         )
     finally:
         await exits.aclose()
+        await http.aclose()
         await hub.stop()
         await redis.aclose()
         await pool.close()

@@ -18,12 +18,16 @@ from services.api.routes import (
     approvals,
     audio,
     chat,
+    claude_cli,
     config,
     conversations,
+    keys,
     memory,
     metrics,
+    oauth,
     plugins,
     prompts,
+    providers,
     status,
     updates,
 )
@@ -72,6 +76,10 @@ def create_app(
         metrics,
         updates,
         memory,
+        providers,
+        keys,
+        oauth,
+        claude_cli,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -56,6 +56,13 @@ class ApprovalDecision(_Body):
     approve: StrictBool  # a risky action is approved by `true`, never by "yes" or 1
 
 
+MODEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,199}$"
+
+
+class ModelRequest(_Body):
+    model: str = Field(pattern=MODEL_PATTERN, description="e.g. gpt-4o-mini, claude-sonnet-4-5")
+
+
 class ResetRequest(_Body):
     channel: str = Channel
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from shared.config import TurnTransportSettings
+from shared.config import ProviderSettings, TurnTransportSettings
 
 
-class ApiSettings(TurnTransportSettings):
+class ApiSettings(TurnTransportSettings, ProviderSettings):
     aion_port: int = Field(default=7000, ge=1, le=65535)
     aion_host: str = "0.0.0.0"
     aion_api_token: SecretStr | None = None

@@ -20,6 +20,7 @@ from services.worker.emitter import TurnEmitter
 from services.worker.providers.base import (
     Notice,
     ProviderRequest,
+    ReasoningBlock,
     ReasoningDelta,
     TextDelta,
     ThinkingLevel,
@@ -140,19 +141,19 @@ class Agent:
                 await self._round_limit(state, settings.max_tool_iterations)
                 return None
             tools = policy.offered(self._app.plugins.tools, settings)
-            text, calls = await self._model_call(base + state.trace, tools, state)
+            text, calls, blocks = await self._model_call(base + state.trace, tools, state)
             if not calls:
                 state.trace.append({"role": "assistant", "content": text})
                 return None
             state.rounds += 1
-            state.trace.append(_assistant_with_calls(text, calls))
+            state.trace.append(_assistant_with_calls(text, calls, blocks))
             paused = await self._run_calls(state, calls, {})
             if paused:
                 return paused
 
     async def _model_call(
         self, messages: list[dict[str, Any]], tools: dict[str, Tool], state: AgentState
-    ) -> tuple[str, list[ToolCallRequest]]:
+    ) -> tuple[str, list[ToolCallRequest], list[dict[str, Any]]]:
         # Failover only while nothing of the turn reached the owner and no tool has run.
         untouched = not self._emitter.text and not state.trace
         request = ProviderRequest(
@@ -164,6 +165,7 @@ class Agent:
         )
         parts: list[str] = []
         calls: list[ToolCallRequest] = []
+        blocks: list[dict[str, Any]] = []  # the provider's reasoning records, sent back with calls
         reasoning: list[str] = []
         self.partial_text = ""
         async for chunk in self._app.provider.stream(request):
@@ -182,6 +184,8 @@ class Agent:
                 await self._emitter.token(chunk.text)
             elif isinstance(chunk, ToolCallRequest):
                 calls.append(chunk)
+            elif isinstance(chunk, ReasoningBlock):
+                blocks.append(chunk.data)
             elif isinstance(chunk, Notice):
                 await self._thought(chunk.text, chunk.trigger)
             elif isinstance(chunk, Usage):
@@ -191,7 +195,7 @@ class Agent:
         if reasoning:
             await self._thought("".join(reasoning), "reasoning")
         self.partial_text = ""
-        return "".join(parts), calls
+        return "".join(parts), calls, blocks
 
     async def _run_calls(
         self, state: AgentState, calls: list[ToolCallRequest], decided: dict[str, bool]
@@ -329,8 +333,10 @@ class Agent:
         await self._emitter.emit(ThoughtEvent(text=text, trigger=trigger))
 
 
-def _assistant_with_calls(text: str, calls: list[ToolCallRequest]) -> dict[str, Any]:
-    return {
+def _assistant_with_calls(
+    text: str, calls: list[ToolCallRequest], blocks: list[dict[str, Any]]
+) -> dict[str, Any]:
+    message: dict[str, Any] = {
         "role": "assistant",
         "content": text,
         "tool_calls": [
@@ -347,3 +353,6 @@ def _assistant_with_calls(text: str, calls: list[ToolCallRequest]) -> dict[str, 
             for call in calls
         ],
     }
+    if blocks:
+        message["reasoning_blocks"] = blocks
+    return message

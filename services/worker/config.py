@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, field_validator
 
-from shared.config import TurnTransportSettings
+from shared.config import ProviderSettings, TurnTransportSettings
 
 
-class WorkerConfig(TurnTransportSettings):
-    openai_api_key: SecretStr | None = None
-    openai_base_url: str | None = None
+class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_worker_max_jobs: int = Field(default=500, ge=1)
     # Workers are woken by a pub/sub nudge on every enqueue; this poll is only the fallback.
     aion_worker_idle_poll_seconds: float = Field(default=0.5, gt=0)

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from services.worker.config import WorkerConfig
 from services.worker.memory.embedding import Embedder
 from services.worker.providers.base import LLMProvider
+from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
 from shared.db import Pool
@@ -52,6 +53,7 @@ class WorkerContext:
     pool: Pool
     bus: TurnBus
     settings: SettingsCache
+    secrets: SecretsCache  # provider keys; the router reads them on every call
     provider: LLMProvider
     plugins: PluginManager
     wake: asyncio.Event
@@ -65,10 +67,16 @@ class WorkerContext:
     _chores: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, chore: Coroutine[Any, Any, None]) -> None:
-        """Run a short background chore, kept referenced until it is done."""
+        """Run a background chore that ends by itself (unlike `background`, whose tasks live
+        as long as the process: /healthz reports a dead one), kept referenced until done."""
         task = asyncio.create_task(chore)
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
+
+    async def stop_chores(self) -> None:
+        for task in list(self._chores):
+            task.cancel()
+        await asyncio.gather(*self._chores, return_exceptions=True)
 
     health: HealthServer | None = None  # the probes/metrics port, when enabled
 

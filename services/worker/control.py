@@ -8,12 +8,13 @@ import logging
 import pydantic
 import redis.exceptions
 
-from services.worker import plugin_sync
+from services.worker import claude_cli_status, plugin_sync
 from services.worker.context import WorkerContext
 from shared.control import (
     CONTROL_CHANNEL,
     CancelTurn,
     PluginsChanged,
+    SecretsChanged,
     SettingsChanged,
     decode_control,
 )
@@ -31,6 +32,9 @@ async def listen(app: WorkerContext) -> None:
             # Changes may have been broadcast while we were away.
             app.settings.invalidate()
             app.spawn(plugin_sync.apply(app, PluginsChanged()))
+            app.secrets.invalidate()
+            # After subscribing, so its subprocess never delays the first control message.
+            app.spawn(claude_cli_status.publish(app))
             while True:
                 message = await pubsub.get_message(timeout=5.0)
                 if message is None:
@@ -59,6 +63,9 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
         app.settings.invalidate()
     elif isinstance(message, PluginsChanged):
         app.spawn(plugin_sync.apply(app, message))
+    elif isinstance(message, SecretsChanged):
+        app.secrets.invalidate()  # the router builds new clients from the next call on
+        app.spawn(claude_cli_status.publish(app))  # a CLAUDE_CODE_OAUTH_TOKEN may have come
 
 
 async def heartbeat(app: WorkerContext) -> None:

@@ -30,7 +30,8 @@ async def _dependencies_ok(app: WorkerContext) -> bool:
             async with app.pool.connection() as conn:
                 await conn.execute("SELECT 1")
         return True
-    except Exception:  # any failure means "not ready"; the reason is for the logs
+    except Exception as exc:  # any failure means "not ready"; the reason is for the logs
+        log.warning("not ready: %s: %s", type(exc).__name__, exc)
         return False
 
 

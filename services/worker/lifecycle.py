@@ -16,7 +16,8 @@ from services.worker.health import HealthServer
 from services.worker.memory import embed_server, upkeep
 from services.worker.memory.embedding import build_embedder
 from services.worker.provider_metrics import MeteredProvider
-from services.worker.providers.openai_compat import OpenAICompatibleProvider
+from services.worker.providers.router import ProviderRouter
+from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
 from shared.db import open_pool
@@ -27,8 +28,8 @@ log = logging.getLogger("aion.worker")
 
 async def on_startup(ctx: dict[str, Any]) -> None:
     config: WorkerConfig = ctx["config"]
-    api_key = config.openai_api_key.get_secret_value() if config.openai_api_key else ""
     pool = await open_pool(config.database_url, max_size=config.aion_db_pool_size)
+    secrets = SecretsCache(pool, config.vault(), config.env_secrets())
     app = WorkerContext(
         config=config,
         worker_id=ctx["worker_id"],
@@ -41,15 +42,8 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             maxlen=config.aion_event_maxlen,
             lease_seconds=config.aion_worker_lease_seconds,
         ),
-        provider=MeteredProvider(
-            OpenAICompatibleProvider(
-                # The SDK refuses an empty key; a keyless local server (Ollama) accepts any.
-                api_key=api_key or "not-set",
-                base_url=config.openai_base_url,
-                timeout=config.aion_provider_timeout_seconds,
-                max_retries=config.aion_provider_max_retries,
-            )
-        ),
+        secrets=secrets,
+        provider=MeteredProvider(ProviderRouter(config, secrets)),
         plugins=PluginManager(config, user_dir=config.aion_plugins_dir),
         wake=ctx["wake"],
         draining=ctx["draining"],
@@ -67,8 +61,8 @@ async def on_startup(ctx: dict[str, Any]) -> None:
         asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),
         asyncio.create_task(control.listen(app), name="aion-control"),
         asyncio.create_task(embed_server.serve(app), name="aion-embed-rpc"),
-        asyncio.create_task(upkeep.embed_stale(app), name="aion-memory-upkeep"),
     ]
+    app.spawn(upkeep.embed_stale(app))  # ends once old vectors are re-embedded
     if config.aion_worker_metrics_port:
         app.health = HealthServer(
             app, config.aion_worker_metrics_host, config.aion_worker_metrics_port
@@ -88,6 +82,7 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+    await app.stop_chores()
     with contextlib.suppress(Exception):
         await app.bus.drop_worker(app.worker_id)
     await app.provider.aclose()

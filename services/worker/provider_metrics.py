@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from services.worker.providers.base import LLMProvider, ProviderChunk, ProviderRequest
 from shared import metrics
+from shared.providers import provider_for
 
 
 class MeteredProvider:
@@ -20,13 +21,16 @@ class MeteredProvider:
         self.name = inner.name
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
+        # Behind the router, the provider is the one the model's prefix picks (a failover to
+        # another provider still counts under the first one's name).
+        name = provider_for(request.model).id if self.name == "router" else self.name
         started = time.monotonic()
         first = True
         failed = False
         try:
             async for chunk in self._inner.stream(request):
                 if first:
-                    metrics.provider_first_chunk(self.name, time.monotonic() - started)
+                    metrics.provider_first_chunk(name, time.monotonic() - started)
                     first = False
                 yield chunk
             failed = False
@@ -35,7 +39,7 @@ class MeteredProvider:
             failed = not isinstance(exc, GeneratorExit | asyncio.CancelledError)
             raise
         finally:
-            metrics.provider_finished(self.name, time.monotonic() - started, failed=failed)
+            metrics.provider_finished(name, time.monotonic() - started, failed=failed)
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -11,12 +11,13 @@ from services.worker.agent import Agent, AgentState
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.memory import extract, recall
+from services.worker.models import choose_model, fallbacks_for, thinking_for
 from services.worker.prompt import build_messages
-from services.worker.providers.base import ProviderError, ThinkingLevel
+from services.worker.providers.base import ProviderError
 from services.worker.tools import policy
 from services.worker.voice import spoken_reply
 from shared import metrics
-from shared.app_settings import AppSettings, channel_allowed
+from shared.app_settings import channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
 from shared.events import ErrorCode, ErrorEvent
@@ -95,7 +96,10 @@ async def _converse(
         memories = []
     else:
         conversation_id, history = await _begin(app, turn, settings.max_history_turns)
-        state = AgentState(model=turn.model or owner.active_model or app.config.aion_model)
+        model = choose_model(
+            turn.model, settings, owner.active_model, app.config.aion_model, turn.message
+        )
+        state = AgentState(model=model)
         decided = {}
         message = turn.message
         memories = await recall.recall(app, turn.message)
@@ -108,8 +112,8 @@ async def _converse(
         emitter,
         turn_id=turn.turn_id,
         channel=turn.channel,
-        thinking=_thinking(settings, turn.channel),
-        fallbacks=tuple(settings.model_fallback),
+        thinking=thinking_for(settings, turn.channel),
+        fallbacks=fallbacks_for(settings, state.model),
     )
     running.task = asyncio.create_task(agent.run(base, state, decided))
     try:
@@ -137,14 +141,6 @@ async def _converse(
     if continuation is None:  # an approval's yes/no says nothing worth remembering
         await extract.enqueue_after_turn(app, turn, emitter.text, settings, state.model)
     return "done"
-
-
-def _thinking(settings: AppSettings, channel: str) -> ThinkingLevel:
-    """`thinking_overrides` (channel patterns, first match) over `thinking_level`."""
-    for pattern, level in settings.thinking_overrides.items():
-        if channel_allowed(channel, [pattern]):
-            return level
-    return settings.thinking_level
 
 
 def _cut_short(state: AgentState, agent: Agent) -> list[dict[str, Any]]:

@@ -117,6 +117,8 @@ class FakeLLMApp:
 
     def __init__(self, recorder: Recorder | None = None, models: list[str] | None = None) -> None:
         self.recorder = recorder or Recorder()
+        # The bearer token of each chat request, in arrival order (tests of key rotation).
+        self.authorizations = Recorder(enabled=self.recorder.enabled)
         self._models_body = wire.models_body(models or DEFAULT_MODELS)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -135,6 +137,7 @@ class FakeLLMApp:
             await _read_body(receive)
             await _send_error(send, 401)
         elif path == "/v1/chat/completions" and method == "POST":
+            self.authorizations.add(dict(scope["headers"]).get(b"authorization", b"").decode())
             await self._chat(receive, send)
         elif path == "/v1/audio/speech" and method == "POST":
             await self._speech(receive, send)

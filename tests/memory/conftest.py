@@ -18,6 +18,7 @@ from services.worker.context import WorkerContext
 from services.worker.memory.embedding import BatchingEmbedder
 from services.worker.memory.onnx_embedder import OnnxModel
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
+from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.context import ToolContext
 from services.worker.tools.plugins import PluginManager
@@ -66,6 +67,7 @@ async def worker_app(
         pool=pool,
         bus=TurnBus(redis, ttl_seconds=600, maxlen=1000, lease_seconds=5),
         settings=SettingsCache(pool),
+        secrets=SecretsCache(pool, config.vault(), config.env_secrets()),
         provider=provider,
         plugins=PluginManager(config, user_dir=None),
         tts=httpx.AsyncClient(base_url="http://127.0.0.1:9"),  # speech is not used here

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from services.worker.context import WorkerContext
 from services.worker.memory import store
+from services.worker.models import cheap_model
 from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta
 from shared.app_settings import AppSettings
 from shared.jobs import EXTRACT_MEMORIES, QUEUE_NAME, MemoryExtractionJob, TurnJob
@@ -94,7 +95,7 @@ async def enqueue_after_turn(
         channel=turn.channel,
         owner_message=turn.message,
         reply=reply,
-        model=settings.check_model or model,
+        model=cheap_model(settings, model),
     )
     try:
         await cast(ArqRedis, app.redis).enqueue_job(

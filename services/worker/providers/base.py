@@ -4,6 +4,7 @@ Messages are OpenAI chat messages, the lingua franca every adapter translates fr
 `{"role": "system"|"user"|"assistant"|"tool", "content": ...}`; an assistant message that asked
 for tools carries `tool_calls: [{"id", "type": "function", "function": {"name", "arguments"}}]`
 (arguments as a JSON string) and each result is `{"role": "tool", "tool_call_id", "content"}`.
+An assistant message may also carry `reasoning_blocks: [...]` (see ReasoningBlock).
 An adapter for another wire format (Anthropic, ...) translates these, so history written while
 one provider was active stays valid when the owner switches to another.
 """
@@ -27,6 +28,17 @@ class ReasoningDelta:
     """The model's own reasoning, where the provider streams it (sent as `thought` events)."""
 
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningBlock:
+    """A provider's own record of a finished reasoning block (Anthropic: the thinking text with
+    its signature, or a redacted block). Not shown to anyone: the agent loop keeps these, in
+    order, under the assistant message's `reasoning_blocks` key, because Anthropic refuses a
+    tool loop with thinking on unless the assistant message that asked for the tools carries
+    them back. Adapters of other providers drop that key."""
+
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +69,7 @@ class Usage:
     output_tokens: int
 
 
-ProviderChunk = TextDelta | ReasoningDelta | Notice | ToolCallRequest | Usage
+ProviderChunk = TextDelta | ReasoningDelta | ReasoningBlock | Notice | ToolCallRequest | Usage
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,26 +25,54 @@ from services.worker.providers.base import (
     ToolSpec,
     Usage,
 )
+from shared.providers import is_reasoning_model
+
+# The thinking level as OpenAI-style `reasoning_effort` (no level is "none" on every model).
+EFFORT = {"minimal": "low", "standard": "medium", "deep": "high"}
+# Sampling options reasoning models refuse.
+_SAMPLING = ("temperature", "top_p", "presence_penalty", "frequency_penalty", "logprobs")
 
 
 class OpenAICompatibleProvider:
-    name = "openai"
+    """`flavor` is the provider id of shared/providers.py: it decides which reasoning knobs the
+    endpoint understands (OpenAI's o-series and gpt-5, Gemini's reasoning_effort)."""
 
     def __init__(
-        self, *, api_key: str, base_url: str | None, timeout: float, max_retries: int
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int,
+        flavor: str = "openai",
     ) -> None:
+        self.name = flavor
+        self._flavor = flavor
         self._client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
 
-    async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
+    def build_body(self, request: ProviderRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model,
-            "messages": request.messages,
+            "messages": chat_messages(request.messages),
             "stream": True,
             "stream_options": {"include_usage": True},
             **request.options,
         }
+        if self._flavor == "openai" and is_reasoning_model(request.model):
+            for option in _SAMPLING:
+                body.pop(option, None)
+            if "max_tokens" in body:
+                body["max_completion_tokens"] = body.pop("max_tokens")
+            if request.thinking in EFFORT:
+                body.setdefault("reasoning_effort", EFFORT[request.thinking])
+        elif self._flavor == "gemini" and request.thinking in EFFORT:
+            body.setdefault("reasoning_effort", EFFORT[request.thinking])
+        return body
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
+        body = self.build_body(request)
         if request.tools:
             body["tools"] = [_tool_schema(tool) for tool in request.tools]
         decoder = _StreamDecoder(request.model)
@@ -80,6 +108,17 @@ class OpenAICompatibleProvider:
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def chat_messages(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The canonical messages as Chat Completions takes them: other providers' reasoning
+    records dropped. The list itself is passed on when there is nothing to drop (most turns)."""
+    if not any("reasoning_blocks" in m for m in messages):
+        return messages
+    return [
+        {k: v for k, v in m.items() if k != "reasoning_blocks"} if "reasoning_blocks" in m else m
+        for m in messages
+    ]
 
 
 def _tool_schema(tool: ToolSpec) -> dict[str, Any]:

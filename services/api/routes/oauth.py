@@ -1,0 +1,34 @@
+"""Google login: GET /api/oauth/google/start (owner) and /callback (public, state-checked)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from services.api import google_oauth
+from services.api.deps import Authorized, Ctx, DbConn
+from services.api.errors import AppError
+
+router = APIRouter(prefix="/api/oauth/google")
+
+Param = Annotated[str | None, Query(max_length=4096)]
+
+
+@router.get("/start", dependencies=[Authorized])
+async def start(ctx: Ctx, conn: DbConn) -> dict[str, str]:
+    return {"url": await google_oauth.start(ctx, conn)}
+
+
+@router.get("/callback", response_class=HTMLResponse)
+async def callback(
+    ctx: Ctx, conn: DbConn, code: Param = None, state: Param = None, error: Param = None
+) -> HTMLResponse:
+    try:
+        await google_oauth.callback(ctx, conn, code, state, error)
+    except (google_oauth.LoginFailed, AppError) as exc:
+        text = exc.detail if isinstance(exc, AppError) else str(exc)
+        return HTMLResponse(google_oauth.page("Google sign-in failed", text), status_code=400)
+    done = "Gemini can now be used without an API key. You can close this window."
+    return HTMLResponse(google_oauth.page("Signed in with Google", done))
