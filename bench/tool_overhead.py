@@ -5,9 +5,11 @@ Redis db, fake LLM, one api and one worker) and runs, interleaved round by round
 - NO TOOL: a turn the fake LLM answers with a few tokens;
 - TOOL xN: the same turn, but the model first asks for the built-in instant tool
   `current_time` in N successive rounds (each round = one tool call + one more model request);
-- DIRECT: the extra model request a tool round costs, sent straight to the fake LLM.
+- DIRECT: the extra model requests a tool turn makes, sent straight to the fake LLM: the very
+  bodies AION sent in a warm-up turn (tools, system prompt, the tool round), as recorded by it.
 Reported: `tool_call` → `tool_result` as the client sees it (p50/p99), end-to-end turn times,
 and the time AION adds per instant tool call = (TOOL xN - NO TOOL - N * DIRECT) / N.
+Memory extraction is turned off for the run (it would run after every turn, on the same worker).
 The system we replace polls for tool results every 0.3 s (≥ 300 ms per call); target ≤ 5 ms.
 """
 
@@ -23,7 +25,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.overhead.common import MODEL, log
+from bench.overhead.common import log
 from bench.overhead.stats import ms, percentile
 from bench.overhead.system import start_system
 from tests.sse import parse_block
@@ -59,17 +61,26 @@ async def aion_turn(http: httpx.AsyncClient, text: str, channel: str) -> dict[st
     return {"total": stamps[-1][1], "call_to_result": gaps}
 
 
-async def direct_request(http: httpx.AsyncClient, llm_url: str) -> float:
-    """The extra model request of a tool round, straight to the fake LLM (streamed)."""
-    body = {
-        "model": MODEL,
-        "stream": True,
-        "messages": [{"role": "user", "content": "[[tokens=5]]"}],
-    }
+async def recorded_extra_requests(
+    http: httpx.AsyncClient, api: httpx.AsyncClient, llm_url: str, text: str, calls: int
+) -> list[bytes]:
+    """The model requests a tool turn makes beyond the first, exactly as AION sent them."""
+    await http.delete(f"{llm_url}/_requests")
+    await aion_turn(api, text, "bench-recorded")
+    bodies = (await http.get(f"{llm_url}/_requests")).json()
+    await http.delete(f"{llm_url}/_requests")  # the recorder stays small during the run
+    turn = [b for b in bodies if "tools" in b][-(calls + 1) :]  # not the memory extractor's
+    if len(turn) != calls + 1:
+        raise RuntimeError(f"expected {calls + 1} model requests, the fake got {len(turn)}")
+    return [orjson.dumps(body) for body in turn[1:]]
+
+
+async def direct_request(http: httpx.AsyncClient, llm_url: str, body: bytes) -> float:
+    """One model request straight to the fake LLM (streamed to the end)."""
     headers = {"Authorization": "Bearer sk-bench", "Content-Type": "application/json"}
     started = time.perf_counter()
     async with http.stream(
-        "POST", f"{llm_url}/v1/chat/completions", content=orjson.dumps(body), headers=headers
+        "POST", f"{llm_url}/v1/chat/completions", content=body, headers=headers
     ) as response:
         async for _ in response.aiter_bytes():
             pass
@@ -77,7 +88,7 @@ async def direct_request(http: httpx.AsyncClient, llm_url: str) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
-    with start_system(args.redis_db, keep_logs=False) as system:
+    with start_system(args.redis_db, keep_logs=False, record=True) as system:
         headers = {"Authorization": f"Bearer {system.api_token}"}
         async with (
             httpx.AsyncClient(base_url=system.stack.api_url, headers=headers, timeout=60) as api,
@@ -85,11 +96,15 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         ):
             plain = "[[tokens=5]]"
             with_tools = f"[[call={TOOL} rounds={args.calls}]]"
+            # Memory extraction after every turn would share the worker with what is measured.
+            await api.post("/api/config/settings", json={"memory_auto": False})
             log("warm-up")
+            extra = await recorded_extra_requests(llm, api, system.llm_url, with_tools, args.calls)
             for i in range(20):
                 await aion_turn(api, plain, f"warm-{i % 4}")
                 await aion_turn(api, with_tools, f"warm-{i % 4}")
-                await direct_request(llm, system.llm_url)
+                await direct_request(llm, system.llm_url, extra[0])
+            await llm.delete(f"{system.llm_url}/_requests")
             base: list[float] = []
             tool: list[float] = []
             direct: list[float] = []
@@ -101,9 +116,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 measured = await aion_turn(api, with_tools, channel)
                 tool.append(measured["total"])
                 gaps += measured["call_to_result"]
-                direct.append(
-                    sum([await direct_request(llm, system.llm_url) for _ in range(args.calls)])
-                )
+                direct.append(sum([await direct_request(llm, system.llm_url, b) for b in extra]))
+                if i % 50 == 49:
+                    await llm.delete(f"{system.llm_url}/_requests")
     med_base, med_tool, med_direct = map(statistics.median, (base, tool, direct))
     added = (med_tool - med_base - med_direct) / args.calls
     return {

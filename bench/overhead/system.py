@@ -41,8 +41,11 @@ class System:
 
 
 @contextlib.contextmanager
-def start_system(redis_db: int, keep_logs: bool, workers: int = 1) -> Iterator[System]:
-    """Database, Redis db, fake LLM, api and worker(s); all undone on the way out."""
+def start_system(
+    redis_db: int, keep_logs: bool, workers: int = 1, *, record: bool = False
+) -> Iterator[System]:
+    """Database, Redis db, fake LLM, api and worker(s); all undone on the way out. `record`:
+    the fake LLM keeps the request bodies it gets (GET /_requests)."""
     with contextlib.ExitStack() as undo:
         log_dir = Path(tempfile.mkdtemp(prefix="aion-bench-"))
         ok = False
@@ -74,7 +77,15 @@ def start_system(redis_db: int, keep_logs: bool, workers: int = 1) -> Iterator[S
         port = free_port()
         llm = Service(
             "fakellm",
-            ["-m", "tests.fakellm", "--host", HOST, "--no-record", "--port", str(port)],
+            [
+                "-m",
+                "tests.fakellm",
+                "--host",
+                HOST,
+                *([] if record else ["--no-record"]),
+                "--port",
+                str(port),
+            ],
             dict(os.environ),
             log_dir / "fakellm.log",
         ).start()
