@@ -81,9 +81,9 @@ class OpenAICompatibleProvider:
             # as is: `chat.completions.create` first walks the whole body against its typed
             # params, which costs more CPU than the rest of the turn once there are tools and
             # history (~80% of a worker's time in bench/tool_overhead.py). Our body is wire
-            # format already.
+            # format already, and goes as bytes encoded by orjson (the SDK would use json).
             response = await self._client.post(
-                "/chat/completions", cast_to=httpx2.Response, body=body, stream=True
+                "/chat/completions", cast_to=httpx2.Response, body=orjson.dumps(body), stream=True
             )
             try:
                 async for line in response.aiter_lines():
