@@ -6,11 +6,14 @@ api. Vector neighbours count as matches from MIN_SIMILARITY on; every full-text 
 
 from __future__ import annotations
 
+import time
+
 from pgvector import Vector
 
 from services.api.context import AppContext
 from services.api.errors import NotFound, ServiceUnavailable
 from services.api.schemas import MemoryEntry, MemoryPage
+from shared import metrics
 from shared.db import Conn
 from shared.db import memories as repo
 from shared.db.memories import Memory, SearchQuery
@@ -62,7 +65,9 @@ async def entries(
             depth=min(max(SEARCH_DEPTH, offset + limit), MAX_SEARCH_DEPTH),
             min_similarity=MIN_SIMILARITY,
         )
+        started = time.perf_counter()
         found, total = await repo.search(conn, query)
+        metrics.memory_search(time.perf_counter() - started)
     items = [_entry(m, bool(text)) for m in found]
     return MemoryPage(
         entries=items, total=total, returned=len(items), has_more=offset + len(items) < total

@@ -6,12 +6,14 @@ Used by the memory plugin's tools, by recall before a turn and by extraction aft
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pgvector import Vector
 
 from services.worker.context import WorkerContext
+from shared import metrics
 from shared.db import Conn
 from shared.db import memories as repo
 from shared.db.memories import Memory, NewMemory, SearchQuery
@@ -158,8 +160,10 @@ async def search(
         min_similarity=min_similarity,
         recency_weight=recency_weight,
     )
+    started = time.perf_counter()
     async with app.pool.connection() as conn:
         found, _ = await repo.search(conn, query)
+    metrics.memory_search(time.perf_counter() - started)
     return found
 
 
