@@ -35,8 +35,15 @@ class SecretsChanged(_Control):
     kind: Literal["secrets_changed"] = "secrets_changed"
 
 
+class TelegramChanged(_Control):
+    """The bot token or the allowed users changed (shared/telegram.py)."""
+
+    kind: Literal["telegram_changed"] = "telegram_changed"
+
+
 ControlMessage = Annotated[
-    CancelTurn | PluginsChanged | SettingsChanged | SecretsChanged, Field(discriminator="kind")
+    CancelTurn | PluginsChanged | SettingsChanged | SecretsChanged | TelegramChanged,
+    Field(discriminator="kind"),
 ]
 
 _adapter: TypeAdapter[ControlMessage] = TypeAdapter(ControlMessage)

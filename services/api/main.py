@@ -29,6 +29,7 @@ from services.api.routes import (
     prompts,
     providers,
     status,
+    telegram,
     updates,
 )
 from services.api.settings import ApiSettings
@@ -80,6 +81,7 @@ def create_app(
         keys,
         oauth,
         claude_cli,
+        telegram,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

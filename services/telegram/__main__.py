@@ -1,10 +1,10 @@
-"""`python -m services.telegram`: start the health server (the bot itself is a later issue)."""
+"""`python -m services.telegram`: the Telegram bot with its health (and webhook) server."""
 
 from __future__ import annotations
 
 import logging
 
-from services.telegram.health import PollerState, create_health_app
+from services.telegram.app import create_app
 from services.telegram.settings import TelegramSettings
 from shared.logging import setup_logging
 from shared.serve import serve
@@ -13,19 +13,15 @@ log = logging.getLogger("aion.telegram")
 
 
 def main() -> None:
-    """Read settings once, say whether a bot token is configured, serve health until stopped."""
     settings = TelegramSettings()
     setup_logging(settings.aion_log_level, settings.aion_log_json)
-    # Only whether it is set: the token itself must never reach a log.
     log.info(
-        "telegram starting: TELEGRAM_BOT_TOKEN is %s; api at %s",
-        "set" if settings.has_bot_token else "not set",
+        "telegram starting: api at %s, %s",
         settings.aion_api_url,
+        "webhook mode" if settings.telegram_webhook_url else "long polling",
     )
     serve(
-        create_health_app(PollerState()),
-        settings.aion_telegram_health_host,
-        settings.aion_telegram_health_port,
+        create_app(settings), settings.aion_telegram_health_host, settings.aion_telegram_health_port
     )
 
 

@@ -24,6 +24,7 @@ from services.worker.plugins.scheduler.schedule import ScheduleError, next_cron_
 from shared.db import reminders as reminders_repo
 from shared.db.reminders import Reminder
 from shared.jobs import TurnJob
+from shared.telegram import BackgroundTurn, announce_background_turn
 
 log = logging.getLogger("aion.worker.reminders")
 
@@ -97,3 +98,8 @@ async def _queue_turn(app: WorkerContext, reminder: Reminder, turn_id: str) -> N
         raise
     if not queued:  # arq holds a job of that id already: keep the one place in the channel
         await app.bus.release_slot(turn_id, reminder.channel)
+        return
+    # Nobody waits for this turn's stream: a channel service (Telegram) delivers the answer.
+    await announce_background_turn(
+        app.redis, BackgroundTurn(turn_id=turn_id, channel=reminder.channel)
+    )

@@ -3,11 +3,9 @@
 A command is queued like any chat message (`turns.start_turn`) and its events are followed the
 way every reader follows them (`turns.follow_turn`). Alexa gives up after about 8 s, so when the
 turn is not done by the deadline AION says it is still working and stops listening; the worker
-finishes the turn regardless and its answer stays in the `alexa` history.
-
-Not here yet: forwarding such a late answer to the owner's Telegram chat. That belongs to the
-Telegram channel (issue 8), which can follow the turn by the id logged below
-(`GET /api/chat/{job}/events`) once it knows the owner's chat.
+finishes the turn regardless and its answer stays in the `alexa` history; the turn is announced
+as a background turn for the owner, so the telegram service sends the answer to the owner's
+chat when Telegram is set up (shared/telegram.py).
 """
 
 from __future__ import annotations
@@ -30,6 +28,7 @@ from services.api.alexa.models import (
 from services.api.context import AppContext
 from services.api.schemas import ChatRequest
 from shared.events import ApprovalEvent, DoneEvent, ErrorEvent, decode
+from shared.telegram import BackgroundTurn, announce_background_turn
 
 log = logging.getLogger("aion.api.alexa")
 
@@ -125,6 +124,9 @@ async def _run_command(
         log.info(
             "alexa turn still running at the deadline; it finishes in the background",
             extra={"turn_id": turn_id, "channel": ALEXA_CHANNEL},
+        )
+        await announce_background_turn(
+            ctx.redis, BackgroundTurn(turn_id=turn_id, channel=ALEXA_CHANNEL, to_owner=True)
         )
         return say(STILL_WORKING, end=True)
     if isinstance(outcome, ErrorEvent):

@@ -1,0 +1,39 @@
+"""Telegram: who may talk to the bot, and the chats it has seen (ids are 64-bit).
+
+The bot token itself is a secret: it lives in the `secrets` table (Fernet, shared/vault.py)
+under TELEGRAM_BOT_TOKEN, never here.
+
+Revision ID: 0010
+Revises: 0009
+"""
+
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute("""
+    -- Numeric Telegram user ids allowed to talk to AION; none means nobody.
+    CREATE TABLE telegram_allowed_users (
+        user_id bigint PRIMARY KEY,
+        added_at timestamptz NOT NULL DEFAULT now()
+    );
+
+    -- Chats of allowed users, so that answers AION gives on its own (a late Alexa answer)
+    -- reach the chat the owner used last.
+    CREATE TABLE telegram_chats (
+        chat_id bigint PRIMARY KEY,
+        user_id bigint NOT NULL,
+        first_seen_at timestamptz NOT NULL DEFAULT now(),
+        last_seen_at timestamptz NOT NULL DEFAULT now()
+    );
+    CREATE INDEX telegram_chats_recent ON telegram_chats (last_seen_at DESC);
+    """)
+
+
+def downgrade() -> None:
+    op.execute("DROP TABLE telegram_chats; DROP TABLE telegram_allowed_users;")

@@ -1,0 +1,160 @@
+"""A turn's events, shown in a chat: streamed text, approval buttons, voice, errors.
+
+`present` consumes the SSE events of one turn (a new message, an approval's continuation, or a
+turn AION started on its own) and leaves the chat showing exactly the answer: one streamed and
+then formatted text, an approval prompt with Approve / Deny buttons, the spoken answer as a voice
+note when the owner spoke, and a short notice when the turn failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import json
+import logging
+from functools import partial
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import TelegramError
+
+from services.telegram.api_client import AionApi, ApiError
+from services.telegram.outbox import Outbox
+from services.telegram.streaming import ReplyStream
+from shared.events import (
+    ApprovalEvent,
+    AudioBlock,
+    DoneEvent,
+    ErrorEvent,
+    ImageBlock,
+    TokenEvent,
+    TurnEvent,
+)
+
+log = logging.getLogger("aion.telegram.present")
+
+APPROVE, DENY = "approve", "deny"
+VOICE_WITH_TEXT_CHARS = 300  # a spoken answer longer than this comes as text too
+TYPING_EVERY_SECONDS = 4.5  # Telegram shows a chat action for about 5 s
+ARGS_SHOWN_CHARS = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOut:
+    """Where and how to answer: the bot, the chat's pacing, the api for audio files."""
+
+    bot: Bot
+    outbox: Outbox
+    api: AionApi
+    chat_id: int
+
+
+def approval_buttons(approval_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("✅ Approve", callback_data=f"{APPROVE}:{approval_id}"),
+                InlineKeyboardButton("❌ Deny", callback_data=f"{DENY}:{approval_id}"),
+            ]
+        ]
+    )
+
+
+def approval_text(approval: ApprovalEvent) -> str:
+    args = json.dumps(approval.args, ensure_ascii=False, indent=1)
+    if len(args) > ARGS_SHOWN_CHARS:
+        args = args[:ARGS_SHOWN_CHARS] + " …"
+    return (
+        f"🔐 <b>Approval needed</b>\n{html.escape(approval.message)}\n\n"
+        f"Tool: <code>{html.escape(approval.tool)}</code>\n<pre>{html.escape(args)}</pre>"
+    )
+
+
+async def _keep_typing(out: ChatOut, action: str) -> None:
+    while True:
+        with contextlib.suppress(TelegramError):
+            await out.bot.send_chat_action(out.chat_id, action)
+        await asyncio.sleep(TYPING_EVERY_SECONDS)
+
+
+async def present(out: ChatOut, events: AsyncIterator[TurnEvent], *, voice: bool = False) -> None:
+    """Show one turn; returns once its last event is shown."""
+    stream = ReplyStream(out.bot, out.outbox, out.chat_id)
+    typing = asyncio.create_task(
+        _keep_typing(out, ChatAction.RECORD_VOICE if voice else ChatAction.TYPING)
+    )
+    approvals: list[ApprovalEvent] = []
+    try:
+        async for event in events:
+            if isinstance(event, TokenEvent):
+                if not voice:  # a spoken answer is sent whole, not streamed as text
+                    stream.add(event.text)
+                    if stream.text.strip():
+                        typing.cancel()
+            elif isinstance(event, ApprovalEvent):
+                approvals.append(event)  # shown after the text that led to it
+            elif isinstance(event, DoneEvent):
+                typing.cancel()
+                await _done(out, stream, event, voice)
+                for approval in approvals:
+                    await out.outbox.send(
+                        out.chat_id,
+                        partial(
+                            out.bot.send_message,
+                            out.chat_id,
+                            approval_text(approval),
+                            parse_mode=ParseMode.HTML,
+                            reply_markup=approval_buttons(approval.id),
+                        ),
+                    )
+                return
+            elif isinstance(event, ErrorEvent):
+                typing.cancel()
+                await stream.finish()
+                await notify(out, f"⚠️ AION could not answer: {event.message}")
+                return
+    finally:
+        typing.cancel()
+        await stream.abandon()
+
+
+async def _done(out: ChatOut, stream: ReplyStream, done: DoneEvent, voice: bool) -> None:
+    text = done.full_response.strip()
+    audio = next(
+        (b for b in done.response_blocks if isinstance(b, AudioBlock) and b.format == "ogg"), None
+    )
+    spoken = False
+    if voice and audio is not None:
+        spoken = await _send_voice(out, audio)
+    show_text = not spoken or len(text) > VOICE_WITH_TEXT_CHARS
+    if show_text and (text or not done.approval_pending):
+        await stream.finish(text or ("(cancelled)" if done.cancelled else "(no answer)"))
+    for block in done.response_blocks:
+        if isinstance(block, ImageBlock) and block.url.startswith(("https://", "http://")):
+            with contextlib.suppress(TelegramError):
+                await out.outbox.send(
+                    out.chat_id, partial(out.bot.send_photo, out.chat_id, block.url)
+                )
+
+
+async def _send_voice(out: ChatOut, audio: AudioBlock) -> bool:
+    try:
+        data = await out.api.audio(audio.url)
+        await out.outbox.send(
+            out.chat_id, lambda: out.bot.send_voice(out.chat_id, data, filename="answer.ogg")
+        )
+    except (ApiError, TelegramError, OSError) as exc:
+        log.warning("could not send the spoken answer (%s); sending text", exc)
+        return False
+    return True
+
+
+async def notify(out: ChatOut, text: str) -> None:
+    """A short plain-text message (errors, confirmations); never raises."""
+    try:
+        await out.outbox.send(out.chat_id, lambda: out.bot.send_message(out.chat_id, text))
+    except TelegramError as exc:
+        log.warning("could not tell the chat: %s", exc)

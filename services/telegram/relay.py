@@ -1,0 +1,68 @@
+"""Answers nobody asked for in Telegram: reminders on a Telegram chat, late Alexa answers.
+
+Such turns are announced on BACKGROUND_TURNS_CHANNEL (shared/telegram.py). A turn on a
+`telegram:<chat>` channel is shown in that chat; a turn meant for the owner (`to_owner`) goes
+to the chat the owner used last. They take their place in the chat's queue like a message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+import pydantic
+from redis.asyncio import Redis
+from telegram import Bot
+
+from services.telegram.bot import Runtime
+from services.telegram.present import ChatOut, notify, present
+from shared.db import telegram as repo
+from shared.telegram import BACKGROUND_TURNS_CHANNEL, BackgroundTurn, chat_of_channel
+
+log = logging.getLogger("aion.telegram.relay")
+
+FROM_ALEXA = "🔊 The answer to what you asked Alexa:"
+
+
+async def relay_background_turns(
+    redis: Redis, runtime: Runtime, current_bot: Callable[[], Bot | None]
+) -> None:
+    """Follow announced turns for as long as the service runs (reconnecting to Redis)."""
+    while True:
+        pubsub = redis.pubsub()
+        try:
+            await pubsub.subscribe(BACKGROUND_TURNS_CHANNEL)
+            async for message in pubsub.listen():
+                if message.get("type") != "message":
+                    continue
+                try:
+                    turn = BackgroundTurn.model_validate_json(message["data"])
+                except pydantic.ValidationError:
+                    continue
+                await _take(turn, runtime, current_bot())
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            log.warning("background turn feed lost (%s); reconnecting", exc)
+            await asyncio.sleep(1.0)
+        finally:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()
+
+
+async def _take(turn: BackgroundTurn, runtime: Runtime, bot: Bot | None) -> None:
+    chat_id = chat_of_channel(turn.channel)
+    if chat_id is None and turn.to_owner:
+        async with runtime.pool.connection() as conn:
+            chat_id = await repo.owner_chat(conn)
+    if chat_id is None or bot is None:
+        return  # not for Telegram, no owner chat known, or no bot running
+    out = ChatOut(bot, runtime.outbox, runtime.api, chat_id)
+
+    async def work() -> None:
+        if chat_of_channel(turn.channel) is None:
+            await notify(out, FROM_ALEXA if turn.channel == "alexa" else f"From {turn.channel}:")
+        await present(out, runtime.api.follow(turn.turn_id))
+
+    log.info("showing a background turn", extra={"turn_id": turn.turn_id, "channel": turn.channel})
+    runtime.queues.submit(chat_id, work)

@@ -1,0 +1,252 @@
+"""The bot's life: which token it runs with, polling or webhook, and what it tells the api.
+
+One `Supervisor` per process. It applies the stored configuration at start and on every
+`telegram_changed` / `secrets_changed` control message: new allowed ids take effect at once; a
+new token stops the old bot and starts one with the new token (exactly once per change); no
+token stops it. Telegram allows one getUpdates poller per token, so a process polls only while
+it holds the token's lease in Redis; a second replica waits as a standby.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+
+import redis.exceptions
+from redis.asyncio import Redis
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application
+
+from services.telegram.bot import Runtime, build_application, register_commands
+from services.telegram.media import Transcriber
+from services.telegram.settings import TelegramSettings
+from shared.control import (
+    CONTROL_CHANNEL,
+    SecretsChanged,
+    TelegramChanged,
+    decode_control,
+)
+from shared.db import Pool
+from shared.telegram import (
+    STATUS_KEY,
+    TelegramConfig,
+    TelegramStatus,
+    fingerprint,
+    load_config,
+    write_status,
+)
+from shared.vault import Vault
+
+log = logging.getLogger("aion.telegram.supervisor")
+
+LEASE_PREFIX = "aion:telegram:poller:"
+LEASE_SECONDS = 15
+TICK_SECONDS = 5.0
+RETRY_FAILED_SECONDS = 60.0  # a refused token is tried again this often (Telegram may be down)
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+class Supervisor:
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        pool: Pool,
+        redis: Redis,
+        vault: Vault,
+        runtime: Runtime,
+    ) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.redis = redis
+        self.vault = vault
+        self.runtime = runtime
+        self.app: Application | None = None  # type: ignore[type-arg]
+        self.token: str | None = None  # the token the running bot uses (or tries to)
+        self.state = "off"
+        self.detail: str | None = None
+        self._instance = secrets.token_hex(8)
+        self._lock = asyncio.Lock()
+        self._wanted: TelegramConfig | None = None
+        self._failed_at = 0.0
+
+    @property
+    def polling_active(self) -> bool:
+        return self.state in ("polling", "webhook")
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.settings.telegram_webhook_url)
+
+    # -- configuration ----------------------------------------------------------------------
+
+    async def apply(self) -> None:
+        """Read the configuration and make the bot match it."""
+        async with self._lock:
+            async with self.pool.connection() as conn:
+                config = await load_config(conn, self.vault, self.settings.env_bot_token)
+                stored = await self.vault.load(conn)
+            self._wanted = config
+            self.runtime.allowed_ids = config.allowed_ids
+            self.runtime.transcriber = Transcriber(
+                stored.get("OPENAI_API_KEY") or self.settings.env_openai_key,
+                self.settings.openai_base_url,
+                self.settings.aion_transcribe_model,
+            )
+            if config.token != self.token or (config.token and self.state in ("failed", "standby")):
+                await self._stop_bot()
+                self.token = config.token
+                if config.token:
+                    await self._start_bot(config.token)
+                else:
+                    self._set_state("off")
+            await self.report()
+
+    async def _start_bot(self, token: str) -> None:
+        if not await self._take_lease(token):
+            self._set_state("standby", "another AION telegram replica polls this token")
+            return
+        self._set_state("starting")
+        await self.report()
+        app = build_application(self.runtime, token, self.settings.telegram_api_base_url)
+        try:
+            await app.initialize()  # getMe: a wrong token fails here
+            await app.start()
+            if self.webhook:
+                await app.bot.set_webhook(
+                    self.settings.webhook_endpoint,
+                    secret_token=self.settings.webhook_secret(token),
+                    allowed_updates=ALLOWED_UPDATES,
+                )
+            else:
+                await app.bot.delete_webhook()
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    allowed_updates=ALLOWED_UPDATES,
+                    timeout=self.settings.aion_telegram_poll_seconds,
+                )
+            await register_commands(app)
+        except (InvalidToken, TelegramError, OSError) as exc:
+            reason = "Telegram refused the token" if isinstance(exc, InvalidToken) else str(exc)
+            log.warning("the bot could not start: %s", reason)
+            await self._shutdown(app)
+            await self._drop_lease(token)
+            self._set_state("failed", reason[:200])
+            self._failed_at = time.monotonic()
+            return
+        self.app = app
+        username = app.bot.username
+        self._set_state("webhook" if self.webhook else "polling")
+        log.info("telegram bot @%s is %s", username, self.state)
+
+    async def _stop_bot(self) -> None:
+        app, self.app = self.app, None
+        if app is not None:
+            await self.runtime.queues.close()
+            await self._shutdown(app)
+        if self.token:
+            await self._drop_lease(self.token)
+
+    async def _shutdown(self, app: Application) -> None:  # type: ignore[type-arg]
+        with contextlib.suppress(Exception):
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+        with contextlib.suppress(Exception):
+            if app.running:
+                await app.stop()
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+
+    def _set_state(self, state: str, detail: str | None = None) -> None:
+        self.state, self.detail = state, detail
+
+    async def report(self) -> None:
+        status = TelegramStatus(
+            polling_active=self.polling_active,
+            token_fingerprint=fingerprint(self._wanted.token if self._wanted else None),
+            state=self.state,
+            detail=self.detail,
+        )
+        try:
+            await write_status(self.redis, status)
+        except redis.exceptions.RedisError as exc:
+            log.warning("could not report the bot's status: %s", exc)
+
+    # -- the poller lease -------------------------------------------------------------------
+
+    def _lease_key(self, token: str) -> str:
+        return f"{LEASE_PREFIX}{fingerprint(token)}"
+
+    async def _take_lease(self, token: str) -> bool:
+        key = self._lease_key(token)
+        if await self.redis.set(key, self._instance, nx=True, ex=LEASE_SECONDS):
+            return True
+        holder: bytes | None = await self.redis.get(key)
+        return holder == self._instance.encode()
+
+    async def _renew_lease(self, token: str) -> bool:
+        key = self._lease_key(token)
+        if (await self.redis.get(key)) != self._instance.encode():
+            return False
+        await self.redis.expire(key, LEASE_SECONDS)
+        return True
+
+    async def _drop_lease(self, token: str) -> None:
+        key = self._lease_key(token)
+        with contextlib.suppress(redis.exceptions.RedisError):
+            if (await self.redis.get(key)) == self._instance.encode():
+                await self.redis.delete(key)
+
+    # -- loops ------------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """Keep the lease and the status fresh; retry a bot that failed or waits as standby."""
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                if self.app is not None and self.token and not await self._renew_lease(self.token):
+                    log.warning("lost the poller lease; stopping this bot")
+                    async with self._lock:
+                        await self._stop_bot()
+                        self._set_state("standby", "another replica took over")
+                retry_failed = time.monotonic() - self._failed_at > RETRY_FAILED_SECONDS
+                if self.token and (
+                    self.state == "standby" or (self.state == "failed" and retry_failed)
+                ):
+                    await self.apply()
+                await self.report()
+            except Exception:
+                log.exception("bot upkeep failed")
+
+    async def listen(self) -> None:
+        """Re-apply the configuration when the api says it changed."""
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.subscribe(CONTROL_CHANNEL)
+                await self.apply()  # whatever changed while we were not listening
+                async for message in pubsub.listen():
+                    if message.get("type") != "message":
+                        continue
+                    try:
+                        control = decode_control(message["data"])
+                    except ValueError:
+                        continue
+                    if isinstance(control, TelegramChanged | SecretsChanged):
+                        await self.apply()
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                log.warning("control channel lost (%s); reconnecting", exc)
+                await asyncio.sleep(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._stop_bot()
+            self._set_state("off")
+            self._wanted = None
+        with contextlib.suppress(redis.exceptions.RedisError):
+            await self.redis.delete(STATUS_KEY)
