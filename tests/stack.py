@@ -124,6 +124,7 @@ class Stack:
     tts: Service | None = None
     workers: list[Service] = field(default_factory=list)
     extra_apis: list[Service] = field(default_factory=list)
+    extra_services: list[Service] = field(default_factory=list)
 
     @property
     def api_url(self) -> str:
@@ -140,6 +141,26 @@ class Stack:
         ).start()
         wait_for(lambda: api_ready(self.tts_url, "/healthz"), "the tts service", self.tts)
         return self.tts
+
+    def start_telegram(self, extra_env: dict[str, str] | None = None) -> Service:
+        """The telegram service, talking to this stack's api; its health port is its own."""
+        port = free_port()
+        env = {
+            **self.env,
+            "AION_API_URL": self.api_url,
+            "AION_TELEGRAM_HEALTH_PORT": str(port),
+            **(extra_env or {}),
+        }
+        service = Service(
+            f"telegram-{port}",
+            ["-m", "services.telegram"],
+            env,
+            self.log_dir / f"telegram-{port}.log",
+            port=port,
+        ).start()
+        self.extra_services.append(service)
+        wait_for(lambda: api_ready(service.url, "/readyz"), "the telegram service", service)
+        return service
 
     def start_api(self, extra_env: dict[str, str] | None = None) -> Service:
         env = {**self.env, "AION_PORT": str(self.api_port), **(extra_env or {})}
@@ -183,7 +204,7 @@ class Stack:
         return [w for w in self.workers if w.alive()]
 
     def stop(self) -> None:
-        for service in [*self.workers, *self.extra_apis, self.api, self.tts]:
+        for service in [*self.extra_services, *self.workers, *self.extra_apis, self.api, self.tts]:
             if service is not None:
                 service.stop()
 

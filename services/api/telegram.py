@@ -11,7 +11,7 @@ import asyncio
 import time
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, field_validator
 
 from services.api.context import AppContext
 from services.api.errors import Conflict
@@ -32,7 +32,7 @@ class TelegramConfigUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token: str | None = None
-    allowed_ids: list[int | str] | None = None
+    allowed_ids: list[StrictInt | StrictStr] | None = None
 
     @field_validator("token")
     @classmethod
@@ -57,7 +57,7 @@ class TelegramConfigUpdate(BaseModel):
         ids: list[int | str] = []
         for value in values:
             text = str(value).strip()
-            if isinstance(value, bool) or not text.isascii() or not text.isdigit():
+            if not text.isascii() or not text.isdigit():
                 raise ValueError(f"'{text[:40]}' is not a numeric Telegram user id")
             number = int(text)
             if not 0 < number <= _MAX_ID:

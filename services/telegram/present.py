@@ -13,9 +13,9 @@ import contextlib
 import html
 import json
 import logging
-from functools import partial
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from functools import partial
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ChatAction, ParseMode

@@ -18,6 +18,7 @@ from . import wire
 from .embeddings import embeddings_body
 from .script import DirectiveError, Plan, plan_reply
 from .speech import speech_reply
+from .transcribe import transcription_reply
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -112,7 +113,8 @@ def _authorized(scope: Scope) -> bool:
 
 
 class FakeLLMApp:
-    """ASGI app for `/v1/chat/completions`, `/v1/audio/speech`, `/v1/models` and the
+    """ASGI app for `/v1/chat/completions`, `/v1/audio/speech`, `/v1/audio/transcriptions`,
+    `/v1/embeddings`, `/v1/models` and the
     `/_requests` recorder."""
 
     def __init__(self, recorder: Recorder | None = None, models: list[str] | None = None) -> None:
@@ -141,6 +143,10 @@ class FakeLLMApp:
             await self._chat(receive, send)
         elif path == "/v1/audio/speech" and method == "POST":
             await self._speech(receive, send)
+        elif path == "/v1/audio/transcriptions" and method == "POST":
+            content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
+            status, reply = transcription_reply(content_type, await _read_body(receive))
+            await _send_bytes(send, status, reply)
         elif path == "/v1/embeddings" and method == "POST":
             status, reply = embeddings_body(orjson.loads(await _read_body(receive) or b"null"))
             await _send_bytes(send, status, orjson.dumps(reply))
