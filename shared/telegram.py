@@ -2,6 +2,9 @@
 
 - The bot token is a vault secret (TELEGRAM_BOT_TOKEN; the environment variable of that name is
   the default), the allowed user ids are rows in PostgreSQL (shared/db/telegram.py).
+- The service never touches PostgreSQL: it asks the api (`GET /api/telegram/bot`, BotConfig),
+  which hands a stored token over sealed under AION_SECRET_KEY (which both have from their
+  environment), so the token never crosses the API in clear.
 - After a change the api publishes `telegram_changed` on the control channel; the service
   re-reads its configuration and restarts polling only when the token changed.
 - The service reports on itself under STATUS_KEY (a short TTL, refreshed while it runs), so the
@@ -60,6 +63,28 @@ class TelegramConfig:
     @property
     def token_fingerprint(self) -> str | None:
         return fingerprint(self.token)
+
+
+class SealedSecret(BaseModel):
+    """A secret as the api hands it to the service: sealed when stored, by name when the
+    service has it in its own environment (`source: "env"`), or not there at all."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: str  # vault, env or unset
+    sealed: str | None = None
+    fingerprint: str | None = None
+
+
+class BotConfig(BaseModel):
+    """`GET /api/telegram/bot`: what the telegram service runs with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    token: SealedSecret
+    allowed_ids: list[str]
+    owner_chat: str | None  # where answers for the owner go (the chat used last)
+    transcription_key: SealedSecret  # OPENAI_API_KEY, for voice notes
 
 
 async def load_config(conn: Conn, vault: Vault, env_token: str | None) -> TelegramConfig:

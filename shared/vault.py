@@ -104,6 +104,17 @@ class Vault:
                 log.warning("stored secret %s does not decrypt under AION_SECRET_KEY", name)
         return values
 
+    def seal(self, value: str) -> str:
+        """`value` encrypted for another process that holds AION_SECRET_KEY (the telegram
+        service gets its bot token this way: never in clear over the API)."""
+        return self._require().encrypt(value.encode()).decode()
+
+    def unseal(self, sealed: str) -> str:
+        try:
+            return self._require().decrypt(sealed.encode()).decode()
+        except InvalidToken as exc:
+            raise VaultUnavailable("the sealed value does not open under AION_SECRET_KEY") from exc
+
     async def names(self, conn: Conn) -> list[str]:
         return sorted(await repo.load_all(conn))
 

@@ -1,4 +1,4 @@
-"""Telegram: who may talk to the bot, and the chats it has seen (ids are 64-bit).
+"""Telegram: who may talk to the bot (Telegram ids are 64-bit: bigint).
 
 The bot token itself is a secret: it lives in the `secrets` table (Fernet, shared/vault.py)
 under TELEGRAM_BOT_TOKEN, never here.
@@ -22,18 +22,8 @@ def upgrade() -> None:
         user_id bigint PRIMARY KEY,
         added_at timestamptz NOT NULL DEFAULT now()
     );
-
-    -- Chats of allowed users, so that answers AION gives on its own (a late Alexa answer)
-    -- reach the chat the owner used last.
-    CREATE TABLE telegram_chats (
-        chat_id bigint PRIMARY KEY,
-        user_id bigint NOT NULL,
-        first_seen_at timestamptz NOT NULL DEFAULT now(),
-        last_seen_at timestamptz NOT NULL DEFAULT now()
-    );
-    CREATE INDEX telegram_chats_recent ON telegram_chats (last_seen_at DESC);
     """)
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE telegram_chats; DROP TABLE telegram_allowed_users;")
+    op.execute("DROP TABLE telegram_allowed_users")

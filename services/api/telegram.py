@@ -18,7 +18,16 @@ from services.api.errors import Conflict
 from shared.control import CONTROL_CHANNEL, TelegramChanged, encode_control
 from shared.db import Conn
 from shared.db import telegram as repo
-from shared.telegram import TOKEN_PATTERN, TOKEN_SECRET, TelegramStatus, load_config, read_status
+from shared.telegram import (
+    TOKEN_PATTERN,
+    TOKEN_SECRET,
+    BotConfig,
+    SealedSecret,
+    TelegramStatus,
+    fingerprint,
+    load_config,
+    read_status,
+)
 from shared.vault import VaultUnavailable, mask
 
 MAX_ALLOWED_IDS = 1000
@@ -109,6 +118,31 @@ async def _wait_for_service(ctx: AppContext, wanted: str | None, changed: bool) 
         if settled or time.monotonic() >= deadline:
             return _polling(status, wanted)
         await asyncio.sleep(0.05)
+
+
+async def bot_config(ctx: AppContext, conn: Conn) -> BotConfig:
+    """What the telegram service runs with; stored secrets only ever sealed."""
+    stored = await ctx.vault.load(conn)
+    ids = await repo.allowed_ids(conn)
+    owner = await repo.latest_chat(conn) or (ids[0] if ids else None)
+    return BotConfig(
+        token=_sealed(ctx, stored.get(TOKEN_SECRET), _env_token(ctx)),
+        allowed_ids=[str(i) for i in ids],
+        owner_chat=str(owner) if owner is not None else None,
+        transcription_key=_sealed(
+            ctx, stored.get("OPENAI_API_KEY"), ctx.env_secrets.get("OPENAI_API_KEY")
+        ),
+    )
+
+
+def _sealed(ctx: AppContext, stored: str | None, env: str | None) -> SealedSecret:
+    if stored:
+        return SealedSecret(
+            source="vault", sealed=ctx.vault.seal(stored), fingerprint=fingerprint(stored)
+        )
+    if env:
+        return SealedSecret(source="env", fingerprint=fingerprint(env))
+    return SealedSecret(source="unset")
 
 
 def _polling(status: TelegramStatus | None, wanted: str | None) -> bool:

@@ -18,6 +18,7 @@ import pydantic
 from httpx_sse import SSEError, aconnect_sse
 
 from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, TurnEvent, decode
+from shared.telegram import BotConfig
 
 log = logging.getLogger("aion.telegram.api")
 
@@ -89,6 +90,9 @@ class AionApi:
 
     async def config(self) -> dict[str, Any]:
         return await self._json("GET", "/api/config")
+
+    async def bot_config(self) -> BotConfig:
+        return BotConfig.model_validate(await self._json("GET", "/api/telegram/bot"))
 
     async def status(self) -> dict[str, Any]:
         return await self._json("GET", "/api/status")

@@ -28,7 +28,6 @@ from services.telegram.relay import relay_background_turns
 from services.telegram.settings import WEBHOOK_PATH, TelegramSettings
 from services.telegram.supervisor import Supervisor
 from shared import metrics
-from shared.db import open_pool
 
 log = logging.getLogger("aion.telegram")
 
@@ -42,7 +41,6 @@ class Service:
 
 @asynccontextmanager
 async def service(settings: TelegramSettings) -> AsyncIterator[Service]:
-    pool = await open_pool(settings.database_url, max_size=4)
     redis = Redis.from_url(settings.redis_url)
     token = settings.aion_api_token.get_secret_value() if settings.aion_api_token else None
     api = AionApi(settings.aion_api_url, token)
@@ -59,12 +57,11 @@ async def service(settings: TelegramSettings) -> AsyncIterator[Service]:
 
     runtime = Runtime(
         api=api,
-        pool=pool,
         outbox=Outbox(settings.aion_telegram_edit_seconds),
         queues=ChatQueues(report_failure),
         max_document_chars=settings.aion_telegram_max_document_chars,
     )
-    supervisor = Supervisor(settings, pool, redis, settings.vault(), runtime)
+    supervisor = Supervisor(settings, redis, settings.vault(), runtime)
 
     tasks = [
         asyncio.create_task(supervisor.listen()),
@@ -81,7 +78,6 @@ async def service(settings: TelegramSettings) -> AsyncIterator[Service]:
             await supervisor.close()
         await api.aclose()
         await redis.aclose()
-        await pool.close()
 
 
 def create_app(settings: TelegramSettings) -> FastAPI:

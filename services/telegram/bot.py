@@ -36,8 +36,6 @@ from services.telegram.media import (
 )
 from services.telegram.outbox import Outbox
 from services.telegram.present import APPROVE, DENY, ChatOut, notify, present
-from shared.db import Pool
-from shared.db import telegram as repo
 from shared.telegram import chat_channel
 
 log = logging.getLogger("aion.telegram.bot")
@@ -74,7 +72,6 @@ class Runtime:
     """What the handlers use; `allowed_ids` and `transcriber` change with the configuration."""
 
     api: AionApi
-    pool: Pool
     outbox: Outbox
     queues: ChatQueues
     allowed_ids: frozenset[int] = frozenset()
@@ -119,13 +116,11 @@ class Handlers:
     # -- the gate ---------------------------------------------------------------------------
 
     async def admitted(self, update: Update) -> bool:
-        """Allowed users pass (and their chat is remembered); anyone else is told their id once."""
+        """Allowed users pass; anyone else is told their id once, and nothing else."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return False
         if user.id in self.rt.allowed_ids:
-            async with self.rt.pool.connection() as conn:
-                await repo.touch_chat(conn, chat.id, user.id)
             return True
         log.info(
             "a message from a user who is not allowed", extra={"channel": chat_channel(chat.id)}

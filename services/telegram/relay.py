@@ -18,7 +18,6 @@ from telegram import Bot
 
 from services.telegram.bot import Runtime
 from services.telegram.present import ChatOut, notify, present
-from shared.db import telegram as repo
 from shared.telegram import BACKGROUND_TURNS_CHANNEL, BackgroundTurn, chat_of_channel
 
 log = logging.getLogger("aion.telegram.relay")
@@ -53,8 +52,8 @@ async def relay_background_turns(
 async def _take(turn: BackgroundTurn, runtime: Runtime, bot: Bot | None) -> None:
     chat_id = chat_of_channel(turn.channel)
     if chat_id is None and turn.to_owner:
-        async with runtime.pool.connection() as conn:
-            chat_id = await repo.owner_chat(conn)
+        owner = (await runtime.api.bot_config()).owner_chat
+        chat_id = int(owner) if owner else None
     if chat_id is None or bot is None:
         return  # not for Telegram, no owner chat known, or no bot running
     out = ChatOut(bot, runtime.outbox, runtime.api, chat_id)

@@ -1,6 +1,7 @@
 """The bot's life: which token it runs with, polling or webhook, and what it tells the api.
 
-One `Supervisor` per process. It applies the stored configuration at start and on every
+One `Supervisor` per process. It applies the configuration the api hands out (GET
+/api/telegram/bot, the token sealed under AION_SECRET_KEY) at start and on every
 `telegram_changed` / `secrets_changed` control message: new allowed ids take effect at once; a
 new token stops the old bot and starts one with the new token (exactly once per change); no
 token stops it. Telegram allows one getUpdates poller per token, so a process polls only while
@@ -15,11 +16,13 @@ import logging
 import secrets
 import time
 
+import httpx
 import redis.exceptions
 from redis.asyncio import Redis
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
+from services.telegram.api_client import ApiError
 from services.telegram.bot import Runtime, build_application, register_commands
 from services.telegram.media import Transcriber
 from services.telegram.settings import TelegramSettings
@@ -29,16 +32,15 @@ from shared.control import (
     TelegramChanged,
     decode_control,
 )
-from shared.db import Pool
 from shared.telegram import (
     STATUS_KEY,
+    SealedSecret,
     TelegramConfig,
     TelegramStatus,
     fingerprint,
-    load_config,
     write_status,
 )
-from shared.vault import Vault
+from shared.vault import Vault, VaultUnavailable
 
 log = logging.getLogger("aion.telegram.supervisor")
 
@@ -53,13 +55,11 @@ class Supervisor:
     def __init__(
         self,
         settings: TelegramSettings,
-        pool: Pool,
         redis: Redis,
         vault: Vault,
         runtime: Runtime,
     ) -> None:
         self.settings = settings
-        self.pool = pool
         self.redis = redis
         self.vault = vault
         self.runtime = runtime
@@ -71,6 +71,7 @@ class Supervisor:
         self._lock = asyncio.Lock()
         self._wanted: TelegramConfig | None = None
         self._failed_at = 0.0
+        self._stale = False  # the last attempt to get the configuration failed
 
     @property
     def polling_active(self) -> bool:
@@ -83,18 +84,21 @@ class Supervisor:
     # -- configuration ----------------------------------------------------------------------
 
     async def apply(self) -> None:
-        """Read the configuration and make the bot match it."""
+        """Ask the api for the configuration and make the bot match it (an api that cannot be
+        reached leaves everything as it is; `tick` asks again)."""
         async with self._lock:
-            async with self.pool.connection() as conn:
-                config = await load_config(conn, self.vault, self.settings.env_bot_token)
-                stored = await self.vault.load(conn)
+            try:
+                config = await self._fetch()
+            except (ApiError, httpx.HTTPError, VaultUnavailable) as exc:
+                log.warning("could not get the bot configuration from the api: %s", exc)
+                self._stale = True
+                if self.token is None:
+                    self._set_state("failed", f"configuration not available: {exc}"[:200])
+                await self.report()
+                return
+            self._stale = False
             self._wanted = config
             self.runtime.allowed_ids = config.allowed_ids
-            self.runtime.transcriber = Transcriber(
-                stored.get("OPENAI_API_KEY") or self.settings.env_openai_key,
-                self.settings.openai_base_url,
-                self.settings.aion_transcribe_model,
-            )
             if config.token != self.token or (config.token and self.state in ("failed", "standby")):
                 await self._stop_bot()
                 self.token = config.token
@@ -103,6 +107,25 @@ class Supervisor:
                 else:
                     self._set_state("off")
             await self.report()
+
+    async def _fetch(self) -> TelegramConfig:
+        bot = await self.runtime.api.bot_config()
+        self.runtime.transcriber = Transcriber(
+            self._open(bot.transcription_key, self.settings.env_openai_key),
+            self.settings.openai_base_url,
+            self.settings.aion_transcribe_model,
+        )
+        token = self._open(bot.token, self.settings.env_bot_token)
+        return TelegramConfig(token, frozenset(int(i) for i in bot.allowed_ids))
+
+    def _open(self, secret: SealedSecret, env_value: str | None) -> str | None:
+        if secret.source == "vault" and secret.sealed:
+            return self.vault.unseal(secret.sealed)
+        if secret.source == "env":
+            if env_value is None or fingerprint(env_value) != secret.fingerprint:
+                log.warning("the api has an environment secret this service lacks (or differs)")
+            return env_value
+        return None
 
     async def _start_bot(self, token: str) -> None:
         if not await self._take_lease(token):
@@ -212,8 +235,9 @@ class Supervisor:
                         await self._stop_bot()
                         self._set_state("standby", "another replica took over")
                 retry_failed = time.monotonic() - self._failed_at > RETRY_FAILED_SECONDS
-                if self.token and (
-                    self.state == "standby" or (self.state == "failed" and retry_failed)
+                if self._stale or (
+                    self.token
+                    and (self.state == "standby" or (self.state == "failed" and retry_failed))
                 ):
                     await self.apply()
                 await self.report()

@@ -1,4 +1,4 @@
-"""Rows of `telegram_allowed_users` and `telegram_chats` (Telegram ids are 64-bit: bigint)."""
+"""Rows of `telegram_allowed_users` (Telegram ids are 64-bit: bigint)."""
 
 from __future__ import annotations
 
@@ -30,28 +30,15 @@ async def replace_allowed(conn: Conn, user_ids: Iterable[int]) -> None:
         )
 
 
-async def touch_chat(conn: Conn, chat_id: int, user_id: int) -> None:
-    await conn.execute(
-        """
-        INSERT INTO telegram_chats (chat_id, user_id) VALUES (%s, %s)
-        ON CONFLICT (chat_id) DO UPDATE SET user_id = EXCLUDED.user_id, last_seen_at = now()
-        """,
-        (chat_id, user_id),
-    )
-
-
-async def owner_chat(conn: Conn) -> int | None:
-    """The chat an allowed user wrote in last; else the first allowed user's private chat
-    (a private chat's id is the user's id); None when nobody is allowed."""
+async def latest_chat(conn: Conn) -> int | None:
+    """The Telegram chat with the newest owner message (`telegram:<id>` channels)."""
     cur = await conn.execute(
         """
-        SELECT c.chat_id FROM telegram_chats c
-        JOIN telegram_allowed_users a ON a.user_id = c.user_id
-        ORDER BY c.last_seen_at DESC LIMIT 1
+        SELECT c.channel FROM conversations c
+        JOIN messages m ON m.conversation_id = c.id AND m.role = 'user'
+        WHERE c.channel ~ '^telegram:-?[0-9]{1,20}$'
+        ORDER BY m.id DESC LIMIT 1
         """
     )
     row = await cur.fetchone()
-    if row:
-        return int(row["chat_id"])
-    ids = await allowed_ids(conn)
-    return ids[0] if ids else None
+    return int(str(row["channel"]).removeprefix("telegram:")) if row else None

@@ -34,7 +34,7 @@ async def test_token_and_ids_are_stored_and_the_token_never_shown(
     row = await (
         await db.execute("SELECT ciphertext FROM secrets WHERE name = 'TELEGRAM_BOT_TOKEN'")
     ).fetchone()
-    assert row is not None and token.encode() not in bytes(row[0])  # type: ignore[arg-type]
+    assert row is not None and isinstance(row[0], bytes) and token.encode() not in row[0]
     cur = await db.execute("SELECT user_id FROM telegram_allowed_users ORDER BY user_id")
     assert [r[0] for r in await cur.fetchall()] == [42, BIG_ID]
 
