@@ -145,8 +145,8 @@ class FakeLLMApp:
             await self._speech(receive, send)
         elif path == "/v1/audio/transcriptions" and method == "POST":
             content_type = dict(scope["headers"]).get(b"content-type", b"").decode("latin-1")
-            status, reply = transcription_reply(content_type, await _read_body(receive))
-            await _send_bytes(send, status, reply)
+            status, heard = transcription_reply(content_type, await _read_body(receive))
+            await _send_bytes(send, status, heard)
         elif path == "/v1/embeddings" and method == "POST":
             status, reply = embeddings_body(orjson.loads(await _read_body(receive) or b"null"))
             await _send_bytes(send, status, orjson.dumps(reply))

@@ -1,0 +1,261 @@
+"""The Telegram channel end to end: fake Bot API ↔ telegram service ↔ real api + worker."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import httpx
+
+from tests.faketelegram import BotMessage
+from tests.helpers import history
+from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot
+
+EDIT_METHODS = ("sendMessage", "editMessageText", "sendVoice", "deleteMessage")
+
+
+def texts(bot: Bot, chat: int) -> list[BotMessage]:
+    return [m for m in bot.fake.chat_messages(chat) if m.kind == "text" and not m.deleted]
+
+
+async def answered(bot: Bot, chat: int, needle: str, timeout: float = 30.0) -> list[BotMessage]:
+    """Wait until a (final, formatted) bot message in `chat` contains `needle`."""
+
+    def found() -> list[BotMessage]:
+        messages = texts(bot, chat)
+        done = any(needle in m.plain and m.parse_mode == "HTML" for m in messages)
+        return messages if done else []
+
+    return await bot.fake.async_wait_for(found, timeout)
+
+
+def chat_calls(bot: Bot, chat: int) -> list[float]:
+    """When the bot wrote into `chat` (successful or not), in order."""
+    return [
+        c.at
+        for c in bot.fake.calls()
+        if c.method in EDIT_METHODS and str(c.params.get("chat_id")) == str(chat)
+    ]
+
+
+async def test_an_unknown_user_is_told_their_id_once_and_nothing_else(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    bot.fake.send_text(bot.token, STRANGER, STRANGER, "hello? [[tokens=3]]")
+    bot.fake.send_text(bot.token, STRANGER, STRANGER, "anyone there?")
+    (told,) = await bot.fake.async_wait_for(lambda: texts(bot, STRANGER), 10)
+    assert str(STRANGER) in told.plain
+    await asyncio.sleep(1.5)
+    assert len(texts(bot, STRANGER)) == 1
+    assert await history(client, f"telegram:{STRANGER}") == []  # no turn ran
+
+
+async def test_the_answer_streams_into_one_message_edited_about_once_a_second(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    chat = OWNER_IDS[0]
+    bot.fake.send_text(bot.token, chat, chat, "count [[tokens=40 gap=100]]")
+    expected = " ".join(f"t{i}" for i in range(40))
+    (message,) = await answered(bot, chat, expected)
+    assert message.plain.strip() == expected
+    assert len(message.edits) >= 2  # it grew while the tokens came
+    assert message.edits[0].text.strip() != expected
+    stamps = chat_calls(bot, chat)
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
+    assert gaps and min(gaps) >= 0.9, gaps
+    turns = await history(client, f"telegram:{chat}")
+    assert [m["role"] for m in turns] == ["user", "assistant"]
+
+
+async def test_a_429_is_waited_out_and_nothing_is_lost(bot: Bot) -> None:
+    chat = OWNER_IDS[1]
+    bot.fake.fail_next("editMessageText", 429, retry_after=2)
+    bot.fake.send_text(bot.token, chat, chat, "slowly [[tokens=25 gap=100]]")
+    expected = " ".join(f"t{i}" for i in range(25))
+    await answered(bot, chat, expected)
+    calls = [
+        c
+        for c in bot.fake.calls()
+        if c.method in EDIT_METHODS and str(c.params.get("chat_id")) == str(chat)
+    ]
+    refused = [i for i, c in enumerate(calls) if c.status == 429]
+    assert len(refused) == 1
+    after = calls[refused[0] + 1]
+    assert after.at - calls[refused[0]].at >= 1.9  # Telegram said 2 s
+    assert len(texts(bot, chat)) == 1
+
+
+async def test_a_long_answer_is_split_below_the_limit(bot: Bot) -> None:
+    chat = OWNER_IDS[2]
+    bot.fake.send_text(bot.token, chat, chat, "a lot [[tokens=1500]]")
+    await answered(bot, chat, "t1499")
+    parts = texts(bot, chat)
+    assert len(parts) >= 2
+    assert all(len(p.plain) <= 4096 and p.parse_mode == "HTML" for p in parts)
+    words = " ".join(p.plain for p in parts).split()
+    assert words == [f"t{i}" for i in range(1500)]  # every word once, in order
+
+
+async def test_messages_sent_during_a_turn_are_queued_in_order(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    chat = OWNER_IDS[3]
+    bot.fake.send_text(bot.token, chat, chat, "first [[tokens=15 gap=100]]")
+    await asyncio.sleep(0.3)
+    bot.fake.send_text(bot.token, chat, chat, "second")
+    bot.fake.send_text(bot.token, chat, chat, "third")
+    await answered(bot, chat, "You said: third")
+    finals = [m.plain.strip() for m in texts(bot, chat)]
+    assert finals[0].startswith("t0 t1")
+    assert finals[1:] == ["You said: second", "You said: third"]
+    said = [m["content"] for m in await history(client, f"telegram:{chat}") if m["role"] == "user"]
+    assert [s.split(" [[")[0] for s in said] == ["first", "second", "third"]
+
+
+async def test_approve_and_deny_with_the_inline_buttons(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    chat = OWNER_IDS[4]
+    bot.fake.send_text(bot.token, chat, chat, 'do it [[call=risky:{"text":"launch"}]]')
+    prompt = await _approval_prompt(bot, chat)
+    assert "risky" in prompt.plain and "launch" in prompt.plain
+    data = [b["callback_data"] for b in prompt.reply_markup["inline_keyboard"][0]]
+    # Somebody else pressing the button changes nothing.
+    bot.fake.press_button(bot.token, STRANGER, chat, prompt.message_id, data[0])
+    await asyncio.sleep(1.0)
+    assert not any("Approved" in m.plain for m in texts(bot, chat))
+    bot.fake.press_button(bot.token, chat, chat, prompt.message_id, data[0])
+    await answered(bot, chat, "did:launch")
+    # Pressed again: already decided.
+    bot.fake.press_button(bot.token, chat, chat, prompt.message_id, data[0])
+    await bot.fake.async_wait_for(
+        lambda: any("can no longer be decided" in m.plain for m in texts(bot, chat)), 15
+    )
+
+    bot.fake.send_text(bot.token, chat, chat, 'again [[call=risky:{"text":"twice"}]]')
+    second = await _approval_prompt(bot, chat, after=prompt.message_id)
+    deny = second.reply_markup["inline_keyboard"][0][1]["callback_data"]
+    bot.fake.press_button(bot.token, chat, chat, second.message_id, deny)
+    await bot.fake.async_wait_for(lambda: any("Denied" in m.plain for m in texts(bot, chat)), 15)
+    await asyncio.sleep(1.0)
+    assert not any("did:twice" in m.plain for m in texts(bot, chat))
+
+
+async def _approval_prompt(bot: Bot, chat: int, after: int = 0) -> BotMessage:
+    def prompt() -> list[BotMessage]:
+        return [
+            m
+            for m in texts(bot, chat)
+            if m.message_id > after and m.reply_markup and "Approval needed" in m.plain
+        ]
+
+    return (await bot.fake.async_wait_for(prompt, 30))[0]
+
+
+async def test_commands_are_registered_and_answered(bot: Bot, client: httpx.AsyncClient) -> None:
+    names = {c["command"] for c in bot.fake.commands(bot.token)}
+    assert names == {"start", "reset", "model", "status", "help"}
+    chat = OWNER_IDS[5]
+    bot.fake.send_text(bot.token, chat, chat, "remember me")
+    await answered(bot, chat, "You said: remember me")
+    bot.fake.send_text(bot.token, chat, chat, "/reset")
+    await bot.fake.async_wait_for(lambda: any("afresh" in m.plain for m in texts(bot, chat)), 15)
+    assert await history(client, f"telegram:{chat}") == []
+    bot.fake.send_text(bot.token, chat, chat, "/model")
+    await bot.fake.async_wait_for(lambda: any("Model:" in m.plain for m in texts(bot, chat)), 15)
+    bot.fake.send_text(bot.token, chat, chat, "/status")
+    await bot.fake.async_wait_for(lambda: any("workers" in m.plain for m in texts(bot, chat)), 15)
+    bot.fake.send_text(bot.token, chat, chat, "/help")
+    await bot.fake.async_wait_for(
+        lambda: any("voice notes" in m.plain for m in texts(bot, chat)), 15
+    )
+
+
+async def test_documents_are_read_and_other_files_refused(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    chat = OWNER_IDS[6]
+    note = b"The boat is called Nimbus and leaves at 7:45."
+    bot.fake.send_document(
+        bot.token, chat, chat, "trip.txt", "text/plain", note, caption="What is in here?"
+    )
+    await answered(bot, chat, "Nimbus")
+    said = [m["content"] for m in await history(client, f"telegram:{chat}") if m["role"] == "user"]
+    assert "What is in here?" in said[0] and note.decode() in said[0] and "trip.txt" in said[0]
+    bot.fake.send_document(bot.token, chat, chat, "x.zip", "application/zip", b"PK\x03\x04")
+    await bot.fake.async_wait_for(
+        lambda: any("can't read x.zip" in m.plain for m in texts(bot, chat)), 15
+    )
+
+
+async def test_photos_become_image_inputs(bot: Bot, client: httpx.AsyncClient) -> None:
+    chat = OWNER_IDS[7]
+    png = (
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
+        b"\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N"
+        b"\x00\x00\x00\x00IEND\xaeB`\x82"
+    )
+    bot.fake.send_photo(bot.token, chat, chat, png, caption="what colour is this")
+    await answered(bot, chat, "You said: what colour is this")
+
+
+async def test_token_change_restarts_polling_once_without_a_restart(bot: Bot) -> None:
+    from tests.telegram.conftest import set_config
+    from tests.telegram.tokens import bot_token
+
+    new = bot_token(11)
+    bot.fake.add_token(new, "aion_second_bot")
+    try:
+        answer = set_config(bot.stack, {"token": new})
+        assert answer["polling_active"] is True
+        await bot.fake.async_wait_for(lambda: bot.fake.polling(new), 10)
+        await asyncio.sleep(2.5)
+        assert not bot.fake.polling(bot.token)  # the old poller is gone
+        assert bot.fake.conflicts(new) == 0
+        assert len(bot.fake.calls("getMe", token=new)) == 1  # started once
+        chat = OWNER_IDS[8]
+        bot.fake.send_text(new, chat, chat, "on the new bot")
+        await bot.fake.async_wait_for(
+            lambda: any(
+                "You said: on the new bot" in m.plain for m in bot.fake.chat_messages(chat, new)
+            ),
+            30,
+        )
+        cleared = set_config(bot.stack, {"token": ""})
+        assert cleared["polling_active"] is False
+        await asyncio.sleep(2.5)
+        assert not bot.fake.polling(new)
+        assert bot.service.alive()
+    finally:
+        assert set_config(bot.stack, {"token": bot.token})["polling_active"] is True
+
+
+async def test_turns_started_elsewhere_reach_their_chat(
+    bot: Bot, client: httpx.AsyncClient, redis_url: str
+) -> None:
+    from redis.asyncio import Redis
+
+    from shared.telegram import BackgroundTurn, announce_background_turn
+    from tests.helpers import chat as chat_turn
+
+    chat = OWNER_IDS[9]
+    bot.fake.add_chat(chat)
+    redis = Redis.from_url(redis_url)
+    try:
+        # What a reminder does: a turn on the chat's channel, announced, that nobody streams.
+        headers, _ = await chat_turn(client, "Reminder: water the plants", f"telegram:{chat}")
+        job = headers["X-AION-Job"]
+        await announce_background_turn(
+            redis, BackgroundTurn(turn_id=job, channel=f"telegram:{chat}")
+        )
+        await answered(bot, chat, "water the plants")
+        # A late Alexa answer goes to the chat the owner wrote in last.
+        headers, _ = await chat_turn(client, "how tall is the Eiffel tower", "alexa")
+        await announce_background_turn(
+            redis, BackgroundTurn(turn_id=headers["X-AION-Job"], channel="alexa", to_owner=True)
+        )
+        # The newest owner message on Telegram is the reminder's, in `chat`.
+        await answered(bot, chat, "Eiffel tower")
+        assert any("Alexa" in m.plain for m in texts(bot, chat))
+    finally:
+        await redis.aclose()
