@@ -259,3 +259,37 @@ async def test_turns_started_elsewhere_reach_their_chat(
         assert any("Alexa" in m.plain for m in texts(bot, chat))
     finally:
         await redis.aclose()
+
+
+def _voice_note(said: str) -> bytes:
+    """A real Ogg/Opus voice note whose metadata carries what the fake transcriber "hears"."""
+    import subprocess
+
+    done = subprocess.run(
+        [
+            "ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=1",
+            "-c:a", "libopus", "-ar", "48000", "-metadata", f"comment=TRANSCRIPT:{said};;",
+            "-f", "ogg", "-",
+        ],
+        capture_output=True,
+        check=True,
+    )  # fmt: skip
+    return done.stdout
+
+
+async def test_a_voice_note_is_answered_with_a_voice_note(
+    bot: Bot, client: httpx.AsyncClient, tts: object, fresh_settings: None
+) -> None:
+    await client.post("/api/config/settings", json={"tts_engine": "espeak"})
+    chat = OWNER_IDS[10]
+    bot.fake.send_voice(bot.token, chat, chat, _voice_note("what is the time"), duration=1)
+
+    def voice() -> list[BotMessage]:
+        return [m for m in bot.fake.chat_messages(chat) if m.kind == "voice"]
+
+    (sent,) = await bot.fake.async_wait_for(voice, 60)
+    assert sent.upload is not None and sent.upload.data.startswith(b"OggS")
+    said = [m["content"] for m in await history(client, f"telegram:{chat}") if m["role"] == "user"]
+    assert said == ["what is the time"]
+    await asyncio.sleep(1.0)
+    assert texts(bot, chat) == []  # a short spoken answer comes as voice only

@@ -83,7 +83,10 @@ class OpenAICompatibleProvider:
             # history (~80% of a worker's time in bench/tool_overhead.py). Our body is wire
             # format already, and goes as bytes encoded by orjson (the SDK would use json).
             response = await self._client.post(
-                "/chat/completions", cast_to=httpx2.Response, content=orjson.dumps(body), stream=True
+                "/chat/completions",
+                cast_to=httpx2.Response,
+                content=orjson.dumps(body),
+                stream=True,
             )
             try:
                 async for line in response.aiter_lines():
