@@ -22,7 +22,7 @@ from tests.faketelegram.state import (
     StoredFile,
     Upload,
 )
-from tests.faketelegram.wire import now, utf16_len
+from tests.faketelegram.wire import now
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -138,7 +138,8 @@ class BotApi:
                 raise bad_request(f"can't parse entities: {exc}") from None
         if not plain.strip() and not caption:
             raise bad_request("message text is empty")
-        if utf16_len(plain) > (CAPTION_LIMIT if caption else TEXT_LIMIT):
+        # Counted in code points: an all-emoji text of 4096 is accepted (offsets are UTF-16).
+        if len(plain) > (CAPTION_LIMIT if caption else TEXT_LIMIT):
             raise bad_request("message caption is too long" if caption else "message is too long")
         return plain, entities
 
