@@ -17,6 +17,7 @@ from tests.faketelegram.state import (
     Bot,
     BotMessage,
     Call,
+    Delivery,
     Edit,
     Failure,
     StoredFile,
@@ -94,6 +95,7 @@ class BotApi:
         self._files: dict[str, StoredFile] = {}
         self._callbacks: dict[str, dict[str, Any]] = {}  # query id → what the bot answered
         self._calls: list[Call] = []
+        self._deliveries: dict[str, list[Delivery]] = {}  # token → webhook POSTs
         self._failures: dict[str, deque[Failure]] = {}
         self._ids = itertools.count(1)
 
@@ -237,6 +239,9 @@ class BotApi:
         }
         if bot.webhook_url:
             info["max_connections"] = 40
+            if bot.webhook_error:
+                info["last_error_date"] = now()
+                info["last_error_message"] = bot.webhook_error
             if bot.allowed_updates:
                 info["allowed_updates"] = bot.allowed_updates
         return info

@@ -10,10 +10,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx
 from starlette.requests import Request
 
 from tests.faketelegram.methods import ApiError, BotApi
-from tests.faketelegram.state import Bot
+from tests.faketelegram.state import Bot, Delivery
 
 CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is "
@@ -59,9 +60,10 @@ class Updates(BotApi):
             update = {"update_id": bot.next_update_id, kind: payload}
             bot.next_update_id += 1
             bot.updates.append(update)
-            poller = bot.poller
-        if isinstance(poller, HeldPoll):
-            poller.wake()
+            waiting = [bot.poller, bot.webhook_signal]
+        for held in waiting:
+            if isinstance(held, HeldPoll):
+                held.wake()
         return copy.deepcopy(update)
 
     def _deliverable(self, bot: Bot, offset: int | None, limit: int) -> list[dict[str, Any]]:
@@ -150,3 +152,64 @@ class Updates(BotApi):
     def pending_updates(self, token: str) -> int:
         with self._lock:
             return len(self._bot(token).updates)
+
+    # --- webhook ------------------------------------------------------------------------------
+
+    def set_webhook(self, bot: Bot, params: dict[str, Any]) -> Any:
+        """As BotApi's, and from now on queued updates are POSTed to the URL (lock held, on
+        the server's loop)."""
+        result = super().set_webhook(bot, params)
+        bot.webhook_error = None
+        if bot.webhook_url and (bot.webhook_task is None or bot.webhook_task.done()):
+            loop = asyncio.get_running_loop()
+            bot.webhook_signal = HeldPoll(loop)
+            bot.webhook_task = loop.create_task(self._deliver(bot))
+        return result
+
+    async def _deliver(self, bot: Bot) -> None:
+        """POST updates one at a time, in order, until the webhook goes; a failed delivery is
+        retried (Telegram backs off longer), the update stays queued until it succeeds."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            while True:
+                with self._lock:
+                    signal = bot.webhook_signal
+                    url, secret = bot.webhook_url, bot.webhook_secret
+                    if not url or self._bots.get(bot.token) is not bot:
+                        bot.webhook_task = None
+                        return
+                    assert isinstance(signal, HeldPoll)
+                    signal.event.clear()
+                    ready = self._deliverable(bot, None, 1)
+                if not ready:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(signal.event.wait(), 0.2)
+                    continue
+                update = ready[0]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
+                try:
+                    status = (await client.post(url, json=update, headers=headers)).status_code
+                    error = (
+                        None
+                        if 200 <= status < 300
+                        else f"Wrong response from the webhook: {status}"
+                    )
+                except httpx.HTTPError as exc:
+                    status, error = 0, f"Connection failed: {type(exc).__name__}"
+                with self._lock:
+                    self._deliveries.setdefault(bot.token, []).append(
+                        Delivery(url, update["update_id"], status, headers, time.monotonic())
+                    )
+                    bot.webhook_error = error
+                    if (
+                        error is None
+                        and bot.updates
+                        and bot.updates[0]["update_id"] == update["update_id"]
+                    ):
+                        bot.updates.popleft()
+                if error is not None:
+                    await asyncio.sleep(0.2)
+
+    def webhook_deliveries(self, token: str) -> list[Delivery]:
+        """Every POST to `token`'s webhook so far, failed ones included."""
+        with self._lock:
+            return list(self._deliveries.get(token, []))

@@ -91,8 +91,10 @@ class FakeTelegram(Users):
             bot = self._bots.get(token)
             if bot is None:
                 raise UNAUTHORIZED
-            queued = self._failures.get(name)
-            failure = queued.popleft() if queued else None
+            queued = self._failures.get(name) or deque()
+            failure = next((f for f in queued if f.token in (None, token)), None)
+            if failure is not None:
+                queued.remove(failure)
         if failure is not None:
             parameters = {"retry_after": failure.retry_after} if failure.retry_after else None
             raise ApiError(failure.status, failure.description, parameters)
@@ -175,13 +177,14 @@ class FakeTelegram(Users):
         retry_after: int | None = None,
         description: str | None = None,
         times: int = 1,
+        token: str | None = None,
     ) -> None:
-        """The next `times` calls of `method` (any token) fail. 429 gets Telegram's body with
-        `parameters.retry_after` (default 1 s)."""
+        """The next `times` calls of `method` (by `token`, or any bot) fail. 429 gets Telegram's
+        body with `parameters.retry_after` (default 1 s); other statuses get `description`."""
         if status == 429:
             retry_after = retry_after if retry_after is not None else 1
             description = description or f"Too Many Requests: retry after {retry_after}"
-        failure = Failure(status, description or "Bad Request", retry_after)
+        failure = Failure(status, description or "Bad Request", retry_after, token)
         with self._lock:
             self._failures.setdefault(method.lower(), deque()).extend([failure] * times)
 

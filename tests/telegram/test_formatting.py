@@ -81,6 +81,10 @@ def squeeze(text: str) -> str:
         ),
         ("~~~js\nlet a = 1;\n~~~", '<pre><code class="language-js">let a = 1;</code></pre>'),
         ("```py\nnever closed", "```py\nnever closed"),
+        (
+            "1. Run:\n   ```bash\n   ls -l\n     indented\n   ```\n2. Done",
+            '1. Run:\n<pre><code class="language-bash">ls -l\n  indented</code></pre>\n2. Done',
+        ),
         ("text\n```\ncode\n```\nafter **b**", "text\n<pre>code</pre>\nafter <b>b</b>"),
     ],
 )
