@@ -19,7 +19,7 @@ DEFAULT_LIMIT = 4000  # margin below the limit (Telegram counts differently in c
 
 # Link schemes Telegram opens safely; anything else (javascript:, data:, relative) stays text.
 _SAFE_SCHEMES = ("http://", "https://", "tg://", "mailto:")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*([\w+#.-]*)[^`]*$")
+_FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})\s*([\w+#.-]*)[^`]*$")  # indented: inside a list item
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _NUMBERED = re.compile(r"^(\s*)(\d{1,9}[.)])\s+(.*)$")
@@ -202,6 +202,12 @@ def _line(line: str, *, plain: bool) -> str:
     return _inline(line, plain=plain)
 
 
+def _dedent(line: str, indent: int) -> str:
+    """Drop the fence's own indentation from a code line (no more than it has)."""
+    stripped = len(line) - len(line.lstrip(" "))
+    return line[min(indent, stripped) :]
+
+
 def _convert(markdown: str, *, plain: bool) -> str:
     lines = markdown.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     out: list[str] = []
@@ -210,7 +216,7 @@ def _convert(markdown: str, *, plain: bool) -> str:
         line = lines[i]
         fence = _FENCE.match(line)
         if fence:
-            marker = fence.group(1)
+            indent, marker = len(fence.group(1)), fence.group(2)
             close = next(
                 (
                     k
@@ -220,9 +226,9 @@ def _convert(markdown: str, *, plain: bool) -> str:
                 None,
             )
             if close is not None:  # an unclosed fence stays literal
-                body = "\n".join(lines[i + 1 : close])
-                lang = fence.group(2)
-                if plain:
+                body = "\n".join(_dedent(line, indent) for line in lines[i + 1 : close])
+                lang = fence.group(3)
+                if plain or not body.strip():
                     out.append(body)
                 elif lang:
                     out.append(
@@ -239,7 +245,7 @@ def _convert(markdown: str, *, plain: bool) -> str:
                 quoted.append(_line(m.group(1), plain=plain))
                 i += 1
             body = "\n".join(quoted)
-            out.append(body if plain else f"<blockquote>{body}</blockquote>")
+            out.append(body if plain or not body.strip() else f"<blockquote>{body}</blockquote>")
             continue
         out.append(_line(line, plain=plain))
         i += 1

@@ -10,7 +10,8 @@ overlapping getUpdates.
 """
 
 from tests.faketelegram.html import EntityError, parse_entities, parse_html, well_formed
-from tests.faketelegram.server import CONFLICT, FakeTelegram
+from tests.faketelegram.polling import CONFLICT
+from tests.faketelegram.server import FakeTelegram
 from tests.faketelegram.state import BotMessage, Call, Edit, Upload
 
 __all__ = [

@@ -17,12 +17,13 @@ from tests.faketelegram.state import (
     Bot,
     BotMessage,
     Call,
+    Delivery,
     Edit,
     Failure,
     StoredFile,
     Upload,
 )
-from tests.faketelegram.wire import now, utf16_len
+from tests.faketelegram.wire import now
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -94,6 +95,7 @@ class BotApi:
         self._files: dict[str, StoredFile] = {}
         self._callbacks: dict[str, dict[str, Any]] = {}  # query id → what the bot answered
         self._calls: list[Call] = []
+        self._deliveries: dict[str, list[Delivery]] = {}  # token → webhook POSTs
         self._failures: dict[str, deque[Failure]] = {}
         self._ids = itertools.count(1)
 
@@ -138,7 +140,8 @@ class BotApi:
                 raise bad_request(f"can't parse entities: {exc}") from None
         if not plain.strip() and not caption:
             raise bad_request("message text is empty")
-        if utf16_len(plain) > (CAPTION_LIMIT if caption else TEXT_LIMIT):
+        # Counted in code points: an all-emoji text of 4096 is accepted (offsets are UTF-16).
+        if len(plain) > (CAPTION_LIMIT if caption else TEXT_LIMIT):
             raise bad_request("message caption is too long" if caption else "message is too long")
         return plain, entities
 
@@ -236,6 +239,9 @@ class BotApi:
         }
         if bot.webhook_url:
             info["max_connections"] = 40
+            if bot.webhook_error:
+                info["last_error_date"] = now()
+                info["last_error_message"] = bot.webhook_error
             if bot.allowed_updates:
                 info["allowed_updates"] = bot.allowed_updates
         return info

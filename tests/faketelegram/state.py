@@ -71,10 +71,22 @@ class StoredFile:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """One POST of an update to a bot's webhook."""
+
+    url: str
+    update_id: int
+    status: int  # the webhook's HTTP status, 0 when it could not be reached
+    headers: dict[str, str]  # what the fake sent (the secret token header among them)
+    at: float
+
+
+@dataclass(frozen=True)
 class Failure:
     status: int
     description: str
     retry_after: int | None = None
+    token: str | None = None  # None: whichever bot calls first
 
 
 @dataclass
@@ -93,8 +105,10 @@ class Bot:
     commands: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # scope key → list
     poll_count: int = 0
     conflicts: int = 0
-    poller: object | None = None  # marker of the getUpdates request currently held open
-    wakeup: asyncio.Event | None = None  # created on the server's loop
+    poller: object | None = None  # the getUpdates request currently held open
+    webhook_signal: object | None = None  # wakes the webhook deliverer
+    webhook_task: asyncio.Task[None] | None = None
+    webhook_error: str | None = None  # the last failed delivery, for getWebhookInfo
 
     def user(self) -> dict[str, Any]:
         return {

@@ -6,8 +6,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import itertools
+import json
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import httpx
 import pytest
@@ -25,6 +29,9 @@ from telegram.ext import (
 
 from services.telegram.formatting import split_message, to_telegram_html
 from tests.faketelegram import FakeTelegram
+
+# PTB 22 warns that durations become timedeltas in a future major version; not our concern here.
+pytestmark = pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 
 USER = 7_000_000_001
 OTHER_USER = 7_000_000_002
@@ -142,6 +149,8 @@ async def test_injected_failures(fake: FakeTelegram, bot: Bot) -> None:
     await bot.edit_message_text("new", USER, msg.message_id)
     r = httpx.post(f"{fake.url}/bot{bot.token}/sendMessage", json={"chat_id": USER, "text": "x"})
     assert r.status_code == 200
+    fake.fail_next("sendMessage", retry_after=7, token="1:another-bot")
+    await bot.send_message(USER, "another bot's failure is not ours")
     fake.fail_next("sendMessage", retry_after=7)
     r = httpx.post(f"{fake.url}/bot{bot.token}/sendMessage", json={"chat_id": USER, "text": "x"})
     assert r.status_code == 429
@@ -273,6 +282,47 @@ async def test_webhook_blocks_polling(fake: FakeTelegram, bot: Bot) -> None:
         await bot.get_updates(timeout=0)
     assert await bot.delete_webhook()
     assert (await bot.get_webhook_info()).url == ""
+
+
+class Hook(BaseHTTPRequestHandler):
+    """A webhook endpoint: the first POST fails with 500, the rest are taken."""
+
+    received: list[tuple[dict[str, Any], str | None]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.received.append((body, self.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+        self.send_response(500 if len(self.received) == 1 else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+async def test_webhook_delivery_in_order_with_retry(
+    fake: FakeTelegram, bot: Bot, token: str
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+        assert await bot.set_webhook(url, secret_token="s3cret")
+        first = fake.send_text(token, USER, USER, "one")
+        second = fake.send_text(token, USER, USER, "two")
+        await fake.async_wait_for(lambda: len(Hook.received) == 3)
+        ids = [body["update_id"] for body, _ in Hook.received]
+        assert ids == [first["update_id"], first["update_id"], second["update_id"]]
+        assert Hook.received[2][0]["message"]["text"] == "two"
+        assert {secret for _, secret in Hook.received} == {"s3cret"}
+        assert [d.status for d in fake.webhook_deliveries(token)] == [500, 200, 200]
+        assert fake.pending_updates(token) == 0
+        assert await bot.delete_webhook()
+        fake.send_text(token, USER, USER, "three")
+        (update,) = await bot.get_updates(timeout=0)
+        assert update.message is not None and update.message.text == "three"
+    finally:
+        server.shutdown()
 
 
 async def test_application_polls_answers_buttons_and_sends_voice(
