@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 import httpx
 import pytest
@@ -15,7 +16,7 @@ from tests.helpers import history
 from tests.stack import Stack, run_migrations
 
 JOB = "0" * 32
-PRIVATE_ROUTES = [
+PRIVATE_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("POST", "/api/chat", {"message": "hi"}),
     ("GET", f"/api/chat/{JOB}/events", None),
     ("POST", f"/api/chat/{JOB}/cancel", None),
