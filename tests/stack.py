@@ -143,8 +143,9 @@ class Stack:
         return self.tts
 
     def start_telegram(self, extra_env: dict[str, str] | None = None) -> Service:
-        """The telegram service, talking to this stack's api; its health port is its own."""
-        port = free_port()
+        """The telegram service, talking to this stack's api; its health port is its own (or
+        AION_TELEGRAM_HEALTH_PORT of `extra_env`, for a webhook URL that must name it)."""
+        port = int((extra_env or {}).get("AION_TELEGRAM_HEALTH_PORT") or free_port())
         env = {
             **self.env,
             "AION_API_URL": self.api_url,
