@@ -293,3 +293,28 @@ async def test_a_voice_note_is_answered_with_a_voice_note(
     assert said == ["what is the time"]
     await asyncio.sleep(1.0)
     assert texts(bot, chat) == []  # a short spoken answer comes as voice only
+
+
+async def test_rejected_formatting_falls_back_to_plain_text(bot: Bot) -> None:
+    chat = OWNER_IDS[11]
+    refusal = "Bad Request: can't parse entities: unsupported start tag at byte offset 3"
+    bot.fake.fail_next("editMessageText", 400, description=refusal, token=bot.token)
+    bot.fake.send_text(bot.token, chat, chat, "**bold** words")
+
+    def plain() -> list[BotMessage]:
+        return [m for m in texts(bot, chat) if "bold words" in m.plain and m.parse_mode is None]
+
+    (message,) = await bot.fake.async_wait_for(plain, 30)
+    assert "**" not in message.plain and "<b>" not in message.text
+    assert len(texts(bot, chat)) == 1
+
+
+async def test_a_failed_turn_is_a_short_message_and_the_bot_goes_on(bot: Bot) -> None:
+    chat = OWNER_IDS[12]
+    bot.fake.send_text(bot.token, chat, chat, "break [[fail=500]]")
+    await bot.fake.async_wait_for(
+        lambda: any("could not answer" in m.plain for m in texts(bot, chat)), 30
+    )
+    bot.fake.send_text(bot.token, chat, chat, "still there?")
+    await answered(bot, chat, "You said: still there?")
+    assert bot.service.alive()
