@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakellm.server import bind_socket
+from tests.background_server import BackgroundServer
 
 NOT_FOUND = {
     "message": "Not Found",
@@ -65,19 +62,14 @@ def release_object(repo: str, tag: str, notes: str = "", *, prerelease: bool = F
     }
 
 
-class FakeGitHub:
+class FakeGitHub(BackgroundServer):
+    server_name = "fake GitHub"
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._replies: dict[str, Reply] = {}
         self._requests: list[Recorded] = []
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port = 0
         self.app = Starlette(routes=[Route("/repos/{owner}/{name}/releases/latest", self._latest)])
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     def reply(self, repo: str, reply: Reply) -> None:
         """What `repo`'s latest-release endpoint answers from now on."""
@@ -103,47 +95,3 @@ class FakeGitHub:
         if isinstance(reply.body, bytes):
             return Response(reply.body, reply.status, headers, media_type="text/html")
         return JSONResponse(reply.body, status_code=reply.status, headers=headers)
-
-    def start(self) -> Self:
-        """Serve (again: a restart keeps the port, so stop + start is GitHub going away)."""
-        sock = bind_socket(port=self._port)
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = self._server = uvicorn.Server(config)
-
-        def run() -> None:
-            asyncio.run(server.serve(sockets=[sock]))
-
-        self._thread = threading.Thread(target=run, name="fakegithub", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake GitHub did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

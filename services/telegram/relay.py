@@ -7,8 +7,6 @@ to the chat the owner used last. They take their place in the chat's queue like 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
@@ -18,6 +16,7 @@ from telegram import Bot
 
 from services.telegram.bot import Runtime
 from services.telegram.present import ChatOut, notify, present
+from services.telegram.subscriptions import subscribe_forever
 from shared.telegram import BACKGROUND_TURNS_CHANNEL, BackgroundTurn, chat_of_channel
 
 log = logging.getLogger("aion.telegram.relay")
@@ -29,24 +28,15 @@ async def relay_background_turns(
     redis: Redis, runtime: Runtime, current_bot: Callable[[], Bot | None]
 ) -> None:
     """Follow announced turns for as long as the service runs (reconnecting to Redis)."""
-    while True:
-        pubsub = redis.pubsub()
+
+    async def on_message(data: bytes) -> None:
         try:
-            await pubsub.subscribe(BACKGROUND_TURNS_CHANNEL)
-            async for message in pubsub.listen():
-                if message.get("type") != "message":
-                    continue
-                try:
-                    turn = BackgroundTurn.model_validate_json(message["data"])
-                except pydantic.ValidationError:
-                    continue
-                await _take(turn, runtime, current_bot())
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            log.warning("background turn feed lost (%s); reconnecting", exc)
-            await asyncio.sleep(1.0)
-        finally:
-            with contextlib.suppress(Exception):
-                await pubsub.aclose()
+            turn = BackgroundTurn.model_validate_json(data)
+        except pydantic.ValidationError:
+            return
+        await _take(turn, runtime, current_bot())
+
+    await subscribe_forever(redis, BACKGROUND_TURNS_CHANNEL, on_message)
 
 
 async def _take(turn: BackgroundTurn, runtime: Runtime, bot: Bot | None) -> None:

@@ -26,6 +26,7 @@ from services.telegram.api_client import ApiError
 from services.telegram.bot import Runtime, build_application, register_commands
 from services.telegram.media import Transcriber
 from services.telegram.settings import TelegramSettings
+from services.telegram.subscriptions import subscribe_forever
 from shared.control import (
     CONTROL_CHANNEL,
     SecretsChanged,
@@ -245,27 +246,17 @@ class Supervisor:
                 log.exception("bot upkeep failed")
 
     async def listen(self) -> None:
-        """Re-apply the configuration when the api says it changed."""
-        while True:
-            pubsub = self.redis.pubsub()
-            try:
-                await pubsub.subscribe(CONTROL_CHANNEL)
-                await self.apply()  # whatever changed while we were not listening
-                async for message in pubsub.listen():
-                    if message.get("type") != "message":
-                        continue
-                    try:
-                        control = decode_control(message["data"])
-                    except ValueError:
-                        continue
-                    if isinstance(control, TelegramChanged | SecretsChanged):
-                        await self.apply()
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                log.warning("control channel lost (%s); reconnecting", exc)
-                await asyncio.sleep(1.0)
-            finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.aclose()
+        """Re-apply the configuration when the api says it changed (and after every reconnect:
+        whatever changed while we were not listening)."""
+        await subscribe_forever(self.redis, CONTROL_CHANNEL, self._on_control, self.apply)
+
+    async def _on_control(self, data: bytes) -> None:
+        try:
+            control = decode_control(data)
+        except ValueError:
+            return
+        if isinstance(control, TelegramChanged | SecretsChanged):
+            await self.apply()
 
     async def close(self) -> None:
         async with self._lock:

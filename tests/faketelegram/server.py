@@ -5,20 +5,17 @@ from __future__ import annotations
 import asyncio
 import copy
 import itertools
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, TypeVar
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakellm.server import bind_socket
+from tests.background_server import BackgroundServer
 from tests.faketelegram.methods import ApiError
 from tests.faketelegram.polling import HeldPoll
 from tests.faketelegram.requests import BadRequest, read_params
@@ -29,7 +26,7 @@ T = TypeVar("T")
 UNAUTHORIZED = ApiError(401, "Unauthorized")
 
 
-class FakeTelegram(Users):
+class FakeTelegram(Users, BackgroundServer):
     """A local Bot API server for `python-telegram-bot` and friends.
 
     `conflict` says what two concurrent getUpdates for one token do: "terminate_older" (what
@@ -37,11 +34,10 @@ class FakeTelegram(Users):
     "reject_newer" (the newcomer gets 409 straight away).
     """
 
+    server_name = "fake Telegram"
+
     def __init__(self, conflict: Literal["terminate_older", "reject_newer"] = "terminate_older"):
         super().__init__(conflict)
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._port = 0
         self._bot_ids = itertools.count(8_000_000_001)
         self.app = Starlette(
             routes=[
@@ -49,10 +45,6 @@ class FakeTelegram(Users):
                 Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
             ]
         )
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._port}"
 
     # --- HTTP ---------------------------------------------------------------------------
 
@@ -241,49 +233,3 @@ class FakeTelegram(Users):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"condition not met within {timeout} s")
             await asyncio.sleep(interval)
-
-    # --- lifecycle ------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Serve from a background thread (a restart keeps the port)."""
-        sock = bind_socket(port=self._port)
-        self._port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            self.app,
-            log_config=None,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        server = self._server = uvicorn.Server(config)
-
-        def run() -> None:
-            asyncio.run(server.serve(sockets=[sock]))
-
-        self._thread = threading.Thread(target=run, name="faketelegram", daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the fake Telegram did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(10)
-        self._server = self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
