@@ -185,6 +185,7 @@ class Stack:
     def start_worker(self, extra_env: dict[str, str] | None = None) -> Service:
         index = len(self.workers)
         port = free_port()  # each worker's health and metrics port
+        listening = _control_listeners(self.env)
         worker = Service(
             f"worker{index}",
             ["-m", "services.worker"],
@@ -199,6 +200,13 @@ class Stack:
         ).start()
         self.workers.append(worker)
         wait_for(lambda: f"-{worker.pid}-" in _live_workers(self.env), "the worker", worker)
+        # Live is not yet listening: a control message (plugin change) published before the
+        # worker subscribed would never reach it.
+        wait_for(
+            lambda: _control_listeners(self.env) >= listening + 1,
+            "the worker to listen to the control channel",
+            worker,
+        )
         return worker
 
     def live_workers(self) -> list[Service]:
@@ -223,6 +231,19 @@ def _live_workers(env: dict[str, str]) -> str:
     client = redis.Redis.from_url(env["REDIS_URL"])
     try:
         return " ".join(k.decode() for k in client.scan_iter(match="aion:worker:*"))
+    finally:
+        client.close()
+
+
+def _control_listeners(env: dict[str, str]) -> int:
+    import redis
+
+    from shared.control import CONTROL_CHANNEL
+
+    client = redis.Redis.from_url(env["REDIS_URL"])
+    try:
+        ((_, count),) = client.pubsub_numsub(CONTROL_CHANNEL)
+        return int(count)
     finally:
         client.close()
 
