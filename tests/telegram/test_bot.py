@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 
 import httpx
 
+from tests.fakellm import FakeLLM
 from tests.faketelegram import BotMessage
 from tests.helpers import history
 from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot
@@ -188,7 +190,9 @@ async def test_documents_are_read_and_other_files_refused(
     )
 
 
-async def test_photos_become_image_inputs(bot: Bot, client: httpx.AsyncClient) -> None:
+async def test_photos_become_image_inputs(
+    bot: Bot, client: httpx.AsyncClient, fake_llm: FakeLLM
+) -> None:
     chat = OWNER_IDS[7]
     png = (
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00"
@@ -197,6 +201,15 @@ async def test_photos_become_image_inputs(bot: Bot, client: httpx.AsyncClient) -
     )
     bot.fake.send_photo(bot.token, chat, chat, png, caption="what colour is this")
     await answered(bot, chat, "You said: what colour is this")
+    images = [
+        part["image_url"]["url"]
+        for request in fake_llm.requests
+        for message in request.get("messages", [])
+        if message.get("role") == "user" and isinstance(message.get("content"), list)
+        for part in message["content"]
+        if part.get("type") == "image_url"
+    ]
+    assert f"data:image/jpeg;base64,{base64.b64encode(png).decode()}" in images
 
 
 async def test_token_change_restarts_polling_once_without_a_restart(bot: Bot) -> None:
