@@ -150,7 +150,10 @@ class Handlers:
             events = self.rt.api.chat(
                 message, chat_channel(out.chat_id), images=images, voice=voice
             )
-            await present(out, events, voice=voice)
+            try:
+                await present(out, events, voice=voice)
+            except ApiError as exc:  # refused before the turn started (input, a store down)
+                await notify(out, f"⚠️ AION could not take that: {exc.detail}")
 
         return work
 

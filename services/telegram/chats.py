@@ -69,3 +69,9 @@ class ChatQueues:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Work queued for the old bot would write with a bot that is shut down.
+        dropped = sum(q.qsize() for q in self._queues.values())
+        if dropped:
+            log.warning("dropping %d queued messages of the bot that stopped", dropped)
+        self._queues.clear()
+        self._busy.clear()
