@@ -19,18 +19,12 @@ from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from services.telegram.formatting import (
-    split_message,
-    split_plain,
-    strip_to_plain,
-    to_telegram_html,
-)
+from services.telegram.formatting import strip_to_plain, to_telegram_html
 from services.telegram.outbox import Outbox
+from services.telegram.splitting import TELEGRAM_LIMIT, split_message, split_plain
 
 log = logging.getLogger("aion.telegram.streaming")
 
-TELEGRAM_LIMIT = 4096
-PART_LIMIT = 4000  # below Telegram's limit, with room for the tags closed and reopened per part
 STREAM_SUFFIX = " …"
 
 
@@ -123,12 +117,12 @@ class ReplyStream:
                 await self._delete_from(0)
             return
         try:
-            await self._show(split_message(to_telegram_html(text), PART_LIMIT), ParseMode.HTML)
+            await self._show(split_message(to_telegram_html(text)), ParseMode.HTML)
         except BadRequest as exc:
             if not _is_entity_error(exc):
                 raise
             log.warning("Telegram refused the formatted answer (%s); sending it as plain text", exc)
-            await self._show(split_plain(strip_to_plain(text), PART_LIMIT), None)
+            await self._show(split_plain(strip_to_plain(text)), None)
 
     async def _show(self, parts: list[str], parse_mode: str | None) -> None:
         for index, part in enumerate(parts):

@@ -27,7 +27,8 @@ from telegram.ext import (
     filters,
 )
 
-from services.telegram.formatting import split_message, to_telegram_html
+from services.telegram.formatting import to_telegram_html
+from services.telegram.splitting import split_message
 from tests.faketelegram import FakeTelegram
 
 # PTB 22 warns that durations become timedeltas in a future major version; not our concern here.

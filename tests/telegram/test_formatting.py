@@ -8,12 +8,8 @@ import re
 
 import pytest
 
-from services.telegram.formatting import (
-    split_message,
-    split_plain,
-    strip_to_plain,
-    to_telegram_html,
-)
+from services.telegram.formatting import strip_to_plain, to_telegram_html
+from services.telegram.splitting import split_message, split_plain
 from tests.faketelegram import parse_html, well_formed
 
 
