@@ -166,32 +166,51 @@ def load(conn: psycopg.Connection[Any], data: Synthetic, start: int, end: int) -
     return (end - start) / (time.perf_counter() - began)
 
 
-INDEXES = {
-    "memories_embedding_hnsw": "CREATE INDEX memories_embedding_hnsw ON memories"
-    " USING hnsw (embedding vector_cosine_ops)",
-    "memories_search_gin": "CREATE INDEX memories_search_gin ON memories USING gin (search)",
-    "memories_content_key": "CREATE UNIQUE INDEX memories_content_key ON memories"
-    " (md5(content_key))",
-}
+# Rebuilt after each load, as the migrations define them (read back from the catalog, so the
+# benchmark measures the shipped index parameters).
+REBUILT = ("memories_embedding_hnsw", "memories_search_gin", "memories_content_key")
 
 
-def drop_indexes(conn: psycopg.Connection[Any]) -> None:
-    for name in INDEXES:
+def index_definitions(conn: psycopg.Connection[Any]) -> dict[str, str]:
+    rows = conn.execute(
+        "SELECT indexname, indexdef FROM pg_indexes"
+        " WHERE tablename = 'memories' AND indexname = ANY(%s)",
+        (list(REBUILT),),
+    ).fetchall()
+    found = {name: definition for name, definition in rows}
+    missing = set(REBUILT) - set(found)
+    if missing:
+        raise SystemExit(f"index(es) missing from the schema: {', '.join(sorted(missing))}")
+    return found
+
+
+def drop_indexes(conn: psycopg.Connection[Any], definitions: dict[str, str]) -> None:
+    for name in definitions:
         conn.execute(f"DROP INDEX IF EXISTS {name}")
     conn.commit()
 
 
-def build_indexes(conn: psycopg.Connection[Any]) -> dict[str, float]:
+def build_indexes(conn: psycopg.Connection[Any], definitions: dict[str, str]) -> dict[str, float]:
     times = {}
     conn.execute("SET maintenance_work_mem = '4GB'")
     conn.execute("SET max_parallel_maintenance_workers = 1")
-    for name, sql in INDEXES.items():
+    for name, sql in definitions.items():
         began = time.perf_counter()
         conn.execute(sql)
         conn.commit()
         times[name] = time.perf_counter() - began
     conn.execute("VACUUM ANALYZE memories")
     return times
+
+
+def server_settings(conn: psycopg.Connection[Any]) -> str:
+    row = conn.execute(
+        "SELECT current_setting('server_version'),"
+        " (SELECT extversion FROM pg_extension WHERE extname = 'vector'),"
+        " current_setting('shared_buffers'), current_setting('work_mem')"
+    ).fetchone()
+    assert row is not None
+    return f"PostgreSQL {row[0]}, pgvector {row[1]}, shared_buffers {row[2]}, work_mem {row[3]}"
 
 
 def knn(conn: psycopg.Connection[Any], q: np.ndarray, *, exact: bool, ef: int = 40) -> list[int]:
@@ -320,11 +339,18 @@ def main() -> None:
     parser.add_argument("--ef", default="40,100,200,400", help="hnsw.ef_search values")
     parser.add_argument("--hybrid-ef", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--reuse",
+        metavar="DATABASE",
+        help="measure a database kept by an earlier --keep run: rows already there are not"
+        " loaded again, and indexes are rebuilt only for sizes it has to load (implies --keep)",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     efs = [int(e) for e in args.ef.split(",")]
     admin = os.environ.get("DATABASE_URL") or localpg.ensure_server()
-    name = f"aion_bench_memory_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"aion_bench_memory_{uuid.uuid4().hex[:8]}"
+    keep = args.keep or bool(args.reuse)
     url = localpg.ensure_database(admin, name)
     log(f"database {name}")
     try:
@@ -334,16 +360,26 @@ def main() -> None:
         data = Synthetic()
         with psycopg.connect(url, autocommit=True) as conn:  # SET LOCAL needs real transactions
             register_vector(conn)
-            loaded = 0
+            print(server_settings(conn))
+            definitions = index_definitions(conn)
+            counted = conn.execute("SELECT count(*) FROM memories").fetchone()
+            loaded = int(counted[0]) if counted else 0
             for size in sizes:
-                drop_indexes(conn)
-                log(f"loading {loaded}..{size}")
-                rate = load(conn, data, loaded, size)
-                loaded = size
+                if size > loaded:
+                    drop_indexes(conn, definitions)
+                    log(f"loading {loaded}..{size}")
+                    rate = load(conn, data, loaded, size)
+                    loaded = size
+                    log("building indexes")
+                    built = build_indexes(conn, definitions)
+                elif size < loaded:
+                    log(f"skipping {size:,}: the database holds {loaded:,} rows")
+                    continue
+                else:
+                    rate, built = 0.0, {}
                 print(f"\n== {size:,} memories (load average {os.getloadavg()[0]:.1f})")
-                log("building indexes")
-                built = build_indexes(conn)
-                print(f"  insert rate (COPY binary) {rate:,.0f} rows/s")
+                if rate:
+                    print(f"  insert rate (COPY binary) {rate:,.0f} rows/s")
                 for index, seconds in built.items():
                     print(f"  build {index:24} {seconds:8.1f} s")
                 exact = args.exact_queries if size < 500_000 else max(20, args.exact_queries // 2)
@@ -354,7 +390,7 @@ def main() -> None:
             print("\n== query embedding over Redis")
             asyncio.run(rpc_table(os.environ["REDIS_URL"], embedder, args.queries))
     finally:
-        if not args.keep:
+        if not keep:
             with psycopg.connect(admin, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             log(f"dropped {name}")

@@ -231,6 +231,9 @@ def test_stores_use_the_named_images_and_volumes(config: Config) -> None:
     assert "redis-cli" in config["services"]["redis"]["healthcheck"]["test"]
     mounts = {m["target"]: m for m in postgres["volumes"]}
     assert mounts["/var/lib/postgresql/data"]["type"] == "volume"
+    # memory search keeps the HNSW graph in shared buffers; index builds need /dev/shm
+    assert "shared_buffers=512MB" in postgres["command"]
+    assert str(postgres["shm_size"]) in ("1gb", "1073741824")
 
 
 def test_api_is_published_on_aion_port_and_probed_there(tmp_path: Path) -> None:

@@ -445,7 +445,12 @@ def test_structure_check_catches_a_broken_render(
 def test_small_runs_the_stores_in_the_cluster() -> None:
     objs = render(K8S / "overlays" / "small")
     postgres = find(objs, "StatefulSet", "aion-postgres")["spec"]
-    assert postgres["template"]["spec"]["containers"][0]["image"] == "pgvector/pgvector:pg16"
+    container = postgres["template"]["spec"]["containers"][0]
+    assert container["image"] == "pgvector/pgvector:pg16"
+    assert "shared_buffers=512MB" in container["args"]
+    mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in postgres["template"]["spec"]["volumes"]}
+    assert volumes[mounts["/dev/shm"]]["emptyDir"]["medium"] == "Memory"
     assert postgres["volumeClaimTemplates"][0]["spec"]["accessModes"] == ["ReadWriteOnce"]
     redis = find(objs, "Deployment", "aion-redis")["spec"]["template"]["spec"]
     assert redis["volumes"][0]["persistentVolumeClaim"]["claimName"] == "aion-redis-data"
