@@ -39,8 +39,10 @@ from pgvector import Vector
 from pgvector.psycopg import register_vector
 
 from scripts import localpg
+from services.api.memory import SEARCH_DEPTH as API_DEPTH
 from services.worker.memory.embedding import BatchingEmbedder
 from services.worker.memory.onnx_embedder import OnnxModel
+from services.worker.memory.store import SEARCH_DEPTH as AGENT_DEPTH
 from shared.db import open_pool
 from shared.db.memories import SearchQuery, search
 from tests.stack import run_migrations
@@ -269,7 +271,8 @@ async def hybrid_table(
             cpu = BackendCPU(conn.info.backend_pid)
         vectors = data.vectors(queries)
         texts = [data.query_text() for _ in range(queries)]
-        for depth, limit, label in ((50, 10, "agent (depth 50)"), (200, 80, "api (depth 200)")):
+        for depth, limit, who in ((AGENT_DEPTH, 10, "agent"), (API_DEPTH, 80, "api")):
+            label = f"{who} (depth {depth})"
             db_times, e2e_times = [], []
             cpu0 = cpu()
             for text, vector in zip(texts, vectors, strict=True):

@@ -20,7 +20,9 @@ from shared.db.memories import Memory, SearchQuery
 from shared.embed_rpc import EmbedUnavailable, request_embeddings
 
 MIN_SIMILARITY = 0.3
-SEARCH_DEPTH = 200  # candidates per list; deeper pages search deeper (up to MAX_SEARCH_DEPTH)
+# Candidates per list; deeper pages search deeper (up to MAX_SEARCH_DEPTH). The HNSW beam is at
+# least this wide, so it sets the vector search's cost (bench/memory_search.py).
+SEARCH_DEPTH = 100
 MAX_SEARCH_DEPTH = 1000
 
 

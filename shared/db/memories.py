@@ -8,7 +8,9 @@ an optional recency factor then favours memories saved or confirmed lately.
 The full-text list ranks by the query's content words in both text configurations of the
 `search` column (see migration 0008): stemmed ('english', stop words dropped) and verbatim
 ('simple', only for those same non-stop words, so "is" and "my" never match every row). A row
-scores the sum of its words' rarity (an IDF), so "Zoltan" outweighs "number".
+scores the sum of its words' rarity (an IDF), so "Zoltan" outweighs "number". A word that the
+table's statistics (ANALYZE) put in thousands of rows is not looked up in the index at all: it
+only ranks the candidates the other words and the vector list bring.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ from shared.db import Conn
 
 RRF_K = 60
 GIN_FUZZY_LIMIT = 5000
+# A word estimated in at least this many rows is not looked up in the full-text index: GIN would
+# sample its rows anyway (GIN_FUZZY_LIMIT), and its weight is the lowest there is.
+COMMON_WORD_ROWS = GIN_FUZZY_LIMIT
 # In nearly every memory ("The owner's sister..."): as a search word it would only cost time.
 IGNORED_WORDS = ("owner", "owners", "owner's")
 # Saves take this lock so two workers saving the same fact at once still merge it.
@@ -68,6 +73,7 @@ class SearchQuery:
     min_similarity: float = 0.0  # vector neighbours below this are not matches
     recency_weight: float = 0.0  # 0: relevance only; 1: a memory half_life old scores half
     half_life_days: float = 90.0
+    common_word_rows: int = COMMON_WORD_ROWS  # words estimated in this many rows skip the index
 
 
 def _memory(row: dict[str, Any]) -> Memory:
@@ -230,9 +236,17 @@ async def count(conn: Conn, category: str | None = None) -> int:
 
 
 _HYBRID = """
-WITH terms AS (
+WITH stats AS MATERIALIZED (
+    -- How many rows hold each common word, estimated from ANALYZE's sample of the table.
+    SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs,
+        greatest(c.reltuples, 0) AS rows
+    FROM pg_stats s JOIN pg_class c ON c.oid = 'memories'::regclass
+    WHERE s.schemaname = current_schema() AND s.tablename = 'memories' AND s.attname = 'search'
+), terms AS (
     -- stemmed words (stop words dropped), and the same words as typed (lower case)
-    SELECT term FROM (
+    SELECT term, coalesce(
+        (SELECT st.freqs[array_position(st.elems, term)] * st.rows FROM stats st), 0) AS estimate
+    FROM (
         SELECT unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS term
         UNION
         SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS word
@@ -242,29 +256,24 @@ WITH terms AS (
 ), weighted AS (
     -- A rare word tells more than a common one: weight each by ln(1 + 100 / rows with it),
     -- counting at most 100 rows. One index scan per word gives the count and the candidates.
+    -- A word the statistics put in thousands of rows skips the index (reading its posting list
+    -- alone costs milliseconds at a million rows): it only scores the other lists' candidates.
     SELECT q.q, hits.n >= 100 AS common, ln(1 + 100.0 / greatest(hits.n, 1)) AS idf, hits.ids
     FROM terms
     CROSS JOIN LATERAL (
         SELECT ('''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''')::tsquery AS q
     ) AS q
     CROSS JOIN LATERAL (
-        SELECT count(*) AS n, array_agg(id) AS ids FROM (
+        SELECT CASE WHEN terms.estimate >= %(common_rows)s THEN 100 ELSE count(*) END AS n,
+            array_agg(id) AS ids
+        FROM (
             SELECT id FROM memories m
-            WHERE m.search @@ q.q AND (%(category)s::text IS NULL OR m.category = %(category)s)
+            WHERE terms.estimate < %(common_rows)s AND m.search @@ q.q
+                AND (%(category)s::text IS NULL OR m.category = %(category)s)
             LIMIT greatest(%(depth)s, 100)
         ) AS x
     ) AS hits
-), candidates AS (
-    -- the rows with a rare word (up to `depth`), a few for each common one
-    SELECT DISTINCT unnest(CASE WHEN common THEN ids[1:20] ELSE ids END) AS id FROM weighted
-), txt AS (
-    SELECT id, row_number() OVER (ORDER BY score DESC, id DESC) AS rank
-    FROM (
-        SELECT m.id, s.score FROM candidates c JOIN memories m ON m.id = c.id
-        CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM weighted w WHERE m.search @@ w.q) s
-        ORDER BY s.score DESC, m.id DESC LIMIT %(depth)s
-    ) AS matched
-), vec AS (
+), vec AS MATERIALIZED (
     SELECT id, row_number() OVER (ORDER BY dist, id) AS rank
     FROM (
         SELECT id, embedding <=> %(embedding)s AS dist FROM memories
@@ -272,6 +281,20 @@ WITH terms AS (
         ORDER BY embedding <=> %(embedding)s LIMIT %(depth)s
     ) AS nearest
     WHERE dist <= 1 - %(min_similarity)s
+), candidates AS (
+    -- the rows with a rare word (up to `depth`), a few for each common one, and the nearest
+    -- vectors (which the words then rank: a neighbour that holds the words comes first)
+    SELECT unnest(CASE WHEN common THEN ids[1:20] ELSE ids END) AS id FROM weighted
+    UNION
+    SELECT id FROM vec
+), txt AS (
+    SELECT id, row_number() OVER (ORDER BY score DESC, id DESC) AS rank
+    FROM (
+        SELECT m.id, s.score FROM candidates c JOIN memories m ON m.id = c.id
+        CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM weighted w WHERE m.search @@ w.q) s
+        WHERE s.score IS NOT NULL
+        ORDER BY s.score DESC, m.id DESC LIMIT %(depth)s
+    ) AS matched
 ), fused AS (
     SELECT coalesce(v.id, t.id) AS id, t.id IS NOT NULL AS text_match,
         (coalesce(1.0 / (%(k)s + v.rank), 0) + coalesce(1.0 / (%(k)s + t.rank), 0))
@@ -323,6 +346,7 @@ async def search(conn: Conn, query: SearchQuery) -> tuple[list[Memory], int]:
                 "half_life": query.half_life_days,
                 "k": RRF_K,
                 "ignored": list(IGNORED_WORDS),
+                "common_rows": query.common_word_rows,
                 "limit": query.limit,
                 "offset": query.offset,
             },

@@ -77,6 +77,45 @@ async def test_keywords_find_names_and_numbers_vectors_miss(worker_app: WorkerCo
         assert hybrid[0].id == target and hybrid[0].text_match, query
 
 
+async def test_common_words_rank_the_nearest_vectors_without_the_index(
+    worker_app: WorkerContext, db
+) -> None:
+    """A word the planner's statistics count as common is not looked up in the full-text index;
+    it still ranks the vector neighbours that hold it."""
+    kites = [
+        f"The owner flew the red kite number {n} at the beach in {town}."
+        for n, town in enumerate(["Sylt", "Rügen", "Usedom", "Föhr", "Amrum", "Borkum"])
+    ]
+    ids = await save(worker_app, *kites, *DISTRACTORS)
+    await db.execute("ANALYZE memories")
+    row = await (
+        await db.execute(
+            "SELECT 'kite' = ANY(most_common_elems::text::text[]) FROM pg_stats"
+            " WHERE tablename = 'memories' AND attname = 'search'"
+        )
+    ).fetchone()
+    assert row == (True,), "ANALYZE should count 'kite' among the common words"
+
+    async def hits(near: str, common_word_rows: int) -> list[repo.Memory]:
+        embedding = Vector((await worker_app.embedder.embed([near]))[0])
+        query = SearchQuery(
+            text="kite", embedding=embedding, depth=3, common_word_rows=common_word_rows
+        )
+        async with worker_app.pool.connection() as conn:
+            found, _ = await repo.search(conn, query)
+        return found
+
+    # near the tea memory: the three nearest vectors are no kite memories
+    rare = await hits("The owner drinks green tea every morning.", common_word_rows=10**9)
+    assert {m.id for m in rare if m.text_match} <= set(ids[:6])
+    assert len([m for m in rare if m.text_match]) == 3  # found through the index
+    common = await hits("The owner drinks green tea every morning.", common_word_rows=1)
+    assert not any(m.text_match for m in common)  # the index was not asked
+    # near a kite memory: the neighbours holding the word are ranked by it
+    common = await hits(kites[2], common_word_rows=1)
+    assert common[0].id == ids[2] and common[0].text_match
+
+
 async def test_duplicates_are_merged(worker_app: WorkerContext, db) -> None:
     [tea] = await save(worker_app, "The owner likes green tea.")
     await db.execute(

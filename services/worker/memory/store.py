@@ -20,6 +20,7 @@ from shared.db.memories import Memory, NewMemory, SearchQuery
 
 MAX_CONTENT_CHARS = 2000
 MAX_QUERY_CHARS = 2000
+SEARCH_DEPTH = 50  # candidates per list for the agent's searches (tools, recall)
 DEFAULT_CATEGORY = "general"
 CATEGORY = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 _WORD = re.compile(r"\w+")
@@ -156,7 +157,7 @@ async def search(
         embedding=Vector(vectors[0]),
         limit=limit,
         category=clean_category(category) if category else None,
-        depth=max(50, limit),
+        depth=max(SEARCH_DEPTH, limit),
         min_similarity=min_similarity,
         recency_weight=recency_weight,
     )
