@@ -12,7 +12,10 @@ builds the HNSW and GIN indexes, then reports
   agent run): the database part, and end to end with the query embedded by the local model;
 - the added latency of having a worker embed the query over Redis (shared/embed_rpc.py), as
   the api does, against embedding it in process (needs REDIS_URL).
-The database is dropped at the end (`--keep` keeps it).
+Before measuring, the table and its indexes are read into the caches (pg_prewarm), as on a
+server that has been answering for a while; `--cold` skips that (the first searches then wait
+for the disk). The database is dropped at the end (`--keep` keeps it, `--reuse` measures it
+again without loading).
 
 Vectors: unit vectors around 2,000 random topic centres (memories about one thing are close,
 as real embeddings are; uniformly random 384-dimensional vectors have no neighbours worth the
@@ -215,6 +218,16 @@ def server_settings(conn: psycopg.Connection[Any]) -> str:
     return f"PostgreSQL {row[0]}, pgvector {row[1]}, shared_buffers {row[2]}, work_mem {row[3]}"
 
 
+def prewarm(conn: psycopg.Connection[Any], definitions: dict[str, str]) -> float:
+    """Read the table and its indexes into the caches (pg_prewarm), as a server that has been
+    searching for a while would hold them; returns the seconds it took."""
+    began = time.perf_counter()
+    conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+    for relation in ("memories", *definitions):
+        conn.execute("SELECT pg_prewarm(%s::regclass)", (relation,))
+    return time.perf_counter() - began
+
+
 def knn(conn: psycopg.Connection[Any], q: np.ndarray, *, exact: bool, ef: int = 40) -> list[int]:
     with conn.transaction():
         if exact:
@@ -348,6 +361,11 @@ def main() -> None:
         help="measure a database kept by an earlier --keep run: rows already there are not"
         " loaded again, and indexes are rebuilt only for sizes it has to load (implies --keep)",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="measure without reading the table and indexes into the caches first",
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     efs = [int(e) for e in args.ef.split(",")]
@@ -385,6 +403,8 @@ def main() -> None:
                     print(f"  insert rate (COPY binary) {rate:,.0f} rows/s")
                 for index, seconds in built.items():
                     print(f"  build {index:24} {seconds:8.1f} s")
+                if not args.cold:
+                    print(f"  prewarm (pg_prewarm)            {prewarm(conn, definitions):8.1f} s")
                 exact = args.exact_queries if size < 500_000 else max(20, args.exact_queries // 2)
                 recall_table(conn, data, size, exact, efs)
                 asyncio.run(hybrid_table(url, data, args.queries, embedder, args.hybrid_ef))
