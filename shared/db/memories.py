@@ -242,8 +242,9 @@ WITH stats AS MATERIALIZED (
         greatest(c.reltuples, 0) AS rows
     FROM pg_stats s JOIN pg_class c ON c.oid = 'memories'::regclass
     WHERE s.schemaname = current_schema() AND s.tablename = 'memories' AND s.attname = 'search'
-), terms AS (
-    -- stemmed words (stop words dropped), and the same words as typed (lower case)
+), terms AS MATERIALIZED (
+    -- stemmed words (stop words dropped), and the same words as typed (lower case); each
+    -- word's estimate is computed once (the index lookup below tests it twice)
     SELECT term, coalesce(
         (SELECT st.freqs[array_position(st.elems, term)] * st.rows FROM stats st), 0) AS estimate
     FROM (
