@@ -6,9 +6,9 @@ import psycopg
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from shared.config import BaseServiceSettings
+from shared.config import DatabaseSettings
 
-database_url = BaseServiceSettings().database_url  # type: ignore[call-arg]
+database_url = DatabaseSettings().database_url
 
 # A creator keeps libpq's own URI parsing (unix-socket URIs included).
 engine = create_engine(

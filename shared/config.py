@@ -5,30 +5,63 @@ Read once at start-up and passed in; nothing re-reads the environment per reques
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SecretsSettingsSource,
+    SettingsConfigDict,
+)
 
 if TYPE_CHECKING:
     from shared.vault import Vault
 
 
-class BaseServiceSettings(BaseSettings):
-    """What every service needs: where PostgreSQL and Redis are, and how to log."""
+class ServiceSettings(BaseSettings):
+    """What every service needs: how to log, and where its settings come from."""
 
-    # An empty variable (`NAME=` in .env) counts as unset, so defaults still apply.
+    # An empty variable (`NAME=` in .env) counts as unset, so defaults still apply. A rejected
+    # value is not echoed in the error: it may be a key.
     model_config = SettingsConfigDict(
-        env_file=None, extra="ignore", case_sensitive=False, env_ignore_empty=True
+        env_file=None,
+        extra="ignore",
+        case_sensitive=False,
+        env_ignore_empty=True,
+        hide_input_in_errors=True,
     )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """The environment first, then the service's secrets folder (AION_SECRETS_DIR).
+
+        The folder holds the values generated at first start (shared/secret_files.py), one file
+        per setting, so a variable given in the environment always wins over its file.
+        """
+        folder = os.environ.get("AION_SECRETS_DIR")
+        files = SecretsSettingsSource(settings_cls, secrets_dir=folder) if folder else None
+        return (init_settings, env_settings, dotenv_settings, files or file_secret_settings)
+
+    aion_log_level: str = "INFO"
+    aion_log_json: bool = True
+
+
+class DatabaseSettings(ServiceSettings):
+    """Where PostgreSQL is (the services that keep or read state there)."""
 
     database_url: str = Field(
         default="postgresql://aion:aion@localhost:5432/aion",
         description="libpq URI; a unix-socket URI (postgresql://user@/db?host=/dir) works too",
     )
-    redis_url: str = Field(default="redis://localhost:6379/0")
-    aion_log_level: str = "INFO"
-    aion_log_json: bool = True
 
     @field_validator("database_url")
     @classmethod
@@ -40,6 +73,16 @@ class BaseServiceSettings(BaseSettings):
         if not value.startswith("postgresql://"):
             raise ValueError("DATABASE_URL must be a postgresql:// URI")
         return value
+
+
+class RedisSettings(ServiceSettings):
+    """Where Redis is (turn transport, control messages, leases)."""
+
+    redis_url: str = Field(default="redis://localhost:6379/0")
+
+
+class BaseServiceSettings(DatabaseSettings, RedisSettings):
+    """Both stores: the api and the worker."""
 
 
 class TurnTransportSettings(BaseServiceSettings):
@@ -84,7 +127,7 @@ class ProviderSettings(BaseServiceSettings):
     @classmethod
     def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            from shared.vault import parse_key  # the check lives with the vault
+            from shared.sealing import parse_key
 
             parse_key(value.get_secret_value())
         return value

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr
 
-from shared.config import BaseServiceSettings
+from shared.config import DatabaseSettings
 
 
-class TTSSettings(BaseServiceSettings):
+class TTSSettings(DatabaseSettings):
     """Where it listens, where audio goes, and what each engine needs."""
 
     # Loopback by default: tts is internal. The image sets 0.0.0.0 so the worker can reach it.

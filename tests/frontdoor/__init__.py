@@ -1,0 +1,1 @@
+"""First run: generated secrets, the services' database role, the telegram credential."""
