@@ -3,8 +3,8 @@
 - The bot token is a vault secret (TELEGRAM_BOT_TOKEN; the environment variable of that name is
   the default), the allowed user ids are rows in PostgreSQL (shared/db/telegram.py).
 - The service never touches PostgreSQL: it asks the api (`GET /api/telegram/bot`, BotConfig),
-  which hands a stored token over sealed under AION_SECRET_KEY (which both have from their
-  environment), so the token never crosses the API in clear.
+  which hands a stored token over sealed under AION_TELEGRAM_HANDOVER_KEY (which both have from
+  their settings, and nothing else does), so the token never crosses the API in clear.
 - After a change the api publishes `telegram_changed` on the control channel; the service
   re-reads its configuration and restarts polling only when the token changed.
 - The service reports on itself under STATUS_KEY (a short TTL, refreshed while it runs), so the

@@ -10,10 +10,13 @@ import logging
 import re
 from collections.abc import Mapping
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import InvalidToken, MultiFernet
 
 from shared.db import Conn
 from shared.db import secrets as repo
+from shared.sealing import parse_key
+
+__all__ = ["MAX_VALUE_CHARS", "Vault", "VaultUnavailable", "check_name", "mask", "parse_key"]
 
 log = logging.getLogger("aion.vault")
 
@@ -53,19 +56,6 @@ def mask(value: str) -> str:
     return f"{value[:4]}…{value[-4:]}" if len(value) >= 16 else "•" * 8
 
 
-def parse_key(raw: str) -> MultiFernet:
-    """`AION_SECRET_KEY`: one Fernet key, or several comma-separated (the first encrypts, all
-    decrypt), so the key can be rotated without losing what is stored."""
-    try:
-        return MultiFernet([Fernet(part.strip().encode()) for part in raw.split(",") if part])
-    except (ValueError, TypeError) as exc:
-        raise ValueError(
-            "AION_SECRET_KEY must be a Fernet key (32 url-safe base64-encoded bytes), e.g. "
-            'from: python3 -c "import base64, os; '
-            'print(base64.urlsafe_b64encode(os.urandom(32)).decode())"'
-        ) from exc
-
-
 class Vault:
     """Encrypts and decrypts rows of the `secrets` table; `fernet` None means no key set."""
 
@@ -103,17 +93,6 @@ class Vault:
                 # Written under another key: unusable, but it must not stop every other secret.
                 log.warning("stored secret %s does not decrypt under AION_SECRET_KEY", name)
         return values
-
-    def seal(self, value: str) -> str:
-        """`value` encrypted for another process that holds AION_SECRET_KEY (the telegram
-        service gets its bot token this way: never in clear over the API)."""
-        return self._require().encrypt(value.encode()).decode()
-
-    def unseal(self, sealed: str) -> str:
-        try:
-            return self._require().decrypt(sealed.encode()).decode()
-        except InvalidToken as exc:
-            raise VaultUnavailable("the sealed value does not open under AION_SECRET_KEY") from exc
 
     async def names(self, conn: Conn) -> list[str]:
         return sorted(await repo.load_all(conn))

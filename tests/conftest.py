@@ -18,6 +18,7 @@ import httpx
 import psycopg
 import pytest
 import redis
+from cryptography.fernet import Fernet
 
 from scripts import localpg
 from tests.fakeanthropic import FakeAnthropic
@@ -28,6 +29,10 @@ from tests.providers_env import PROVIDER_ENV, provider_env
 from tests.stack import Stack, run_migrations
 
 API_TOKEN = "test-token-" + uuid.uuid4().hex
+# The telegram service's own credential and handover key (shared/secret_files.py makes them in
+# compose and `make dev`); every test process gets the same environment.
+TELEGRAM_SERVICE_TOKEN = "test-telegram-" + uuid.uuid4().hex
+TELEGRAM_HANDOVER_KEY = Fernet.generate_key().decode()
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"  # the owner's plugin folder in tests
 
 
@@ -107,6 +112,8 @@ def service_env(
         "OPENAI_API_KEY": "sk-test-not-a-real-key",
         "AION_MODEL": "fake-model",
         "AION_API_TOKEN": API_TOKEN,
+        "AION_TELEGRAM_SERVICE_TOKEN": TELEGRAM_SERVICE_TOKEN,
+        "AION_TELEGRAM_HANDOVER_KEY": TELEGRAM_HANDOVER_KEY,
         "AION_PROVIDER_MAX_RETRIES": "0",
         "AION_LOG_JSON": "true",
         "AION_PLUGINS_DIR": str(PLUGINS_DIR),

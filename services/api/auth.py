@@ -1,4 +1,11 @@
-"""The owner's bearer token: from AION_API_TOKEN, or generated once and kept only as a hash."""
+"""Who may call the api: the owner's bearer token, and the telegram service's own credential.
+
+The owner's token comes from AION_API_TOKEN (the environment, or the file the first start
+generated: shared/secret_files.py); an install from before those files keeps the hash stored in
+PostgreSQL, or generates one there. The telegram service holds a credential of its own
+(AION_TELEGRAM_SERVICE_TOKEN) that opens only the routes that service calls, so a compromised
+bot process cannot read keys, change settings or reload plugins.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,32 @@ import hashlib
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
+from enum import Enum
 
 from shared.db import Pool, credentials
 
 log = logging.getLogger("aion.api.auth")
+
+# (method, route path) the telegram service calls (services/telegram/api_client.py).
+TELEGRAM_ROUTES = frozenset(
+    {
+        ("POST", "/api/chat"),
+        ("GET", "/api/chat/{job}/events"),
+        ("POST", "/api/approvals/{approval_id}"),
+        ("POST", "/api/reset"),
+        ("POST", "/api/model"),
+        ("GET", "/api/config"),
+        ("GET", "/api/telegram/bot"),
+        ("GET", "/api/audio/{filename}"),
+        ("HEAD", "/api/audio/{filename}"),
+    }
+)
+
+
+class Caller(Enum):
+    OWNER = "owner"
+    TELEGRAM = "telegram"
 
 
 def _digest(token: str) -> bytes:
@@ -17,19 +46,40 @@ def _digest(token: str) -> bytes:
 
 
 class TokenVerifier:
-    """Compares presented tokens with the owner's in constant time."""
+    """Compares presented tokens with one expected token in constant time."""
 
     def __init__(self, expected_sha256: bytes) -> None:
         self._expected = expected_sha256
+
+    @classmethod
+    def of(cls, token: str) -> TokenVerifier:
+        return cls(_digest(token))
 
     def verify(self, presented: str) -> bool:
         return hmac.compare_digest(_digest(presented), self._expected)
 
 
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    owner: TokenVerifier
+    telegram: TokenVerifier | None = None
+
+    def caller(self, presented: str) -> Caller | None:
+        if self.owner.verify(presented):
+            return Caller.OWNER
+        if self.telegram is not None and self.telegram.verify(presented):
+            return Caller.TELEGRAM
+        return None
+
+    @staticmethod
+    def allows(caller: Caller, method: str, route_path: str | None) -> bool:
+        return caller is Caller.OWNER or (method, route_path) in TELEGRAM_ROUTES
+
+
 async def load_verifier(configured: str | None, pool: Pool) -> TokenVerifier:
     """Use the configured token; otherwise the stored hash, generating the token on first start."""
     if configured:
-        return TokenVerifier(_digest(configured))
+        return TokenVerifier.of(configured)
     async with pool.connection() as conn:
         stored = await credentials.stored_token_hash(conn)
         if stored is not None:

@@ -13,13 +13,14 @@ from arq.connections import ArqRedis, RedisSettings
 
 from services.api.alexa.certs import AlexaTrust, amazon_trust
 from services.api.alexa.verify import AlexaVerifier
-from services.api.auth import TokenVerifier, load_verifier
+from services.api.auth import Credentials, TokenVerifier, load_verifier
 from services.api.draining import DrainState
 from services.api.event_hub import EventHub
 from services.api.model_lists import ModelLists
 from services.api.settings import ApiSettings
 from shared.db import Pool, open_pool
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
+from shared.sealing import Sealer
 from shared.turn_bus import TurnBus
 from shared.vault import Vault
 
@@ -31,10 +32,11 @@ class AppContext:
     redis: ArqRedis
     bus: TurnBus
     hub: EventHub
-    tokens: TokenVerifier
+    credentials: Credentials
     alexa: AlexaVerifier
     started_at: float
     vault: Vault
+    handover: Sealer  # the telegram service's bot token, sealed for it alone
     env_secrets: dict[str, str]  # provider keys given in the environment (the defaults)
     http: httpx.AsyncClient  # outbound calls: model lists, Google's token endpoint
     model_lists: ModelLists
@@ -61,6 +63,7 @@ async def app_context(
         if alexa_trust is None:
             alexa_trust = await exits.enter_async_context(amazon_trust())
         api_token = settings.aion_api_token.get_secret_value() if settings.aion_api_token else None
+        telegram_token = settings.aion_telegram_service_token
         yield AppContext(
             settings=settings,
             pool=pool,
@@ -72,10 +75,16 @@ async def app_context(
                 lease_seconds=settings.aion_worker_lease_seconds,
             ),
             hub=hub,
-            tokens=await load_verifier(api_token, pool),
+            credentials=Credentials(
+                owner=await load_verifier(api_token, pool),
+                telegram=TokenVerifier.of(telegram_token.get_secret_value())
+                if telegram_token
+                else None,
+            ),
             alexa=AlexaVerifier(settings.alexa_skill_id, alexa_trust),
             started_at=time.monotonic(),
             vault=settings.vault(),
+            handover=settings.handover(),
             env_secrets=settings.env_secrets(),
             http=http,
             model_lists=ModelLists(http, ttl=settings.aion_models_cache_seconds),

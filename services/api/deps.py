@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.api.context import AppContext
-from services.api.errors import Unauthorized
+from services.api.errors import Forbidden, Unauthorized
 from shared.db import Conn
 
 
@@ -33,12 +33,18 @@ _bearer = HTTPBearer(auto_error=False)
 
 
 async def require_token(
-    ctx: Ctx, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    request: Request,
+    ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'.")
-    if not ctx.tokens.verify(credentials.credentials):
+    caller = ctx.credentials.caller(credentials.credentials)
+    if caller is None:
         raise Unauthorized("The bearer token is not valid.")
+    route_path = getattr(request.scope.get("route"), "path", None)
+    if not ctx.credentials.allows(caller, request.method, route_path):
+        raise Forbidden(f"The {caller.value} service's credential does not open this route.")
 
 
 Authorized = Depends(require_token)

@@ -32,6 +32,11 @@ class Unauthorized(AppError):
     error = "Unauthorized"
 
 
+class Forbidden(AppError):
+    status = 403
+    error = "Forbidden"
+
+
 class NotFound(AppError):
     status = 404
     error = "NotFound"

@@ -18,6 +18,7 @@ from services.api.errors import Conflict
 from shared.control import CONTROL_CHANNEL, TelegramChanged, encode_control
 from shared.db import Conn
 from shared.db import telegram as repo
+from shared.sealing import SealError
 from shared.telegram import (
     TOKEN_PATTERN,
     TOKEN_SECRET,
@@ -137,9 +138,11 @@ async def bot_config(ctx: AppContext, conn: Conn) -> BotConfig:
 
 def _sealed(ctx: AppContext, stored: str | None, env: str | None) -> SealedSecret:
     if stored:
-        return SealedSecret(
-            source="vault", sealed=ctx.vault.seal(stored), fingerprint=fingerprint(stored)
-        )
+        try:
+            sealed = ctx.handover.seal(stored)
+        except SealError as exc:
+            raise Conflict(str(exc)) from exc
+        return SealedSecret(source="vault", sealed=sealed, fingerprint=fingerprint(stored))
     if env:
         return SealedSecret(source="env", fingerprint=fingerprint(env))
     return SealedSecret(source="unset")

@@ -42,8 +42,7 @@ class Service:
 @asynccontextmanager
 async def service(settings: TelegramSettings) -> AsyncIterator[Service]:
     redis = Redis.from_url(settings.redis_url)
-    token = settings.aion_api_token.get_secret_value() if settings.aion_api_token else None
-    api = AionApi(settings.aion_api_url, token)
+    api = AionApi(settings.aion_api_url, settings.api_credential)
 
     def current_bot() -> Bot | None:
         return supervisor.app.bot if supervisor.app is not None else None
@@ -61,7 +60,7 @@ async def service(settings: TelegramSettings) -> AsyncIterator[Service]:
         queues=ChatQueues(report_failure),
         max_document_chars=settings.aion_telegram_max_document_chars,
     )
-    supervisor = Supervisor(settings, redis, settings.vault(), runtime)
+    supervisor = Supervisor(settings, redis, settings.handover(), runtime)
 
     tasks = [
         asyncio.create_task(supervisor.listen()),

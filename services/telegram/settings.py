@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import hashlib
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
-from shared.config import ProviderSettings
+from shared.config import RedisSettings
+from shared.sealing import Sealer, parse_key
 
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-class TelegramSettings(ProviderSettings):
-    """How to reach the api, Telegram and the vault, and where the health server listens.
+class TelegramSettings(RedisSettings):
+    """How to reach the api and Telegram, and where the health server listens.
 
-    Provider settings are the base for the vault key and the speech-to-text endpoint.
-
-    The bot token and the allowed users are the owner's to set (POST /api/telegram/config,
-    stored in PostgreSQL); TELEGRAM_BOT_TOKEN is only the default until one is stored.
+    Only what this service uses: it parses untrusted updates and documents, so it holds neither
+    the owner's token nor the vault key nor any provider key but the speech-to-text one. The bot
+    token and the allowed users are the owner's to set (POST /api/telegram/config, stored in
+    PostgreSQL); TELEGRAM_BOT_TOKEN is only the default until one is stored.
     """
 
     # SecretStr so the token never shows up in a repr or a log line by accident.
@@ -30,9 +31,14 @@ class TelegramSettings(ProviderSettings):
     # Checked on every webhook call; derived from the bot token when unset.
     telegram_webhook_secret: SecretStr | None = None
     aion_api_url: str = "http://127.0.0.1:7000"
-    aion_api_token: SecretStr | None = None
-    # Speech to text for voice notes goes to OPENAI_BASE_URL with OPENAI_API_KEY (a stored key
-    # wins); AION_SECRET_KEY (ProviderSettings) opens the vault that holds the bot token.
+    # This service's own credential for the api (it opens only the routes the bot calls), and
+    # the key the api seals the stored bot token under for it; both generated at first start.
+    aion_telegram_service_token: SecretStr | None = None
+    aion_telegram_handover_key: SecretStr | None = None
+    # Speech to text for voice notes goes to OPENAI_BASE_URL with OPENAI_API_KEY (a stored key,
+    # handed over sealed, wins).
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
     aion_transcribe_model: str = "whisper-1"
     # At most one message or edit per chat this often (Telegram's own limit is about 1/s).
     aion_telegram_edit_seconds: float = Field(default=1.0, ge=0.05, le=10)
@@ -41,6 +47,26 @@ class TelegramSettings(ProviderSettings):
     # Loopback by default; the container image sets 0.0.0.0 so k8s probes can reach it.
     aion_telegram_health_host: str = "127.0.0.1"
     aion_telegram_health_port: int = Field(default=7200, ge=1, le=65535)
+
+    @field_validator("aion_telegram_handover_key")
+    @classmethod
+    def _handover_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_key(value.get_secret_value(), "AION_TELEGRAM_HANDOVER_KEY")
+        return value
+
+    def handover(self) -> Sealer:
+        key = self.aion_telegram_handover_key
+        return Sealer(
+            parse_key(key.get_secret_value()) if key else None,
+            "AION_TELEGRAM_HANDOVER_KEY is not set: the stored bot token cannot be opened "
+            "(set the same key for the api and the telegram service).",
+        )
+
+    @property
+    def api_credential(self) -> str | None:
+        token = self.aion_telegram_service_token
+        return token.get_secret_value() if token else None
 
     @property
     def env_bot_token(self) -> str | None:

@@ -1,7 +1,7 @@
 """The bot's life: which token it runs with, polling or webhook, and what it tells the api.
 
 One `Supervisor` per process. It applies the configuration the api hands out (GET
-/api/telegram/bot, the token sealed under AION_SECRET_KEY) at start and on every
+/api/telegram/bot, the token sealed under AION_TELEGRAM_HANDOVER_KEY) at start and on every
 `telegram_changed` / `secrets_changed` control message: new allowed ids take effect at once; a
 new token stops the old bot and starts one with the new token (exactly once per change); no
 token stops it. Telegram allows one getUpdates poller per token, so a process polls only while
@@ -33,6 +33,7 @@ from shared.control import (
     TelegramChanged,
     decode_control,
 )
+from shared.sealing import Sealer, SealError
 from shared.telegram import (
     STATUS_KEY,
     SealedSecret,
@@ -41,7 +42,6 @@ from shared.telegram import (
     fingerprint,
     write_status,
 )
-from shared.vault import Vault, VaultUnavailable
 
 log = logging.getLogger("aion.telegram.supervisor")
 
@@ -57,12 +57,12 @@ class Supervisor:
         self,
         settings: TelegramSettings,
         redis: Redis,
-        vault: Vault,
+        handover: Sealer,
         runtime: Runtime,
     ) -> None:
         self.settings = settings
         self.redis = redis
-        self.vault = vault
+        self.handover = handover
         self.runtime = runtime
         self.app: Application | None = None  # type: ignore[type-arg]
         self.token: str | None = None  # the token the running bot uses (or tries to)
@@ -90,7 +90,7 @@ class Supervisor:
         async with self._lock:
             try:
                 config = await self._fetch()
-            except (ApiError, httpx.HTTPError, VaultUnavailable) as exc:
+            except (ApiError, httpx.HTTPError, SealError) as exc:
                 log.warning("could not get the bot configuration from the api: %s", exc)
                 self._stale = True
                 if self.token is None:
@@ -121,7 +121,7 @@ class Supervisor:
 
     def _open(self, secret: SealedSecret, env_value: str | None) -> str | None:
         if secret.source == "vault" and secret.sealed:
-            return self.vault.unseal(secret.sealed)
+            return self.handover.unseal(secret.sealed)
         if secret.source == "env":
             if env_value is None or fingerprint(env_value) != secret.fingerprint:
                 log.warning("the api has an environment secret this service lacks (or differs)")

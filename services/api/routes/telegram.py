@@ -20,7 +20,7 @@ async def get_config(ctx: Ctx, conn: DbConn) -> dict[str, Any]:
 @router.get("/bot")
 async def get_bot_config(ctx: Ctx, conn: DbConn) -> dict[str, Any]:
     """For the telegram service (it never reads the database): its token sealed under
-    AION_SECRET_KEY, never in clear."""
+    AION_TELEGRAM_HANDOVER_KEY, never in clear."""
     return (await telegram.bot_config(ctx, conn)).model_dump()
 
 
