@@ -1,0 +1,1 @@
+"""Alembic migrations, and the step after them that grants the services' role."""
