@@ -2,7 +2,8 @@
 # One Dockerfile, one target per service: `docker build --target api .` (compose picks the target).
 # Each image holds only the shared package, its own service folder and its own pinned requirements.
 
-ARG PYTHON_IMAGE=python:3.11-slim
+# Tag and digest (compose passes the same reference; a mirror or a local stand-in overrides it).
+ARG PYTHON_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
 
 FROM ${PYTHON_IMAGE} AS base
 ENV PYTHONUNBUFFERED=1 \
@@ -26,6 +27,9 @@ RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/api/ services/api/
+# `docker compose exec api aion token`: the owner's admin command (services/api/admin.py).
+RUN printf '#!/bin/sh\nexec python -m services.api.admin "$@"\n' > /usr/local/bin/aion \
+ && chmod 755 /usr/local/bin/aion
 USER aion
 EXPOSE 7000
 CMD ["python", "-m", "services.api"]
@@ -81,4 +85,5 @@ COPY shared/ shared/
 COPY alembic.ini alembic.ini
 COPY migrations/ migrations/
 USER aion
-CMD ["alembic", "upgrade", "head"]
+# The schema as the database's owner, then the services' role (migrations/app_role.py).
+CMD ["sh", "-c", "alembic upgrade head && exec python -m migrations.app_role"]

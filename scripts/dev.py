@@ -4,6 +4,8 @@ Applies the migrations, then runs api, worker, tts and telegram side by side wit
 line prefixed by its service. Ctrl-C or SIGTERM, or any service exiting on its own, stops them all.
 When DATABASE_URL is unset a local PostgreSQL with pgvector is started (scripts/localpg.py);
 REDIS_URL defaults to a local Redis. Every other variable passes through to the services.
+The owner's token, the vault key and the telegram service's credentials are generated once into
+data/secrets (shared/secret_files.py, as compose does); a variable set in the shell wins.
 """
 
 from __future__ import annotations
@@ -65,6 +67,16 @@ def build_env() -> dict[str, str]:
     return env
 
 
+def provision_secrets() -> dict[str, Path]:
+    """Each service's secrets folder (made on first use): what it reads as AION_SECRETS_DIR."""
+    from shared.secret_files import Layout, provision
+
+    layout = Layout(REPO / "data" / "secrets", profile="dev")
+    provision(layout, os.environ, own=False)
+    say("dev", f"owner token: {layout.service_dir('api') / 'aion_api_token'} (or AION_API_TOKEN)")
+    return {name: layout.service_dir(name) for name in layout.audiences()}
+
+
 def pump(name: str, stream: Iterable[str]) -> None:
     for line in stream:
         say(name, line.rstrip("\n"))
@@ -101,8 +113,9 @@ def migrate(env: dict[str, str]) -> None:
 class Supervisor:
     """Runs the services; stops all of them on a signal or when one of them exits."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], secrets: dict[str, Path]) -> None:
         self.env = env
+        self.secrets = secrets
         self.procs: dict[str, subprocess.Popen[str]] = {}
         self.readers: list[threading.Thread] = []
         self.stop_requested = threading.Event()
@@ -113,7 +126,10 @@ class Supervisor:
         (self.kill_now if self.stop_requested.is_set() else self.stop_requested).set()
 
     def start(self, name: str) -> None:
-        proc = spawn(name, ["-m", f"services.{name}"], self.env, own_group=True)
+        env = dict(self.env)
+        if name in self.secrets:
+            env["AION_SECRETS_DIR"] = str(self.secrets[name])
+        proc = spawn(name, ["-m", f"services.{name}"], env, own_group=True)
         self.procs[name] = proc
         reader = threading.Thread(target=pump, args=(name, proc.stdout), daemon=True)
         reader.start()
@@ -158,7 +174,7 @@ def _signal_group(proc: subprocess.Popen[str], signum: signal.Signals) -> None:
 def main() -> None:
     env = build_env()
     migrate(env)
-    supervisor = Supervisor(env)
+    supervisor = Supervisor(env, provision_secrets())
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, supervisor.on_signal)
     try:

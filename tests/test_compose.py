@@ -13,49 +13,37 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from scripts.compose_env import SERVICE_SETTINGS, variable_names
+from scripts.compose_env import main as compose_env_main
 from services.api.settings import ApiSettings
 from services.worker.config import WorkerConfig
+from shared.secret_files import ENV_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
 COMPOSE_BIN = Path(sys.executable).parent / "docker-compose"
 
-ONE_SHOT = {"migrate"}
+ONE_SHOT = {"secrets", "migrate"}
 LONG_RUNNING = {"postgres", "redis", "api", "worker", "tts", "telegram"}
-# ARCHITECTURE.md's configuration table: api and worker must receive every one of them.
-CONFIG_NAMES = (
-    "DATABASE_URL",
-    "REDIS_URL",
-    "AION_PORT",
-    "AION_API_TOKEN",
-    "AION_SECRET_KEY",
-    "AION_MODEL",
-    "AION_PUBLIC_URL",
-    "AION_DATA_DIR",
-    "AION_AUDIO_DIR",
-    "AION_PLUGINS_DIR",
-    "OPENAI_API_KEY",
-    "OPENAI_BASE_URL",
-    "ANTHROPIC_API_KEY",
-    "ANTHROPIC_BASE_URL",
-    "GEMINI_API_KEY",
-    "DEEPSEEK_API_KEY",
-    "XAI_API_KEY",
-    "OLLAMA_BASE_URL",
-    "GOOGLE_CLIENT_ID",
-    "GOOGLE_CLIENT_SECRET",
-    "TELEGRAM_BOT_TOKEN",
-    "TELEGRAM_API_BASE_URL",
-    "TELEGRAM_WEBHOOK_URL",
-    "ALEXA_SKILL_ID",
-)
+# Settings compose fixes for a service whatever .env says (the service's address inside the
+# compose network); every other variable of its settings class must reach it from .env.
+FIXED = {
+    "api": {"AION_HOST"},
+    "worker": {"AION_TTS_URL"},
+    "tts": {"AION_TTS_VOICES_DIR", "AION_TTS_PORT"},
+    "telegram": {"AION_API_URL"},
+    "migrate": set[str](),
+}
+# Variables compose itself reads (interpolation), documented in .env.example beside the settings.
+COMPOSE_VARIABLES = set(re.findall(r"\$\{(\w+)", COMPOSE_FILE.read_text())) | set(ENV_NAMES)
 
 Config = dict[str, Any]
 
@@ -101,7 +89,7 @@ def load_config(
     return config
 
 
-BASE_ENV = {"POSTGRES_PASSWORD": "test-password"}
+BASE_ENV: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +102,12 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 def migrate_gates_api_and_worker(config: Config) -> list[str]:
     problems = []
-    for name in ("api", "worker"):
+    for name in ("api", "worker", "tts"):
         deps = config["services"][name].get("depends_on", {})
-        if deps.get("migrate", {}).get("condition") != "service_completed_successfully":
-            problems.append(f"{name} does not wait for migrate to complete successfully")
-        if deps.get("redis", {}).get("condition") != "service_healthy":
+        for first in ("secrets", "migrate"):
+            if deps.get(first, {}).get("condition") != "service_completed_successfully":
+                problems.append(f"{name} does not wait for {first} to complete successfully")
+        if name != "tts" and deps.get("redis", {}).get("condition") != "service_healthy":
             problems.append(f"{name} does not wait for a healthy redis")
     migrate_deps = config["services"]["migrate"].get("depends_on", {})
     if migrate_deps.get("postgres", {}).get("condition") != "service_healthy":
@@ -169,15 +158,18 @@ CHECKS: dict[str, Callable[[Config], list[str]]] = {
 # For each check, an edit of the real file that it must catch.
 BREAKAGES: dict[str, tuple[str, str]] = {
     "migrate_gates_api_and_worker": (
-        "condition: service_completed_successfully",
-        "condition: service_started",
+        "  migrate:\n    condition: service_completed_successfully",
+        "  migrate:\n    condition: service_started",
     ),
     "telegram_single_replica": ("deploy:\n      replicas: 1", "deploy:\n      replicas: 2"),
     "long_running_have_healthchecks": (
         'test: ["CMD", "python", "-m", "services.worker", "--check"]',
         "disable: true",
     ),
-    "tts_not_published": ("target: tts\n", 'target: tts\n    ports: ["7100:7100"]\n'),
+    "tts_not_published": (
+        "    init: true  # ffmpeg",
+        '    ports: ["7100:7100"]\n    init: true  # ffmpeg',
+    ),
 }
 
 
@@ -190,15 +182,44 @@ def test_compose_config_is_valid(tmp_path: Path) -> None:
 
 
 def test_compose_runs_without_any_env_file(tmp_path: Path) -> None:
-    """`docker compose up` on a fresh clone needs no .env: the internal database password
-    has a default, and a password of the owner's replaces it."""
+    """`docker compose up` on a fresh clone needs no .env: the stores' addresses and passwords
+    come from the generated secrets folder, unless the owner's environment names them."""
     result = run_compose(tmp_path, "config", "--format", "json")
     assert result.returncode == 0, result.stderr
-    api_env = json.loads(result.stdout)["services"]["api"]["environment"]
-    assert api_env["DATABASE_URL"] == "postgresql://aion:aion-internal@postgres:5432/aion"
-    own = run_compose(tmp_path, "config", "--format", "json", env=BASE_ENV)
-    api_env = json.loads(own.stdout)["services"]["api"]["environment"]
-    assert api_env["DATABASE_URL"] == "postgresql://aion:test-password@postgres:5432/aion"
+    services = json.loads(result.stdout)["services"]
+    for name in ("api", "worker", "tts", "telegram", "migrate"):
+        env = services[name]["environment"]
+        assert env["AION_SECRETS_DIR"] == "/run/aion-secrets", name
+        (mount,) = [m for m in services[name]["volumes"] if m["target"] == "/run/aion-secrets"]
+        assert mount["source"] == f"secrets-{name}" and mount["read_only"], name
+        assert env.get("DATABASE_URL") is None and env.get("REDIS_URL") is None, name
+    external = "postgresql://me:pw@db.example:5432/aion"
+    own = load_config(tmp_path, {"DATABASE_URL": external})
+    assert own["services"]["api"]["environment"]["DATABASE_URL"] == external
+
+
+def test_generated_environments_are_current() -> None:
+    assert compose_env_main(["--check"]) == 0, "run: python -m scripts.compose_env"
+
+
+def test_each_service_sees_only_its_own_secrets(config: Config) -> None:
+    services = config["services"]
+    telegram = services["telegram"]["environment"]
+    for name in ("DATABASE_URL", "AION_API_TOKEN", "AION_SECRET_KEY", "ANTHROPIC_API_KEY"):
+        assert name not in telegram, f"telegram must not receive {name}"
+    worker = services["worker"]["environment"]
+    assert "AION_API_TOKEN" not in worker and "TELEGRAM_BOT_TOKEN" not in worker
+    assert "AION_SECRET_KEY" not in services["tts"]["environment"]
+    given = set(services["secrets"]["environment"]) - {"AION_SECRETS_ROOT"}
+    assert given == set(ENV_NAMES), "the secrets service must take each value it keeps from .env"
+    mounted = {
+        name: {m["source"] for m in s.get("volumes", []) if m["source"].startswith("secrets")}
+        for name, s in services.items()
+    }
+    assert mounted["secrets"] >= {f"secrets-{n}" for n in FIXED} | {"secrets"}
+    for name, sources in mounted.items():
+        if name != "secrets":
+            assert sources <= {f"secrets-{name}"}, f"{name} mounts {sources}"
 
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
@@ -223,17 +244,46 @@ def test_every_service_but_migrate_restarts(config: Config) -> None:
     assert set(config["services"]) == LONG_RUNNING | ONE_SHOT
 
 
-def test_stores_use_the_named_images_and_volumes(config: Config) -> None:
+def test_stores_use_pinned_images_and_named_volumes(config: Config) -> None:
     postgres = config["services"]["postgres"]
-    assert postgres["image"] == "pgvector/pgvector:pg16"
+    assert postgres["image"].startswith("pgvector/pgvector:pg16@sha256:")
     assert postgres["healthcheck"]["test"][1] == "pg_isready"
-    assert config["services"]["redis"]["image"] == "redis:7-alpine"
-    assert "redis-cli" in config["services"]["redis"]["healthcheck"]["test"]
+    assert config["services"]["redis"]["image"].startswith("redis:7-alpine@sha256:")
+    assert "redis-cli" in " ".join(config["services"]["redis"]["healthcheck"]["test"])
     mounts = {m["target"]: m for m in postgres["volumes"]}
     assert mounts["/var/lib/postgresql/data"]["type"] == "volume"
     # memory search keeps the HNSW graph in shared buffers; index builds need /dev/shm
     assert "shared_buffers=512MB" in postgres["command"]
     assert str(postgres["shm_size"]) in ("1gb", "1073741824")
+    for service in config["services"].values():
+        if "build" in service:
+            assert service["build"]["args"]["PYTHON_IMAGE"].startswith("python:3.11-slim@sha256:")
+    stand_in = load_config(Path(tempfile.mkdtemp()), {"AION_POSTGRES_IMAGE": "local/pg:1"})
+    assert stand_in["services"]["postgres"]["image"] == "local/pg:1"
+
+
+def test_stores_are_reachable_only_from_inside(config: Config) -> None:
+    """PostgreSQL and Redis sit on an internal network only the app services join; Redis asks
+    for a password."""
+    assert config["networks"]["stores"]["internal"] is True
+    for name in ("postgres", "redis"):
+        assert set(config["services"][name]["networks"]) == {"stores"}, name
+        assert not config["services"][name].get("ports"), name
+    redis = config["services"]["redis"]
+    assert "/run/aion-secrets/redis.conf" in redis["command"]
+    assert config["services"]["secrets"]["network_mode"] == "none"
+
+
+def test_app_services_are_hardened(config: Config) -> None:
+    for name in ("api", "worker", "tts", "telegram", "migrate"):
+        service = config["services"][name]
+        assert service["read_only"] is True, name
+        assert service["cap_drop"] == ["ALL"] and not service.get("cap_add"), name
+        assert "no-new-privileges:true" in service["security_opt"], name
+    for name, service in config["services"].items():
+        assert service["logging"]["options"]["max-size"], f"{name} keeps its logs unbounded"
+        assert "ALL" in service.get("cap_drop", []), name
+    assert config["services"]["worker"]["init"] is True  # shell and Claude CLI subprocesses
 
 
 def test_api_is_published_on_aion_port_and_probed_there(tmp_path: Path) -> None:
@@ -279,29 +329,38 @@ def test_audio_store_is_one_volume_shared_by_api_and_tts(config: Config) -> None
     assert config["services"]["api"]["environment"]["AION_AUDIO_DIR"] == "/data/audio"
 
 
-def test_every_setting_reaches_api_and_worker_and_unset_stays_unset(tmp_path: Path) -> None:
-    config = load_config(tmp_path, {**BASE_ENV, "OPENAI_BASE_URL": "http://llm:8000/v1"})
-    for name in ("api", "worker"):
-        env = config["services"][name]["environment"]
-        assert set(CONFIG_NAMES) <= set(env), f"{name} lacks {set(CONFIG_NAMES) - set(env)}"
-        assert env["DATABASE_URL"] == "postgresql://aion:test-password@postgres:5432/aion"
-        assert env["REDIS_URL"] == "redis://redis:6379/0"
-        assert env["OPENAI_BASE_URL"] == "http://llm:8000/v1"
-        # Not "": an empty OPENAI_BASE_URL would override the SDK's default endpoint.
-        assert env["ANTHROPIC_API_KEY"] is None
-        assert env["AION_MODEL"] is None
-    telegram = config["services"]["telegram"]["environment"]
-    assert "DATABASE_URL" not in telegram, "telegram is an api client and never touches the DB"
-    assert {"TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE_URL", "AION_API_TOKEN"} <= set(telegram)
+def _marked_env() -> dict[str, str]:
+    """A recognisable value for every variable any service reads (valid where compose parses it)."""
+    names = {n for cls in SERVICE_SETTINGS.values() for n in variable_names(cls)}
+    env = {name: f"/set/{name}" for name in names | COMPOSE_VARIABLES}
+    env.update(AION_PORT="7555", AION_BIND="127.0.0.1")
+    return env
+
+
+def test_every_setting_reaches_its_service_and_unset_stays_unset(tmp_path: Path) -> None:
+    """Read from the settings classes: a new setting cannot be forgotten in docker-compose.yml."""
+    marked = _marked_env()
+    config = load_config(tmp_path, marked)
+    for service, settings in SERVICE_SETTINGS.items():
+        env = config["services"][service]["environment"]
+        for name in variable_names(settings):
+            if name not in FIXED[service]:
+                assert env.get(name) == marked[name], f"{name} does not reach {service}"
+        assert set(env) - {"AION_SECRETS_DIR"} <= set(variable_names(settings)), service
+    unset = load_config(tmp_path, {})["services"]
+    # Not "": an empty OPENAI_BASE_URL would override the SDK's default endpoint.
+    assert unset["api"]["environment"]["ANTHROPIC_API_KEY"] is None
+    assert unset["worker"]["environment"]["AION_MODEL"] is None
 
 
 def test_every_built_service_names_a_dockerfile_target(config: Config) -> None:
     text = DOCKERFILE.read_text()
     targets = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", text, flags=re.M | re.I))
     built = {name: s["build"] for name, s in config["services"].items() if "build" in s}
-    assert set(built) == {"migrate", "api", "worker", "tts", "telegram"}
+    assert set(built) == {"secrets", "migrate", "api", "worker", "tts", "telegram"}
     for name, build in built.items():
-        assert build["target"] == name and name in targets, name
+        target = "migrate" if name == "secrets" else name  # the smallest image with shared/
+        assert build["target"] == target and target in targets, name
         assert Path(build["context"]) == REPO
     # Everything the Dockerfile copies must exist, or the build breaks at that line.
     for source in re.findall(r"^COPY\s+(?!--from)(\S+)\s+\S+$", text, flags=re.M):
@@ -310,25 +369,26 @@ def test_every_built_service_names_a_dockerfile_target(config: Config) -> None:
 
 def test_env_example_documents_every_setting_and_works_as_is(tmp_path: Path) -> None:
     example = (REPO / ".env.example").read_text()
-    for name in (*CONFIG_NAMES, "POSTGRES_PASSWORD"):
-        if name not in ("DATABASE_URL", "REDIS_URL"):  # compose builds these two itself
-            assert re.search(rf"^#? ?{name}=", example, flags=re.M), f"{name} undocumented"
-    filled = example.replace("# POSTGRES_PASSWORD=\n", "POSTGRES_PASSWORD=from-example\n")
-    result = run_compose(tmp_path, "config", "--format", "json", env_text=filled)
+    documented = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, flags=re.M))
+    readers: dict[str, set[str]] = {}
+    for service, settings in SERVICE_SETTINGS.items():
+        for name in variable_names(settings):
+            readers.setdefault(name, set()).add(service)
+    # Settable: some service takes it from .env (not only services that fix it themselves).
+    settable = {n for n, services in readers.items() if any(n not in FIXED[s] for s in services)}
+    assert settable - documented == set(), "undocumented in .env.example"
+    assert documented - settable - COMPOSE_VARIABLES == set(), "documented but read by nothing"
+    result = run_compose(tmp_path, "config", "--format", "json", env_text=example)
     assert result.returncode == 0, result.stderr
     api_env = json.loads(result.stdout)["services"]["api"]["environment"]
-    assert api_env["DATABASE_URL"] == "postgresql://aion:from-example@postgres:5432/aion"
     assert api_env["OPENAI_API_KEY"] is None  # commented out in the example: stays unset
 
 
 def test_tts_records_audio_in_postgres_once_migrated(config: Config) -> None:
     tts = config["services"]["tts"]
-    assert (
-        tts["environment"]["DATABASE_URL"] == "postgresql://aion:test-password@postgres:5432/aion"
-    )
     deps = tts.get("depends_on", {})
     assert deps["migrate"]["condition"] == "service_completed_successfully"
-    assert {"OPENAI_API_KEY", "OPENAI_BASE_URL"} <= set(tts["environment"])
+    assert {"OPENAI_API_KEY", "OPENAI_BASE_URL", "DATABASE_URL"} <= set(tts["environment"])
     assert config["services"]["worker"]["environment"]["AION_TTS_URL"] == "http://tts:7100"
     voices = [m for m in tts["volumes"] if m["target"] == tts["environment"]["AION_TTS_VOICES_DIR"]]
     assert voices and voices[0]["type"] == "volume"
