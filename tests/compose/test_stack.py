@@ -1,0 +1,244 @@
+"""`docker compose up` as a new user meets it: real images, real compose file, no hand-made secret.
+
+Builds every image from the Dockerfile (base images: local stand-ins, tests/compose/standins.py),
+starts docker-compose.yml with the test overlay (fake LLM and fake Telegram as containers), and
+checks what a user does in the first hour, in order: everything healthy, the token where the
+README says, a chat, a key and a setting saved, a voice reply, Telegram, a worker killed
+mid-turn, a restart that keeps everything, and `down -v` that forgets everything.
+
+Run: `make compose-test` (needs root for the engine; the first run builds the stand-ins and the
+images, about 10 minutes; later runs reuse both).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.audio_checks import probe
+from tests.compose.stack import REPO, ComposeStack, eventually
+from tests.compose.standins import ensure_engine, ensure_standins
+from tests.sse import SSEEvent, parse_block
+
+pytestmark = [pytest.mark.compose, pytest.mark.timeout(2400)]
+
+BOT_TOKEN = "7000000001:AAcomposeTestTokenForTheFakeBotApi_xyz"
+OWNER_ID = 424242
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
+    ensure_engine()
+    running = ComposeStack(ensure_standins(), tmp_path_factory.mktemp("compose-logs"))
+    running.compose("down", "-v", "--remove-orphans", check=False)  # a run that died earlier
+    running.build()
+    try:
+        yield running
+    finally:
+        running.down(volumes=True)
+
+
+@pytest.fixture(scope="module")
+def state() -> dict[str, Any]:
+    """What earlier steps made, for the later ones to find again."""
+    return {}
+
+
+def events_of(response: httpx.Response) -> Iterator[SSEEvent]:
+    buffer = ""
+    for chunk in response.iter_text():
+        buffer += chunk.replace("\r\n", "\n")
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            event = parse_block(block)
+            if event is not None:
+                yield event
+
+
+def chat(http: httpx.Client, message: str, **body: Any) -> list[SSEEvent]:
+    with http.stream("POST", "/api/chat", json={"message": message, **body}) as response:
+        assert response.status_code == 200, response.read()
+        events = []
+        for event in events_of(response):
+            events.append(event)
+            if event.type in ("done", "error"):
+                break
+    return events
+
+
+def test_every_service_is_healthy_within_two_minutes(
+    stack: ComposeStack, state: dict[str, Any]
+) -> None:
+    seconds = stack.up()
+    assert seconds < 120, f"healthy after {seconds:.0f} s"
+    states = stack.states()
+    assert states["secrets"]["ExitCode"] in (0, "0") and states["migrate"]["ExitCode"] in (0, "0")
+    state["token"] = stack.token()
+
+
+def test_the_owner_token_is_where_the_readme_says(
+    stack: ComposeStack, state: dict[str, Any]
+) -> None:
+    assert "docker compose exec api aion token" in (REPO / "README.md").read_text()
+    token = state["token"]
+    assert len(token) >= 32
+    with stack.client(token) as http:
+        assert http.get("/api/config").status_code == 200
+    with stack.client("not-the-token") as http:
+        assert http.get("/api/config").status_code == 401
+    assert token not in stack.logs(), "the token must not be written to any log"
+
+
+def test_a_chat_streams(stack: ComposeStack, state: dict[str, Any]) -> None:
+    with stack.client(state["token"]) as http:
+        events = chat(http, "Hello there [[tokens=5]]", channel="compose")
+    kinds = [e.type for e in events]
+    assert kinds[0] == "token" and kinds[-1] == "done", kinds
+    assert events[-1].data["full_response"].strip() == "t0 t1 t2 t3 t4"
+
+
+def test_a_key_and_a_setting_are_saved_without_any_hand_made_secret(
+    stack: ComposeStack, state: dict[str, Any]
+) -> None:
+    with stack.client(state["token"]) as http:
+        saved = http.post("/api/keys", json={"ANTHROPIC_API_KEY": "sk-ant-compose-0000-1111"})
+        assert saved.status_code == 200, saved.text
+        setting = http.post("/api/config/settings", json={"timezone": "Europe/Berlin"})
+        assert setting.status_code == 200, setting.text
+        keys = http.get("/api/keys").text
+        assert "sk-ant-compose-0000-1111" not in keys and "vault" in keys
+
+
+def test_a_voice_reply_decodes(
+    stack: ComposeStack, state: dict[str, Any], tmp_path: Path
+) -> None:
+    with stack.client(state["token"]) as http:
+        events = chat(http, "Say something [[tokens=6]]", channel="compose-voice", voice=True)
+        done = events[-1]
+        assert done.type == "done", [e.data for e in events]
+        audio = done.data["response_blocks"][-1]
+        assert audio["type"] == "audio", done.data
+        response = http.get(audio["url"])
+    assert response.status_code == 200
+    path = tmp_path / f"reply.{audio['format']}"
+    path.write_bytes(response.content)
+    assert float(probe(path)["duration"]) > 0.2
+
+
+def test_telegram_answers_a_message(stack: ComposeStack, state: dict[str, Any]) -> None:
+    fake = f"http://127.0.0.1:{stack.port_of('faketelegram', 8081)}"
+    httpx.post(f"{fake}/_test/tokens", json={"token": BOT_TOKEN}).raise_for_status()
+    with stack.client(state["token"]) as http:
+        answer = http.post(
+            "/api/telegram/config", json={"token": BOT_TOKEN, "allowed_ids": [OWNER_ID]}
+        )
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["polling_active"] is True, stack.logs("telegram")
+    message = {"token": BOT_TOKEN, "user_id": OWNER_ID, "text": "Hi from Telegram [[tokens=4]]"}
+    httpx.post(f"{fake}/_test/messages", json=message).raise_for_status()
+
+    def answered() -> list[dict[str, Any]]:
+        found = httpx.get(f"{fake}/_test/chats/{OWNER_ID}").json()["messages"]
+        return [m for m in found if "t3" in m["text"]]
+
+    eventually(answered, f"the bot's answer in Telegram:\n{stack.logs('telegram')}", 60)
+
+
+def test_a_worker_killed_mid_turn_gives_an_error_and_the_next_turn_works(
+    stack: ComposeStack, state: dict[str, Any]
+) -> None:
+    with stack.client(state["token"]) as http:
+        body = {"message": "A long answer [[tokens=400 gap=100]]", "channel": "compose-kill"}
+        with http.stream("POST", "/api/chat", json=body) as response:
+            events = events_of(response)
+            first = next(events)
+            assert first.type == "token", first.data
+            stack.compose("kill", "worker")
+            killed_at = time.monotonic()
+            last = first
+            for last in events:
+                if last.type in ("done", "error"):
+                    break
+            waited = time.monotonic() - killed_at
+        assert last.type == "error", last.data
+        assert waited < 10, f"the error came {waited:.1f} s after the kill"
+        stack.compose("start", "worker")
+        eventually(stack.all_healthy, "the worker healthy again", 120)
+        after = chat(http, "Still there? [[tokens=3]]", channel="compose-kill")
+        assert after[-1].type == "done", [e.data for e in after]
+
+
+def test_down_then_up_keeps_history_memories_keys_and_settings(
+    stack: ComposeStack, state: dict[str, Any]
+) -> None:
+    fact = "The owner's boat is called Albatross."
+    with stack.client(state["token"]) as http:
+        chat(http, f"My boat is called Albatross. {{{{fact: {fact}}}}}", channel="compose")
+
+        def remembered() -> bool:
+            entries = http.get("/api/memory", params={"search": "Albatross"}).json()["entries"]
+            return any(e["content"] == fact for e in entries)
+
+        eventually(remembered, "the memory saved", 60)
+    stack.down()
+    stack.up()
+    assert stack.token() == state["token"]
+    with stack.client(state["token"]) as http:
+        history = http.get("/api/history", params={"channel": "compose"}).json()["messages"]
+        assert any("Hello there" in m["content"] for m in history)
+        assert remembered()
+        keys = http.get("/api/keys").json()
+        sources = {k["key"]: k["source"] for p in keys["providers"] for k in p["env_keys"]}
+        assert sources["ANTHROPIC_API_KEY"] == "vault"
+        assert http.get("/api/config").json()["settings"]["timezone"] == "Europe/Berlin"
+
+
+def test_down_with_volumes_starts_clean(stack: ComposeStack, state: dict[str, Any]) -> None:
+    stack.down(volumes=True)
+    stack.up()
+    token = stack.token()
+    assert token != state["token"], "a clean start generates a new token"
+    with stack.client(token) as http:
+        assert http.get("/api/history", params={"channel": "compose"}).json()["messages"] == []
+        assert http.get("/api/memory").json()["total"] == 0
+        keys = http.get("/api/keys").json()
+        sources = {k["key"]: k["source"] for p in keys["providers"] for k in p["env_keys"]}
+        assert sources["ANTHROPIC_API_KEY"] == "unset"
+
+
+def test_the_stores_refuse_strangers(stack: ComposeStack) -> None:
+    """Redis wants its password, and the services' database role cannot change the schema."""
+    redis = stack.compose("exec", "-T", "redis", "redis-cli", "ping", check=False)
+    assert "NOAUTH" in redis.stdout + redis.stderr
+    ddl = stack.compose(
+        "exec",
+        "-T",
+        "api",
+        "python",
+        "-c",
+        "import psycopg; from services.api.settings import ApiSettings;"
+        "psycopg.connect(ApiSettings().database_url).execute('CREATE TABLE sneaky (x int)')",
+        check=False,
+    )
+    assert ddl.returncode != 0 and "permission denied" in ddl.stderr, ddl.stderr[-2000:]
+
+
+def test_no_container_runs_as_root_or_with_capabilities(stack: ComposeStack) -> None:
+    for service in ("api", "worker", "tts", "telegram"):
+        inspect = subprocess.run(
+            ["docker", "inspect", f"aion-composetest-{service}-1"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        (info,) = json.loads(inspect.stdout)
+        assert info["Config"]["User"] == "aion", service
+        assert info["HostConfig"]["ReadonlyRootfs"] is True, service
+        assert info["HostConfig"]["CapDrop"] == ["ALL"], service
