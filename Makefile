@@ -10,10 +10,10 @@ REQUIREMENTS := requirements-dev.txt migrations/requirements.txt $(wildcard serv
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev test lint fmt typecheck up bench
+.PHONY: help venv dev test lint fmt typecheck up bench compose-test
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 venv: $(STAMP) ## create .venv and install requirements-dev.txt (again when requirements change)
 
@@ -40,8 +40,11 @@ fmt: venv ## format the code and apply safe lint fixes
 typecheck: venv ## mypy only
 	$(BIN)/mypy .
 
-up: ## build the images and start everything with docker compose (needs .env, see .env.example)
+up: ## build the images and start everything with docker compose (settings: .env.example)
 	docker compose up --build
+
+compose-test: venv ## build the images and run docker-compose.yml for real (root; starts dockerd if needed)
+	$(BIN)/python -m pytest -m compose tests/compose $(ARGS)
 
 bench: venv ## chat overhead benchmark: the fake LLM directly vs through AION
 	$(BIN)/python -m bench.chat_overhead $(ARGS)
