@@ -1,0 +1,1 @@
+"""Docker engine and registry-free stand-in base images for the compose tests."""
