@@ -37,9 +37,9 @@ LONG_RUNNING = {"postgres", "redis", "api", "worker", "tts", "telegram"}
 # compose network); every other variable of its settings class must reach it from .env.
 FIXED = {
     "api": {"AION_HOST"},
-    "worker": {"AION_TTS_URL"},
-    "tts": {"AION_TTS_VOICES_DIR", "AION_TTS_PORT"},
-    "telegram": {"AION_API_URL"},
+    "worker": {"AION_TTS_URL", "AION_WORKER_METRICS_HOST"},
+    "tts": {"AION_TTS_VOICES_DIR", "AION_TTS_PORT", "AION_TTS_HOST"},
+    "telegram": {"AION_API_URL", "AION_TELEGRAM_HEALTH_HOST"},
     "migrate": set[str](),
 }
 # Variables compose itself reads (interpolation), documented in .env.example beside the settings.
@@ -247,7 +247,7 @@ def test_every_service_but_migrate_restarts(config: Config) -> None:
 def test_stores_use_pinned_images_and_named_volumes(config: Config) -> None:
     postgres = config["services"]["postgres"]
     assert postgres["image"].startswith("pgvector/pgvector:pg16@sha256:")
-    assert postgres["healthcheck"]["test"][1] == "pg_isready"
+    assert postgres["healthcheck"]["test"][1:4] == ["pg_isready", "-h", "127.0.0.1"]
     assert config["services"]["redis"]["image"].startswith("redis:7-alpine@sha256:")
     assert "redis-cli" in " ".join(config["services"]["redis"]["healthcheck"]["test"])
     mounts = {m["target"]: m for m in postgres["volumes"]}
@@ -351,6 +351,19 @@ def test_every_setting_reaches_its_service_and_unset_stays_unset(tmp_path: Path)
     # Not "": an empty OPENAI_BASE_URL would override the SDK's default endpoint.
     assert unset["api"]["environment"]["ANTHROPIC_API_KEY"] is None
     assert unset["worker"]["environment"]["AION_MODEL"] is None
+
+
+def test_what_an_image_sets_is_not_unset_by_compose(config: Config) -> None:
+    """A passed-through name that is unset in .env unsets the image's own ENV of that name: a
+    setting the Dockerfile sets (listen on 0.0.0.0) must be set by compose too."""
+    stage = ""
+    for line in DOCKERFILE.read_text().splitlines():
+        if match := re.match(r"^FROM\s+\S+\s+AS\s+(\S+)", line, flags=re.I):
+            stage = match[1]
+        elif match := re.match(r"^ENV\s+(AION_\w+)=(\S+)", line):
+            name, value = match[1], match[2]
+            env = config["services"][stage]["environment"]
+            assert env.get(name) == value, f"{stage}: compose drops the image's {name}={value}"
 
 
 def test_every_built_service_names_a_dockerfile_target(config: Config) -> None:

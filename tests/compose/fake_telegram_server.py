@@ -55,7 +55,7 @@ def with_test_side(fake: FakeTelegram) -> FakeTelegram:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - inside its container
+    parser.add_argument("--host", default="0.0.0.0")  # inside its container
     parser.add_argument("--port", type=int, default=8081)
     args = parser.parse_args(argv)
     fake = with_test_side(FakeTelegram())

@@ -88,7 +88,12 @@ class ComposeStack:
             *("-f", str(REPO / "docker-compose.yml"), "-f", str(OVERLAY)),
             *args,
         ]
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.log_dir)}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": str(self.log_dir),
+            # The classic builder: BuildKit would fetch its Dockerfile frontend from a registry.
+            "DOCKER_BUILDKIT": "0",
+        }
         result = subprocess.run(
             command,
             env={**env, **self.env},

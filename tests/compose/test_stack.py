@@ -23,8 +23,9 @@ import httpx
 import pytest
 
 from tests.audio_checks import probe
+from tests.compose.engine import ensure_engine
 from tests.compose.stack import REPO, ComposeStack, eventually
-from tests.compose.standins import ensure_engine, ensure_standins
+from tests.compose.standins import ensure_standins
 from tests.sse import SSEEvent, parse_block
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(2400)]
@@ -116,9 +117,7 @@ def test_a_key_and_a_setting_are_saved_without_any_hand_made_secret(
         assert "sk-ant-compose-0000-1111" not in keys and "vault" in keys
 
 
-def test_a_voice_reply_decodes(
-    stack: ComposeStack, state: dict[str, Any], tmp_path: Path
-) -> None:
+def test_a_voice_reply_decodes(stack: ComposeStack, state: dict[str, Any], tmp_path: Path) -> None:
     with stack.client(state["token"]) as http:
         events = chat(http, "Say something [[tokens=6]]", channel="compose-voice", voice=True)
         done = events[-1]

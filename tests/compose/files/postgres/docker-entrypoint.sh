@@ -1,6 +1,7 @@
 #!/bin/bash
 # Behaves like the official postgres image's entrypoint, for what AION's compose file uses:
-# - POSTGRES_USER (default postgres), POSTGRES_PASSWORD, POSTGRES_DB (default: the user),
+# - POSTGRES_USER (default postgres), POSTGRES_PASSWORD, POSTGRES_DB (default: the user), each
+#   also as NAME_FILE (read from that file, as upstream),
 #   PGDATA (default /var/lib/postgresql/data), POSTGRES_INITDB_ARGS, POSTGRES_HOST_AUTH_METHOD
 #   (default scram-sha-256: password auth for every TCP connection not from localhost);
 # - an empty PGDATA gets a UTF-8 cluster (SQL_ASCII would break SQLAlchemy) listening on all
@@ -19,6 +20,19 @@ for arg in "$@"; do
     case "$arg" in
         -'?' | --help | --describe-config | -V | --version) exec "$@" ;;
     esac
+done
+
+# NAME_FILE forms (compose hands the password over as a file): read while still root.
+for name in POSTGRES_USER POSTGRES_PASSWORD POSTGRES_DB; do
+    file_name="${name}_FILE"
+    if [ -n "${!file_name:-}" ]; then
+        if [ -n "${!name:-}" ]; then
+            echo "error: both $name and $file_name are set (but are exclusive)" >&2
+            exit 1
+        fi
+        export "$name=$(< "${!file_name}")"
+        unset "$file_name"
+    fi
 done
 
 export PGDATA="${PGDATA:-/var/lib/postgresql/data}"
