@@ -17,12 +17,15 @@ RUN groupadd --system --gid 10001 aion \
  && mkdir -p /app /data/audio /data/plugins /data/workspace \
  && chown -R aion:aion /data
 WORKDIR /app
-# Per target below: requirements first, code after, so a code change reuses the pip layer.
+# Per target below: requirements first, code after, so a code change reuses the pip layer. Each
+# requirements.txt is a lock (`make lock`): every package pinned with its PyPI hashes, so pip
+# installs exactly it (--no-deps) and refuses any file whose hash differs (--require-hashes).
 # Code stays root-owned: the service user can read it, not rewrite it.
 
 FROM base AS api
 COPY services/api/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/api/ services/api/
@@ -32,7 +35,8 @@ CMD ["python", "-m", "services.api"]
 
 FROM base AS worker
 COPY services/worker/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/worker/ services/worker/
@@ -52,7 +56,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data/voices && chown aion:aion /data/voices
 COPY services/tts/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/tts/ services/tts/
@@ -64,7 +69,8 @@ CMD ["python", "-m", "services.tts"]
 
 FROM base AS telegram
 COPY services/telegram/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/telegram/ services/telegram/
@@ -76,7 +82,8 @@ CMD ["python", "-m", "services.telegram"]
 
 FROM base AS migrate
 COPY migrations/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY alembic.ini alembic.ini
 COPY migrations/ migrations/
