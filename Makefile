@@ -12,7 +12,7 @@ REQUIREMENTS := requirements-dev.txt
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock audit dev test lint fmt typecheck up bench
+.PHONY: help venv lock audit notices dev test lint fmt typecheck up bench
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lock: venv ## regenerate every lock from its .in with uv (ARGS="--upgrade-packag
 
 audit: venv ## pip-audit every lock against PyPI's vulnerability data
 	$(BIN)/python -m scripts.audit
+
+notices: venv ## rewrite THIRD_PARTY_NOTICES.md from the locked packages' metadata
+	$(BIN)/python -m scripts.notices
 
 dev: venv ## run every service as local processes (no Docker), in the foreground
 	$(BIN)/python -m scripts.dev

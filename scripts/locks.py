@@ -108,7 +108,7 @@ def read_inputs(path: Path) -> dict[str, str]:
         if not line:
             continue
         if line.startswith("-r "):
-            pins.update(read_inputs(REPO / line[3:].strip()))
+            pins.update(read_inputs(path.parent / line[3:].strip()))
             continue
         match = _REQUIREMENT.match(line)
         if not match:
@@ -117,6 +117,38 @@ def read_inputs(path: Path) -> dict[str, str]:
     return pins
 
 
+def input_files(path: Path, root: Path) -> set[str]:
+    """A `.in` file and those it includes, as uv names them in `# via -r ...` (root-relative)."""
+    files = {path.relative_to(root).as_posix()}
+    for raw in path.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if line.startswith("-r "):
+            files |= input_files(path.parent / line[3:].strip(), root)
+    return files
+
+
 def direct_sources(pin: Pin) -> set[str]:
     """The `.in` files that name this pin directly (uv's `-r file` annotations)."""
     return {via[3:].strip() for via in pin.via if via.startswith("-r ")}
+
+
+def stale(lock: Lock, root: Path = REPO) -> list[str]:
+    """How a lock disagrees with its `.in` inputs; empty when `make lock` has nothing to redo.
+
+    Every top-level pin must be in the lock at that version, and every package the lock says a
+    `.in` file asked for must still be asked for (it was removed or renamed otherwise).
+    """
+    inputs = read_inputs(root / lock.source)
+    pins = read_lock(root / lock.output)
+    sources = input_files(root / lock.source, root)
+    problems = []
+    for name, version in sorted(inputs.items()):
+        pin = pins.get(name)
+        if pin is None:
+            problems.append(f"{lock.output} lacks {name}, pinned in {lock.source}'s inputs")
+        elif pin.version != version:
+            problems.append(f"{lock.output} has {name} {pin.version}; the inputs pin {version}")
+    for pin in pins.values():
+        if direct_sources(pin) & sources and pin.name not in inputs:
+            problems.append(f"{lock.output} has {pin.name} as a top-level pin the inputs dropped")
+    return [f"{problem} (run `make lock`)" for problem in problems]
