@@ -52,7 +52,11 @@ def main() -> int:
     if skipped:
         names = ", ".join(sorted(d["name"] for d in skipped))
         reason = str(skipped[0]["skip_reason"]).split(":")[0]
-        print(f"pip-audit could NOT audit {len(skipped)} packages ({reason}): {names}")
+        print(
+            f"pip-audit could NOT audit {len(skipped)} packages, so this is no pass for them: "
+            f"the vulnerability service gave no answer ({reason!r}); AION_AUDIT_STRICT=1 "
+            f"makes that an error. Not audited: {names}"
+        )
     if vulnerable:
         return 1
     if skipped and os.environ.get("AION_AUDIT_STRICT") == "1":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import notices
+from scripts import audit, notices
 from scripts.locks import ALL, DEV, EXCLUDES, IMAGES, REPO, Lock, read_lock, stale
 
 # What a lock must never carry: a machine's own index, wheel folder or file.
@@ -106,3 +106,26 @@ def test_the_notices_are_what_the_script_writes_now() -> None:
     """Licences come from the installed metadata of the locked versions: `make notices`."""
     assert (REPO / "THIRD_PARTY_NOTICES.md").read_text() == notices.render()
     assert "GPL-3.0-or-later | tts |" in notices.render()  # piper-tts, and only there
+
+
+def test_the_audit_fails_on_a_vulnerability_and_never_counts_a_skip_as_a_pass(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """scripts/audit.py reads pip-audit's JSON report (the service itself is not asked here)."""
+    fixed = {"name": "jinja2", "version": "3.1.6", "vulns": []}
+    vulnerable = {
+        "name": "jinja2",
+        "version": "2.10",
+        "vulns": [{"id": "PYSEC-1", "fix_versions": ["2.10.1"]}],
+    }
+    skipped = {"name": "uv", "version": "0.13.8", "skip_reason": "Dependency not found on PyPI"}
+    for dependencies, strict, expected in [
+        ([fixed], "", 0),
+        ([fixed, vulnerable], "", 1),
+        ([fixed, skipped], "", 0),
+        ([fixed, skipped], "1", 1),
+    ]:
+        monkeypatch.setattr(audit, "run_pip_audit", lambda d=dependencies: {"dependencies": d})
+        monkeypatch.setenv("AION_AUDIT_STRICT", strict)
+        assert audit.main() == expected, (dependencies, strict)
+    assert "VULNERABLE jinja2==2.10: PYSEC-1 (fixed in 2.10.1)" in capsys.readouterr().out
