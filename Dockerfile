@@ -17,12 +17,12 @@ RUN groupadd --system --gid 10001 aion \
  && mkdir -p /app /data/audio /data/plugins /data/workspace \
  && chown -R aion:aion /data
 WORKDIR /app
-# Per target below: requirements first, code after, so a code change reuses the pip layer. Each
-# requirements.txt is a lock (`make lock`): every package pinned with its PyPI hashes, so pip
-# installs exactly it (--no-deps) and refuses any file whose hash differs (--require-hashes).
+# Per target below: requirements first, code after, so a code change reuses the pip layer.
 # Code stays root-owned: the service user can read it, not rewrite it.
 
 FROM base AS api
+# Each image's requirements.txt is a lock (`make lock`): every package pinned with its PyPI
+# hashes, so pip installs exactly it (--no-deps) and refuses any other file (--require-hashes).
 COPY services/api/requirements.txt /tmp/requirements.txt
 RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
  && rm /tmp/requirements.txt
