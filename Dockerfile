@@ -22,8 +22,11 @@ WORKDIR /app
 # Code stays root-owned: the service user can read it, not rewrite it.
 
 FROM base AS api
+# Each image's requirements.txt is a lock (`make lock`): every package pinned with its PyPI
+# hashes, so pip installs exactly it (--no-deps) and refuses any other file (--require-hashes).
 COPY services/api/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/api/ services/api/
@@ -36,7 +39,8 @@ CMD ["python", "-m", "services.api"]
 
 FROM base AS worker
 COPY services/worker/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/worker/ services/worker/
@@ -56,7 +60,8 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && mkdir -p /data/voices && chown aion:aion /data/voices
 COPY services/tts/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/tts/ services/tts/
@@ -68,7 +73,8 @@ CMD ["python", "-m", "services.tts"]
 
 FROM base AS telegram
 COPY services/telegram/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY services/__init__.py services/__init__.py
 COPY services/telegram/ services/telegram/
@@ -80,7 +86,8 @@ CMD ["python", "-m", "services.telegram"]
 
 FROM base AS migrate
 COPY migrations/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir -r /tmp/requirements.txt && rm /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
 COPY shared/ shared/
 COPY alembic.ini alembic.ini
 COPY migrations/ migrations/

@@ -1,26 +1,39 @@
 # One set of commands for people, the README and CI. Everything runs through .venv/bin, so no
-# activation is needed; the virtualenv is made (and refreshed when a requirements file changes)
-# on first use.
+# activation is needed; the virtualenv is made (and refreshed when the dev lock changes) on first
+# use. Requirements: each image's hand-edited pins are a `.in` file; `make lock` turns them into
+# hashed locks (`requirements.txt`), and everything installs from the locks with hashes checked.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.requirements-installed
-REQUIREMENTS := requirements-dev.txt migrations/requirements.txt $(wildcard services/*/requirements.txt)
+# The dev lock is the union of every image's lock, plus the tools.
+REQUIREMENTS := requirements-dev.txt
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv dev test lint fmt typecheck up bench compose-test
+.PHONY: help venv lock audit notices dev test lint fmt typecheck up bench compose-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
-venv: $(STAMP) ## create .venv and install requirements-dev.txt (again when requirements change)
+venv: $(STAMP) ## create .venv and install the dev lock, hashes checked (again when it changes)
 
+# --no-deps: the lock already names every package; --require-hashes: nothing else gets in.
 $(STAMP): $(REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements-dev.txt
 	touch $@
+
+lock: venv ## regenerate every lock from its .in with uv (ARGS="--upgrade-package NAME" to bump)
+	$(BIN)/python -m scripts.lock $(ARGS)
+
+audit: venv ## pip-audit every lock against PyPI's vulnerability data
+	$(BIN)/python -m scripts.audit
+
+notices: venv ## rewrite THIRD_PARTY_NOTICES.md from the locked packages' metadata
+	$(BIN)/python -m scripts.notices
 
 dev: venv ## run every service as local processes (no Docker), in the foreground
 	$(BIN)/python -m scripts.dev
@@ -28,10 +41,11 @@ dev: venv ## run every service as local processes (no Docker), in the foreground
 test: venv ## run the tests (extra pytest arguments: make test ARGS="-k chat -x")
 	$(BIN)/python -m pytest $(ARGS)
 
-lint: venv ## ruff (lint + format check) and mypy
+lint: venv ## ruff (lint + format check), mypy and pip-audit of every lock
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
+	$(BIN)/python -m scripts.audit
 
 fmt: venv ## format the code and apply safe lint fixes
 	$(BIN)/ruff format .

@@ -42,7 +42,7 @@ from bench.synthetic_memories import QUESTIONS, Synthetic
 from scripts import localpg
 from services.api.memory import SEARCH_DEPTH as API_DEPTH
 from services.worker.memory.embedding import BatchingEmbedder
-from services.worker.memory.onnx_embedder import OnnxModel
+from services.worker.memory.local_embedder import LocalModel
 from services.worker.memory.store import SEARCH_DEPTH as AGENT_DEPTH
 from shared.db import open_pool
 from shared.db.memories import SearchQuery, search
@@ -313,7 +313,7 @@ def main() -> None:
     log(f"database {name}")
     try:
         run_migrations(url)
-        model = OnnxModel.load()
+        model = LocalModel.load()
         embedder = BatchingEmbedder(model.name, model.encode)
         data = Synthetic()
         with psycopg.connect(url, autocommit=True) as conn:  # SET LOCAL needs real transactions

@@ -56,5 +56,6 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # endpoint of OPENAI_BASE_URL (AION_EMBEDDING_MODEL, default text-embedding-3-small).
     aion_embedding_provider: Literal["local", "openai"] = "local"
     aion_embedding_model: str = ""
-    aion_embedding_model_dir: str | None = None  # model.onnx + tokenizer.json of another model
-    aion_embedding_threads: int = Field(default=0, ge=0)  # 0: onnxruntime's choice (all cores)
+    # config.json + model.safetensors + tokenizer.json of another BERT sentence-transformers model
+    aion_embedding_model_dir: str | None = None
+    aion_embedding_threads: int = Field(default=0, ge=0)  # numpy's BLAS threads; 0: all cores

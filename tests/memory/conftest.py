@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.memory.embedding import BatchingEmbedder
-from services.worker.memory.onnx_embedder import OnnxModel
+from services.worker.memory.local_embedder import LocalModel
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
@@ -30,13 +30,13 @@ from tests.fakellm import FakeLLM
 
 
 @pytest.fixture(scope="session")
-def onnx_model() -> OnnxModel:
-    return OnnxModel.load()
+def local_model() -> LocalModel:
+    return LocalModel.load()
 
 
 @pytest.fixture(scope="session")
-def embedder(onnx_model: OnnxModel) -> Iterator[BatchingEmbedder]:
-    batching = BatchingEmbedder(onnx_model.name, onnx_model.encode)
+def embedder(local_model: LocalModel) -> Iterator[BatchingEmbedder]:
+    batching = BatchingEmbedder(local_model.name, local_model.encode)
     yield batching
 
 

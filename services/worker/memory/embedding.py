@@ -111,7 +111,7 @@ def build_embedder(config: WorkerConfig) -> Embedder:
             model=config.aion_embedding_model or "text-embedding-3-small",
             timeout=config.aion_provider_timeout_seconds,
         )
-    from services.worker.memory.onnx_embedder import OnnxModel
+    from services.worker.memory.local_embedder import LocalModel
 
-    onnx = OnnxModel.load(config.aion_embedding_model_dir, threads=config.aion_embedding_threads)
-    return BatchingEmbedder(onnx.name, onnx.encode)
+    local = LocalModel.load(config.aion_embedding_model_dir, threads=config.aion_embedding_threads)
+    return BatchingEmbedder(local.name, local.encode)
