@@ -7,12 +7,9 @@ import asyncio
 import socket
 import sys
 
-import uvloop
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
-from services.worker.runner import build_worker
-from shared.logging import setup_logging
 from shared.turn_bus import WORKER_KEY_PREFIX
 
 
@@ -34,6 +31,14 @@ def main() -> None:
     config = WorkerConfig()
     if args.check:
         sys.exit(0 if asyncio.run(_has_live_worker_on_this_host(config.redis_url)) else 1)
+    # Imported here: the health check above runs every few seconds under the container's time
+    # limit, and the worker proper (providers' SDKs, plugins, the embedding model) takes seconds
+    # to import.
+    import uvloop
+
+    from services.worker.runner import build_worker
+    from shared.logging import setup_logging
+
     setup_logging(config.aion_log_level, config.aion_log_json)
     # uvloop: the worker's work is mostly event-loop wake-ups and socket I/O (~15% less CPU).
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

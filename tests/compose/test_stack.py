@@ -35,9 +35,12 @@ OWNER_ID = 424242
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ComposeStack]:
+def stack() -> Iterator[ComposeStack]:
     ensure_engine()
-    running = ComposeStack(ensure_standins(), tmp_path_factory.mktemp("compose-logs"))
+    # Kept after the run (pytest prunes its temporary folders): what each service logged.
+    log_dir = REPO / "data" / "compose-test-logs" / time.strftime("%Y%m%d-%H%M%S")
+    log_dir.mkdir(parents=True)
+    running = ComposeStack(ensure_standins(), log_dir)
     running.compose("down", "-v", "--remove-orphans", check=False)  # a run that died earlier
     running.build()
     try:
