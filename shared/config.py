@@ -17,6 +17,7 @@ from pydantic_settings import (
 )
 
 if TYPE_CHECKING:
+    from shared.sealing import Sealer
     from shared.vault import Vault
 
 
@@ -79,6 +80,36 @@ class RedisSettings(ServiceSettings):
     """Where Redis is (turn transport, control messages, leases)."""
 
     redis_url: str = Field(default="redis://localhost:6379/0")
+
+
+class HandoverSettings(ServiceSettings):
+    """The key the api hands the telegram service its stored bot token under (both read it).
+
+    A key of that handover alone: the process that parses untrusted Telegram updates never
+    holds AION_SECRET_KEY, the key to every stored secret. Generated at first start
+    (shared/secret_files.py).
+    """
+
+    aion_telegram_handover_key: SecretStr | None = None
+
+    @field_validator("aion_telegram_handover_key")
+    @classmethod
+    def _handover_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from shared.sealing import parse_key
+
+            parse_key(value.get_secret_value(), "AION_TELEGRAM_HANDOVER_KEY")
+        return value
+
+    def handover(self) -> Sealer:
+        from shared.sealing import Sealer, parse_key
+
+        key = self.aion_telegram_handover_key
+        return Sealer(
+            parse_key(key.get_secret_value()) if key else None,
+            "AION_TELEGRAM_HANDOVER_KEY is not set: the stored bot token cannot be handed over "
+            "(set the same key for the api and the telegram service).",
+        )
 
 
 class BaseServiceSettings(DatabaseSettings, RedisSettings):

@@ -32,6 +32,8 @@ def parse_key(raw: str, name: str = "AION_SECRET_KEY") -> MultiFernet:
 class Sealer:
     """Seals and opens values under one key (None: no key configured, `missing` says which)."""
 
+    error: type[SealError] = SealError  # what a missing key raises (the vault's is its own)
+
     def __init__(self, fernet: MultiFernet | None, missing: str) -> None:
         self._fernet = fernet
         self._missing = missing
@@ -42,7 +44,7 @@ class Sealer:
 
     def require(self) -> MultiFernet:
         if self._fernet is None:
-            raise SealError(self._missing)
+            raise self.error(self._missing)
         return self._fernet
 
     def seal(self, value: str) -> str:

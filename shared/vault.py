@@ -14,7 +14,7 @@ from cryptography.fernet import InvalidToken, MultiFernet
 
 from shared.db import Conn
 from shared.db import secrets as repo
-from shared.sealing import parse_key
+from shared.sealing import Sealer, SealError, parse_key
 
 __all__ = ["MAX_VALUE_CHARS", "Vault", "VaultUnavailable", "check_name", "mask", "parse_key"]
 
@@ -32,7 +32,7 @@ class SecretNameError(ValueError):
     pass
 
 
-class VaultUnavailable(Exception):
+class VaultUnavailable(SealError):
     """No AION_SECRET_KEY: stored secrets can be neither written nor read."""
 
 
@@ -56,27 +56,21 @@ def mask(value: str) -> str:
     return f"{value[:4]}…{value[-4:]}" if len(value) >= 16 else "•" * 8
 
 
-class Vault:
+class Vault(Sealer):
     """Encrypts and decrypts rows of the `secrets` table; `fernet` None means no key set."""
 
+    error = VaultUnavailable
+
     def __init__(self, fernet: MultiFernet | None) -> None:
-        self._fernet = fernet
-
-    @property
-    def available(self) -> bool:
-        return self._fernet is not None
-
-    def _require(self) -> MultiFernet:
-        if self._fernet is None:
-            raise VaultUnavailable(
-                "AION_SECRET_KEY is not set: keys cannot be stored. Set it in the environment of "
-                "the api and the workers (see .env.example); keys given as environment "
-                "variables work without it."
-            )
-        return self._fernet
+        super().__init__(
+            fernet,
+            "AION_SECRET_KEY is not set: keys cannot be stored. Set it in the environment of "
+            "the api and the workers (see .env.example); keys given as environment "
+            "variables work without it.",
+        )
 
     async def store(self, conn: Conn, values: Mapping[str, str]) -> None:
-        fernet = self._require()
+        fernet = self.require()
         async with conn.transaction():
             for name, value in values.items():
                 await repo.store(conn, name, fernet.encrypt(value.encode()))

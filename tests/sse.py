@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,16 +41,36 @@ def parse_block(block: str) -> SSEEvent | None:
     return SSEEvent(event_id, event_name, json.loads("\n".join(data_lines)), block)
 
 
-async def iter_events(response: httpx.Response) -> AsyncIterator[SSEEvent]:
-    """Yield events as their blocks complete on the wire."""
-    buffer = ""
-    async for chunk in response.aiter_text():
-        buffer += chunk.replace("\r\n", "\n")
-        while "\n\n" in buffer:
-            block, buffer = buffer.split("\n\n", 1)
+class EventBuffer:
+    """Bytes as they arrive in, whole events out (chunks may split anywhere)."""
+
+    def __init__(self) -> None:
+        self._buffer = ""
+
+    def feed(self, chunk: str) -> list[SSEEvent]:
+        self._buffer += chunk.replace("\r\n", "\n")
+        events = []
+        while "\n\n" in self._buffer:
+            block, self._buffer = self._buffer.split("\n\n", 1)
             event = parse_block(block)
             if event is not None:
-                yield event
+                events.append(event)
+        return events
+
+
+async def iter_events(response: httpx.Response) -> AsyncIterator[SSEEvent]:
+    """Yield events as their blocks complete on the wire."""
+    buffer = EventBuffer()
+    async for chunk in response.aiter_text():
+        for event in buffer.feed(chunk):
+            yield event
+
+
+def iter_events_sync(response: httpx.Response) -> Iterator[SSEEvent]:
+    """`iter_events` for a blocking client."""
+    buffer = EventBuffer()
+    for chunk in response.iter_text():
+        yield from buffer.feed(chunk)
 
 
 async def collect(response: httpx.Response) -> list[SSEEvent]:

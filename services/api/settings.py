@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from shared.config import ProviderSettings, TurnTransportSettings
-from shared.sealing import Sealer, parse_key
+from shared.config import HandoverSettings, ProviderSettings, TurnTransportSettings
 
 
-class ApiSettings(TurnTransportSettings, ProviderSettings):
+class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_port: int = Field(default=7000, ge=1, le=65535)
     aion_host: str = "0.0.0.0"
     aion_api_token: SecretStr | None = None
@@ -35,22 +34,5 @@ class ApiSettings(TurnTransportSettings, ProviderSettings):
     telegram_bot_token: SecretStr | None = None
     # How long POST /api/telegram/config waits for the telegram service to poll a new token.
     aion_telegram_switch_seconds: float = Field(default=5.0, ge=0, le=30)
-    # The telegram service's own credential (only the routes it calls), and the key its bot token
-    # is handed over under; both generated at first start (shared/secret_files.py).
+    # The telegram service's own credential (only the routes it calls), generated at first start.
     aion_telegram_service_token: SecretStr | None = None
-    aion_telegram_handover_key: SecretStr | None = None
-
-    @field_validator("aion_telegram_handover_key")
-    @classmethod
-    def _handover_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            parse_key(value.get_secret_value(), "AION_TELEGRAM_HANDOVER_KEY")
-        return value
-
-    def handover(self) -> Sealer:
-        key = self.aion_telegram_handover_key
-        return Sealer(
-            parse_key(key.get_secret_value()) if key else None,
-            "AION_TELEGRAM_HANDOVER_KEY is not set: the api cannot hand the telegram service "
-            "its stored bot token (set it for the api and the telegram service alike).",
-        )

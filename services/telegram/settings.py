@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import hashlib
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from shared.config import RedisSettings
-from shared.sealing import Sealer, parse_key
+from shared.config import HandoverSettings, RedisSettings
 
 WEBHOOK_PATH = "/telegram/webhook"
 
 
-class TelegramSettings(RedisSettings):
+class TelegramSettings(RedisSettings, HandoverSettings):
     """How to reach the api and Telegram, and where the health server listens.
 
     Only what this service uses: it parses untrusted updates and documents, so it holds neither
@@ -31,10 +30,9 @@ class TelegramSettings(RedisSettings):
     # Checked on every webhook call; derived from the bot token when unset.
     telegram_webhook_secret: SecretStr | None = None
     aion_api_url: str = "http://127.0.0.1:7000"
-    # This service's own credential for the api (it opens only the routes the bot calls), and
-    # the key the api seals the stored bot token under for it; both generated at first start.
+    # This service's own credential for the api (it opens only the routes the bot calls),
+    # generated at first start; the handover key (HandoverSettings) opens the bot token.
     aion_telegram_service_token: SecretStr | None = None
-    aion_telegram_handover_key: SecretStr | None = None
     # Speech to text for voice notes goes to OPENAI_BASE_URL with OPENAI_API_KEY (a stored key,
     # handed over sealed, wins).
     openai_api_key: SecretStr | None = None
@@ -47,21 +45,6 @@ class TelegramSettings(RedisSettings):
     # Loopback by default; the container image sets 0.0.0.0 so k8s probes can reach it.
     aion_telegram_health_host: str = "127.0.0.1"
     aion_telegram_health_port: int = Field(default=7200, ge=1, le=65535)
-
-    @field_validator("aion_telegram_handover_key")
-    @classmethod
-    def _handover_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            parse_key(value.get_secret_value(), "AION_TELEGRAM_HANDOVER_KEY")
-        return value
-
-    def handover(self) -> Sealer:
-        key = self.aion_telegram_handover_key
-        return Sealer(
-            parse_key(key.get_secret_value()) if key else None,
-            "AION_TELEGRAM_HANDOVER_KEY is not set: the stored bot token cannot be opened "
-            "(set the same key for the api and the telegram service).",
-        )
 
     @property
     def api_credential(self) -> str | None:

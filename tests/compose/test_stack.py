@@ -26,7 +26,7 @@ from tests.audio_checks import probe
 from tests.compose.engine import ensure_engine
 from tests.compose.stack import REPO, ComposeStack, eventually
 from tests.compose.standins import ensure_standins
-from tests.sse import SSEEvent, parse_block
+from tests.sse import SSEEvent, iter_events_sync
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(2400)]
 
@@ -55,22 +55,11 @@ def state() -> dict[str, Any]:
     return {}
 
 
-def events_of(response: httpx.Response) -> Iterator[SSEEvent]:
-    buffer = ""
-    for chunk in response.iter_text():
-        buffer += chunk.replace("\r\n", "\n")
-        while "\n\n" in buffer:
-            block, buffer = buffer.split("\n\n", 1)
-            event = parse_block(block)
-            if event is not None:
-                yield event
-
-
 def chat(http: httpx.Client, message: str, **body: Any) -> list[SSEEvent]:
     with http.stream("POST", "/api/chat", json={"message": message, **body}) as response:
         assert response.status_code == 200, response.read()
         events = []
-        for event in events_of(response):
+        for event in iter_events_sync(response):
             events.append(event)
             if event.type in ("done", "error"):
                 break
@@ -159,7 +148,7 @@ def test_a_worker_killed_mid_turn_gives_an_error_and_the_next_turn_works(
     with stack.client(state["token"]) as http:
         body = {"message": "A long answer [[tokens=400 gap=100]]", "channel": "compose-kill"}
         with http.stream("POST", "/api/chat", json=body) as response:
-            events = events_of(response)
+            events = iter_events_sync(response)
             first = next(events)
             assert first.type == "token", first.data
             stack.compose("kill", "worker")
