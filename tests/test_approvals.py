@@ -164,3 +164,39 @@ async def test_pending_approvals_survive_restarts(
     stack.start_worker()
     events = await approve(client, approval["id"])
     assert of_type(events, "tool_result")[0]["result"] == "did:after restart"
+
+
+async def test_calls_sharing_an_id_are_all_refused(client: httpx.AsyncClient, channel: str) -> None:
+    """An approval of the call shown must not also run a hidden call with the same id."""
+    calls = f"{call('risky', {'text': 'shown'})} {call('risky', {'text': 'hidden'})} same_id"
+    _, events = await chat(client, f"[[{calls}]]", channel)
+    assert not of_type(events, "approval")
+    results = of_type(events, "tool_result")
+    assert [(r["name"], r["ok"]) for r in results] == [("risky", False), ("risky", False)]
+    assert all("same id" in r["result"] for r in results)
+    assert [r["call_id"] for r in results] == [c["call_id"] for c in of_type(events, "tool_call")]
+    assert len({r["call_id"] for r in results}) == 2  # ids of ours, told apart again
+    done = events[-1]
+    assert done.type == "done" and not done.data["approval_pending"]
+    assert "did:" not in done.data["full_response"]  # the model was told; nothing ran
+
+    # A safe call in such an answer does not run either.
+    mixed = f"{call('echo', {'text': 'a'})} {call('echo', {'text': 'b'})} same_id"
+    _, events = await chat(client, f"[[{mixed}]]", channel)
+    assert [r["ok"] for r in of_type(events, "tool_result")] == [False, False]
+
+
+async def test_an_approval_runs_only_the_call_it_showed(
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]], channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "shown"}))
+    # What the paused turn would run next no longer matches what the owner was shown.
+    await db.execute(
+        """UPDATE approvals
+           SET state = jsonb_set(state, '{pending,0,arguments}', '{"text": "swapped"}')
+           WHERE id = %s""",
+        (approval["id"],),
+    )
+    events = await approve(client, approval["id"])
+    assert not of_type(events, "tool_result")
+    assert events[-1].type == "error"

@@ -4,8 +4,12 @@ answering a plain yes/no word on the channel (Telegram buttons and voice go the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 from services.worker.context import WorkerContext
+from services.worker.providers.base import ToolCallRequest
 from shared.db import approvals as repo
 from shared.db.approvals import Approval
 from shared.jobs import TurnJob
@@ -16,8 +20,28 @@ NO_WORDS = frozenset({"no", "n", "nein"})
 
 @dataclass(frozen=True, slots=True)
 class Continuation:
+    """The owner's decision on one stored approval: it covers the call that approval showed,
+    and only that call."""
+
     approval: Approval
     approved: bool
+
+    def covers(self, call: ToolCallRequest) -> bool:
+        """Whether `call` is exactly the one shown: same tool, same arguments (compared in a
+        canonical form). The provider's call id plays no part: a server may repeat ids."""
+        shown = self.approval
+        return call.name == shown.tool and canonical(call.arguments or {}) == canonical(shown.args)
+
+
+class ApprovalMismatch(Exception):
+    """The call a paused turn would run is not the one its approval showed (never expected:
+    the two are stored together)."""
+
+
+def canonical(args: dict[str, Any]) -> bytes:
+    """One byte form per JSON value: keys sorted, so key order cannot make two calls differ,
+    and `true` stays distinct from `1` (which a Python `==` would not keep apart)."""
+    return orjson.dumps(args, option=orjson.OPT_SORT_KEYS)
 
 
 class StaleResume(Exception):
