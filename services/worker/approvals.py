@@ -1,5 +1,6 @@
-"""How a turn picks up a paused one: the owner decided its approval through the api, or by
-answering a plain yes/no word on the channel (Telegram buttons and voice go the same way)."""
+"""How a turn picks up a paused one: the owner decided its approval through the api (Telegram's
+buttons do), or by a plain yes/no word as the very next message on the channel, soon after the
+question (voice, Alexa): a word said later may answer something else, so it decides nothing."""
 
 from __future__ import annotations
 
@@ -71,8 +72,12 @@ async def continuation_for(app: WorkerContext, turn: TurnJob) -> Continuation | 
     if approved is None:
         return None
     async with app.pool.connection() as conn:
-        pending = await repo.newest_pending(conn, turn.channel)
-        if pending is None:
-            return None  # a plain "ok" with nothing to decide is an ordinary message
-        decided = await repo.decide(conn, pending, "approved" if approved else "denied", via="chat")
+        decided = await repo.decide_by_word(
+            conn,
+            turn.channel,
+            "approved" if approved else "denied",
+            window_seconds=app.config.aion_approval_word_seconds,
+        )
+    # Nothing it answers (nothing pending, asked too long ago, or something said since):
+    # a plain "ok" is an ordinary message.
     return Continuation(decided, approved) if decided is not None else None
