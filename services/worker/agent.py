@@ -6,6 +6,8 @@ otherwise one by one; a call that needs the owner's approval pauses the turn: wh
 far is stored with the pending approval, and a later job continues from exactly there. The
 owner's decision applies to the call that approval showed, matched by tool and arguments, never
 by the provider's call id (an answer whose calls repeat an id is refused: see `call_ids`).
+Once a tool that reads untrusted content has run, the turn is tainted (kept in its state, so
+across a pause too): tools that send data out or persist then need approval (see `policy`).
 """
 
 from __future__ import annotations
@@ -167,7 +169,7 @@ class Agent:
         tool = policy.offered(self._app.plugins.tools, settings).get(paused_on.name)
         await self._emit_call(paused_on)
         if decision.approved:
-            outcome = await run_tool(tool, paused_on, self._tool_context(paused_on, settings))
+            outcome = await self._run(state, tool, paused_on, settings)
         else:
             outcome = ToolOutcome(False, DECLINED, 0)
             metrics.tool_call(paused_on.name if tool else "(unknown)", "denied", 0.0)
@@ -181,22 +183,29 @@ class Agent:
         tools = policy.offered(self._app.plugins.tools, settings)
         known = [tools.get(call.name) for call in calls]
         if all(known) and policy.may_run_concurrently(
-            [t for t in known if t is not None], settings
+            [t for t in known if t is not None], settings, state.untrusted_from
         ):
             await self._run_together(state, calls, tools, settings)
             state.pending = []
             return None
         for index, call in enumerate(calls):
             tool = tools.get(call.name)
-            if tool is not None and policy.needs_approval(tool, settings):
+            # Checked call by call: a page read by the call before taints this one.
+            reason = policy.approval_reason(tool, settings, state.untrusted_from) if tool else None
+            if reason is not None:
                 state.pending = calls[index:]
-                return await self._pause(state, call, settings)
+                return await self._pause(state, call, reason)
             await self._emit_call(call)
-            await self._record(
-                state, call, await run_tool(tool, call, self._tool_context(call, settings))
-            )
+            await self._record(state, call, await self._run(state, tool, call, settings))
         state.pending = []
         return None
+
+    async def _run(
+        self, state: AgentState, tool: Tool | None, call: ToolCallRequest, settings: AppSettings
+    ) -> ToolOutcome:
+        outcome = await run_tool(tool, call, self._tool_context(call, settings))
+        _note_untrusted(state, tool)
+        return outcome
 
     async def _refuse(
         self,
@@ -233,12 +242,13 @@ class Agent:
         try:
             for call, task in zip(calls, tasks, strict=True):
                 await self._record(state, call, await task)  # results keep the calls' order
+                _note_untrusted(state, tools.get(call.name))
         finally:
             for task in tasks:
                 task.cancel()
 
     async def _pause(
-        self, state: AgentState, call: ToolCallRequest, settings: AppSettings
+        self, state: AgentState, call: ToolCallRequest, reason: str
     ) -> PendingApproval:
         approval_id = secrets.token_hex(16)
         args = call.arguments or {}
@@ -255,7 +265,7 @@ class Agent:
                 ttl_seconds=self._app.config.aion_approval_ttl_seconds,
             )
         shown = orjson.dumps(args).decode()
-        message = f"AION wants to run '{call.name}' with {shown[:500]}. Approve or deny."
+        message = f"AION wants to run '{call.name}' with {shown[:500]} ({reason}). Approve or deny."
         await self._emitter.emit(
             ApprovalEvent(
                 id=approval_id,
@@ -263,6 +273,7 @@ class Agent:
                 tool=call.name,
                 args=args,
                 expires_at=expires_at.isoformat(),
+                reason=reason,
             )
         )
         return PendingApproval(approval_id)
@@ -317,3 +328,10 @@ class Agent:
 
     async def _thought(self, text: str, trigger: str) -> None:
         await self._emitter.emit(ThoughtEvent(text=text, trigger=trigger))
+
+
+def _note_untrusted(state: AgentState, tool: Tool | None) -> None:
+    """A tool that read untrusted content ran: the rest of the turn is tainted (whatever its
+    result: even an error may quote the page)."""
+    if tool is not None and tool.reads_untrusted and state.untrusted_from is None:
+        state.untrusted_from = tool.name

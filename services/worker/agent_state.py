@@ -13,14 +13,17 @@ from services.worker.providers.base import ToolCallRequest
 
 @dataclass
 class AgentState:
-    """What a turn added after the user's message, calls still to run, and how many tool rounds
-    it used. Serialised into a pending approval, so a turn continued after the owner's decision
-    goes on exactly as it was."""
+    """What a turn added after the user's message, calls still to run, how many tool rounds it
+    used, and whether it has read untrusted content. Serialised into a pending approval, so a
+    turn continued after the owner's decision goes on exactly as it was (taint included)."""
 
     trace: list[dict[str, Any]] = field(default_factory=list)
     pending: list[ToolCallRequest] = field(default_factory=list)
     rounds: int = 0
     model: str = ""
+    # The first tool of this turn whose output came from outside (a page, a file, a command);
+    # from then on the model's choices may be someone else's. None: nothing untrusted read.
+    untrusted_from: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -36,6 +39,7 @@ class AgentState:
             ],
             "rounds": self.rounds,
             "model": self.model,
+            "untrusted_from": self.untrusted_from,
         }
 
     @classmethod
@@ -44,7 +48,13 @@ class AgentState:
             ToolCallRequest(p["call_id"], p["name"], p["arguments"], p.get("raw", ""))
             for p in data.get("pending", [])
         ]
-        return cls(list(data.get("trace", [])), pending, int(data.get("rounds", 0)), data["model"])
+        return cls(
+            list(data.get("trace", [])),
+            pending,
+            int(data.get("rounds", 0)),
+            data["model"],
+            data.get("untrusted_from"),
+        )
 
     def complete_trace(self) -> list[dict[str, Any]]:
         """The trace without a trailing tool round that has not all its results (a turn that
