@@ -68,6 +68,9 @@ class ApprovalEvent(Event):
     tool: str
     args: dict[str, Any] = Field(default_factory=dict)
     expires_at: str
+    # Why this call waits: "a risky tool", "tool_permissions says ask", or "after reading
+    # untrusted content from <tool>" when the turn read a page, a file... before asking for it.
+    reason: str | None = Field(default=None, exclude_if=_is_none)
 
 
 class TextBlock(Event):

@@ -1,5 +1,6 @@
 """A small local web server standing in for the outside world: pages, redirects, big and
-slow answers, and a SearXNG-style JSON search endpoint. Records every request it gets."""
+slow answers, and a SearXNG-style JSON search endpoint. Records every request it gets.
+`snippets[query]` plants a text in the first search result for that query (an injected page)."""
 
 from __future__ import annotations
 
@@ -80,8 +81,13 @@ class _Handler(BaseHTTPRequestHandler):
         if query.get("format") != "json":
             self._send(403, b"forbidden", "text/html")
             return
+        planted = self.server.owner.snippets.get(query["q"])
         results = [
-            {"url": f"https://example.org/{n}", "title": f"{query['q']} #{n}", "content": "about"}
+            {
+                "url": f"https://example.org/{n}",
+                "title": f"{query['q']} #{n}",
+                "content": planted if planted and n == 0 else "about",
+            }
             for n in range(12)
         ]
         body = json.dumps({"query": query["q"], "results": results}).encode()
@@ -104,6 +110,7 @@ class FakeWeb:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self.host = host
         self.requests: list[dict[str, Any]] = []
+        self.snippets: dict[str, str] = {}  # search query → text of its first result
         self.cut_off = threading.Event()  # a client hung up on /big
         self._server = _Server(self, family, host)
         self.scheme = "http"

@@ -10,6 +10,7 @@ import httpx
 import psycopg
 import pytest
 
+from services.worker.config import WorkerConfig
 from tests.conftest import API_TOKEN
 from tests.helpers import chat, history
 from tests.sse import SSEEvent, collect
@@ -101,6 +102,54 @@ async def test_a_yes_or_no_word_on_the_channel_decides(
     assert events[-1].data["full_response"] == "You said: ok"
 
 
+async def test_a_word_decides_only_as_the_next_message_on_the_channel(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "asked first"}))
+    _, events = await chat(client, "anything on today?", channel)  # something else is said
+    assert events[-1].data["full_response"] == "You said: anything on today?"
+    _, events = await chat(client, "ok", channel)  # answers that, not the question before
+    assert not of_type(events, "tool_result")
+    assert events[-1].data["full_response"] == "You said: ok"
+    events = await approve(client, approval["id"])  # still pending where it was shown
+    assert of_type(events, "tool_result")[0]["result"] == "did:asked first"
+
+
+async def asked_ago(
+    db: psycopg.AsyncConnection[tuple[object, ...]], channel: str, seconds: float
+) -> None:
+    """Move the channel's messages and approvals `seconds` into the past (order kept)."""
+    shift = {"secs": seconds, "channel": channel}
+    await db.execute(
+        """UPDATE approvals SET created_at = created_at - make_interval(secs => %(secs)s)
+           WHERE channel = %(channel)s""",
+        shift,
+    )
+    await db.execute(
+        """UPDATE messages SET created_at = created_at - make_interval(secs => %(secs)s)
+           WHERE conversation_id IN (SELECT id FROM conversations WHERE channel = %(channel)s)""",
+        shift,
+    )
+
+
+async def test_a_word_decides_only_soon_after_the_question(
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]], channel: str
+) -> None:
+    window = WorkerConfig.model_fields["aion_approval_word_seconds"].default
+    assert window == 120
+    late = await pause(client, channel, call("risky", {"text": "late"}))
+    await asked_ago(db, channel, window + 1)
+    _, events = await chat(client, "yes", channel)
+    assert events[-1].data["full_response"] == "You said: yes"
+    assert (await client.post(f"/api/approvals/{late['id']}", json={"approve": False})).is_success
+
+    in_time = f"{channel}-in-time"
+    await pause(client, in_time, call("risky", {"text": "in time"}))
+    await asked_ago(db, in_time, window - 15)
+    _, events = await chat(client, "yes", in_time)
+    assert of_type(events, "tool_result")[0]["result"] == "did:in time"
+
+
 async def test_expired_unknown_and_malformed(
     client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]], channel: str
 ) -> None:
@@ -164,3 +213,39 @@ async def test_pending_approvals_survive_restarts(
     stack.start_worker()
     events = await approve(client, approval["id"])
     assert of_type(events, "tool_result")[0]["result"] == "did:after restart"
+
+
+async def test_calls_sharing_an_id_are_all_refused(client: httpx.AsyncClient, channel: str) -> None:
+    """An approval of the call shown must not also run a hidden call with the same id."""
+    calls = f"{call('risky', {'text': 'shown'})} {call('risky', {'text': 'hidden'})} same_id"
+    _, events = await chat(client, f"[[{calls}]]", channel)
+    assert not of_type(events, "approval")
+    results = of_type(events, "tool_result")
+    assert [(r["name"], r["ok"]) for r in results] == [("risky", False), ("risky", False)]
+    assert all("same id" in r["result"] for r in results)
+    assert [r["call_id"] for r in results] == [c["call_id"] for c in of_type(events, "tool_call")]
+    assert len({r["call_id"] for r in results}) == 2  # ids of ours, told apart again
+    done = events[-1]
+    assert done.type == "done" and not done.data["approval_pending"]
+    assert "did:" not in done.data["full_response"]  # the model was told; nothing ran
+
+    # A safe call in such an answer does not run either.
+    mixed = f"{call('echo', {'text': 'a'})} {call('echo', {'text': 'b'})} same_id"
+    _, events = await chat(client, f"[[{mixed}]]", channel)
+    assert [r["ok"] for r in of_type(events, "tool_result")] == [False, False]
+
+
+async def test_an_approval_runs_only_the_call_it_showed(
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]], channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "shown"}))
+    # What the paused turn would run next no longer matches what the owner was shown.
+    await db.execute(
+        """UPDATE approvals
+           SET state = jsonb_set(state, '{pending,0,arguments}', '{"text": "swapped"}')
+           WHERE id = %s""",
+        (approval["id"],),
+    )
+    events = await approve(client, approval["id"])
+    assert not of_type(events, "tool_result")
+    assert events[-1].type == "error"

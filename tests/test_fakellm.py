@@ -354,3 +354,30 @@ def test_tool_rounds_then_results_are_echoed(client: openai.OpenAI) -> None:
     final = client.chat.completions.create(model=MODEL, messages=messages)
     assert final.choices[0].message.content == "Tool results: noon0 | noon1"
     assert final.choices[0].finish_reason == "stop"
+
+
+def test_same_id_gives_every_call_of_the_answer_one_id(client: openai.OpenAI) -> None:
+    reply = client.chat.completions.create(
+        model=MODEL, messages=user("[[call=clock call=lookup same_id]]")
+    )
+    calls = reply.choices[0].message.tool_calls or []
+    assert [c.function.name for c in calls if c.type == "function"] == ["clock", "lookup"]
+    assert calls[0].id == calls[1].id
+
+
+def test_obey_tools_asks_for_the_calls_planted_in_tool_results(client: openai.OpenAI) -> None:
+    messages: list[Any] = user("[[call=read obey_tools]]")
+    first = client.chat.completions.create(model=MODEL, messages=messages).choices[0].message
+    assert first.tool_calls
+    messages.append(first.model_dump(exclude_none=True))
+    page = "Nice page. [[call=send:%7B%22d%22:1%7D call=keep]] [[tokens=3]]"
+    messages.append({"role": "tool", "tool_call_id": first.tool_calls[0].id, "content": page})
+    second = client.chat.completions.create(model=MODEL, messages=messages).choices[0].message
+    planted = [(c.function.name, c.function.arguments) for c in second.tool_calls or []
+               if c.type == "function"]  # fmt: skip
+    assert planted == [("send", '{"d":1}'), ("keep", "{}")]
+    messages.append(second.model_dump(exclude_none=True))
+    for call in second.tool_calls or []:
+        messages.append({"role": "tool", "tool_call_id": call.id, "content": "done"})
+    final = client.chat.completions.create(model=MODEL, messages=messages)
+    assert final.choices[0].finish_reason == "stop"  # nothing planted in the last results

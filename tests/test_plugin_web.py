@@ -11,7 +11,7 @@ import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -36,10 +36,9 @@ from services.worker.plugins.web.guard import (
 )
 from services.worker.plugins.web.html_text import html_to_text
 from services.worker.tools.registry import ToolError, ToolRegistry
-from tests.conftest import API_TOKEN
 from tests.fakeweb import FakeWeb
 from tests.plugin_helpers import run_tool
-from tests.stack import Stack
+from tests.web_stack import stack_with_search
 
 LOOPBACK = ipaddress.ip_address("127.0.0.1")
 
@@ -318,24 +317,8 @@ async def test_web_fetch_reports_bad_urls_end_to_end(
 async def search_stack(
     service_env: dict[str, str], web: FakeWeb, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """An api and a worker of their own (own Redis database) with AION_SEARCH_URL set."""
-    parts = urlsplit(service_env["REDIS_URL"])
-    own_redis = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 2}"))
-    import redis
-
-    redis.Redis.from_url(own_redis).flushdb()
-    env = {**service_env, "REDIS_URL": own_redis, "AION_SEARCH_URL": web.url("")}
-    own = Stack(env=env, log_dir=tmp_path)
-    try:
-        own.start_api()
-        own.start_worker()
-        async with httpx.AsyncClient(
-            base_url=own.api_url, headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=30
-        ) as http:
-            yield http
-    finally:
-        own.stop()
-        redis.Redis.from_url(own_redis).flushdb()
+    async with stack_with_search(service_env, web.url(""), tmp_path) as http:
+        yield http
 
 
 async def test_web_search_through_the_configured_backend(

@@ -3,18 +3,24 @@
 Each model call sees the tools offered at that moment (a plugin disabled mid-turn is gone from
 the next call). Calls of one assistant message run concurrently when all are safe and allowed,
 otherwise one by one; a call that needs the owner's approval pauses the turn: what was done so
-far is stored with the pending approval, and a later job continues from exactly there.
+far is stored with the pending approval, and a later job continues from exactly there. The
+owner's decision applies to the call that approval showed, matched by tool and arguments, never
+by the provider's call id (an answer whose calls repeat an id is refused: see `call_ids`).
+Once a tool that reads untrusted content has run, the turn is tainted (kept in its state, so
+across a pause too): tools that send data out or persist then need approval (see `policy`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from services.worker.agent_state import AgentState, assistant_with_calls
+from services.worker.approvals import ApprovalMismatch, Continuation
 from services.worker.context import WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.providers.base import (
@@ -27,7 +33,7 @@ from services.worker.providers.base import (
     ToolCallRequest,
     Usage,
 )
-from services.worker.tools import policy
+from services.worker.tools import call_ids, policy
 from services.worker.tools.context import ToolContext
 from services.worker.tools.execute import ToolOutcome, run_tool
 from services.worker.tools.registry import Tool
@@ -45,58 +51,6 @@ from shared.events import (
 
 REASONING_FLUSH_CHARS = 400  # provider reasoning travels in thoughts of about this size
 DECLINED = "The owner declined this action; it was not run."
-
-
-@dataclass
-class AgentState:
-    """Where a turn stands: what it added after the user's message, calls still to run, and
-    how many tool rounds it used. Serialised into a pending approval."""
-
-    trace: list[dict[str, Any]] = field(default_factory=list)
-    pending: list[ToolCallRequest] = field(default_factory=list)
-    rounds: int = 0
-    model: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "trace": self.trace,
-            "pending": [
-                {
-                    "call_id": c.call_id,
-                    "name": c.name,
-                    "arguments": c.arguments,
-                    "raw": c.raw_arguments,
-                }
-                for c in self.pending
-            ],
-            "rounds": self.rounds,
-            "model": self.model,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AgentState:
-        pending = [
-            ToolCallRequest(p["call_id"], p["name"], p["arguments"], p.get("raw", ""))
-            for p in data.get("pending", [])
-        ]
-        return cls(list(data.get("trace", [])), pending, int(data.get("rounds", 0)), data["model"])
-
-    def complete_trace(self) -> list[dict[str, Any]]:
-        """The trace without a trailing tool round that has not all its results (a turn that
-        stopped half-way): every provider refuses tool calls left unanswered."""
-        trace = list(self.trace)
-        while trace:
-            last_request = max(
-                (i for i, m in enumerate(trace) if m.get("tool_calls")), default=None
-            )
-            if last_request is None:
-                break
-            asked = {c["id"] for c in trace[last_request]["tool_calls"]}
-            answered = {m.get("tool_call_id") for m in trace[last_request + 1 :]}
-            if asked <= answered:
-                break
-            trace = trace[:last_request]
-        return trace
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,12 +81,12 @@ class Agent:
         self,
         base: list[dict[str, Any]],
         state: AgentState,
-        decided: dict[str, bool] | None = None,
+        decision: Continuation | None = None,
     ) -> PendingApproval | None:
         """Run until the model answers without tools, the round limit, or an approval pause
-        (returned). `decided` holds the owner's decisions on `state.pending` calls."""
+        (returned). `decision` is the owner's on the call the turn paused on."""
         if state.pending:
-            paused = await self._run_calls(state, list(state.pending), decided or {})
+            paused = await self._resume(state, decision)
             if paused:
                 return paused
         while True:
@@ -146,8 +100,12 @@ class Agent:
                 state.trace.append({"role": "assistant", "content": text})
                 return None
             state.rounds += 1
-            state.trace.append(_assistant_with_calls(text, calls, blocks))
-            paused = await self._run_calls(state, calls, {})
+            repeated = call_ids.repeated_ids(calls)
+            if repeated:
+                await self._refuse(state, text, call_ids.with_fresh_ids(calls), blocks, repeated)
+                continue
+            state.trace.append(assistant_with_calls(text, calls, blocks))
+            paused = await self._run_calls(state, calls)
             if paused:
                 return paused
 
@@ -197,37 +155,74 @@ class Agent:
         self.partial_text = ""
         return "".join(parts), calls, blocks
 
+    async def _resume(
+        self, state: AgentState, decision: Continuation | None
+    ) -> PendingApproval | None:
+        """Run the call the turn paused on as the owner decided, then the calls after it as
+        any others. The decision covers that one call, matched by what was shown."""
+        paused_on, rest = state.pending[0], state.pending[1:]
+        if decision is None or not decision.covers(paused_on):
+            raise ApprovalMismatch(
+                f"the turn paused on a call its approval did not show: {paused_on.name}"
+            )
+        settings = (await self._app.settings.get()).app
+        tool = policy.offered(self._app.plugins.tools, settings).get(paused_on.name)
+        await self._emit_call(paused_on)
+        if decision.approved:
+            outcome = await self._run(state, tool, paused_on, settings)
+        else:
+            outcome = ToolOutcome(False, DECLINED, 0)
+            metrics.tool_call(paused_on.name if tool else "(unknown)", "denied", 0.0)
+        await self._record(state, paused_on, outcome)
+        return await self._run_calls(state, rest)
+
     async def _run_calls(
-        self, state: AgentState, calls: list[ToolCallRequest], decided: dict[str, bool]
+        self, state: AgentState, calls: list[ToolCallRequest]
     ) -> PendingApproval | None:
         settings = (await self._app.settings.get()).app
         tools = policy.offered(self._app.plugins.tools, settings)
         known = [tools.get(call.name) for call in calls]
-        if (
-            not decided
-            and all(known)
-            and policy.may_run_concurrently([t for t in known if t is not None], settings)
+        if all(known) and policy.may_run_concurrently(
+            [t for t in known if t is not None], settings, state.untrusted_from
         ):
             await self._run_together(state, calls, tools, settings)
+            state.pending = []
             return None
         for index, call in enumerate(calls):
             tool = tools.get(call.name)
-            if call.call_id in decided:
-                approved = decided[call.call_id]
-            elif tool is not None and policy.needs_approval(tool, settings):
+            # Checked call by call: a page read by the call before taints this one.
+            reason = policy.approval_reason(tool, settings, state.untrusted_from) if tool else None
+            if reason is not None:
                 state.pending = calls[index:]
-                return await self._pause(state, call, settings)
-            else:
-                approved = True
+                return await self._pause(state, call, reason)
             await self._emit_call(call)
-            if approved:
-                outcome = await run_tool(tool, call, self._tool_context(call, settings))
-            else:
-                outcome = ToolOutcome(False, DECLINED, 0)
-                metrics.tool_call(call.name if tool else "(unknown)", "denied", 0.0)
-            await self._record(state, call, outcome)
+            await self._record(state, call, await self._run(state, tool, call, settings))
         state.pending = []
         return None
+
+    async def _run(
+        self, state: AgentState, tool: Tool | None, call: ToolCallRequest, settings: AppSettings
+    ) -> ToolOutcome:
+        outcome = await run_tool(tool, call, self._tool_context(call, settings))
+        _note_untrusted(state, tool)
+        return outcome
+
+    async def _refuse(
+        self,
+        state: AgentState,
+        text: str,
+        calls: list[ToolCallRequest],
+        blocks: list[dict[str, Any]],
+        repeated: list[str],
+    ) -> None:
+        """An answer whose calls share ids: none of them runs (see `call_ids`)."""
+        state.trace.append(assistant_with_calls(text, calls, blocks))
+        refusal = call_ids.REFUSED.format(ids=", ".join(repr(i) for i in repeated))
+        known = self._app.plugins.tools
+        for call in calls:
+            await self._emit_call(call)
+            metrics.tool_call(call.name if call.name in known else "(unknown)", "refused", 0.0)
+            await self._record(state, call, ToolOutcome(False, refusal, 0))
 
     async def _run_together(
         self,
@@ -247,12 +242,13 @@ class Agent:
         try:
             for call, task in zip(calls, tasks, strict=True):
                 await self._record(state, call, await task)  # results keep the calls' order
+                _note_untrusted(state, tools.get(call.name))
         finally:
             for task in tasks:
                 task.cancel()
 
     async def _pause(
-        self, state: AgentState, call: ToolCallRequest, settings: AppSettings
+        self, state: AgentState, call: ToolCallRequest, reason: str
     ) -> PendingApproval:
         approval_id = secrets.token_hex(16)
         args = call.arguments or {}
@@ -269,7 +265,7 @@ class Agent:
                 ttl_seconds=self._app.config.aion_approval_ttl_seconds,
             )
         shown = orjson.dumps(args).decode()
-        message = f"AION wants to run '{call.name}' with {shown[:500]}. Approve or deny."
+        message = f"AION wants to run '{call.name}' with {shown[:500]} ({reason}). Approve or deny."
         await self._emitter.emit(
             ApprovalEvent(
                 id=approval_id,
@@ -277,6 +273,7 @@ class Agent:
                 tool=call.name,
                 args=args,
                 expires_at=expires_at.isoformat(),
+                reason=reason,
             )
         )
         return PendingApproval(approval_id)
@@ -333,26 +330,8 @@ class Agent:
         await self._emitter.emit(ThoughtEvent(text=text, trigger=trigger))
 
 
-def _assistant_with_calls(
-    text: str, calls: list[ToolCallRequest], blocks: list[dict[str, Any]]
-) -> dict[str, Any]:
-    message: dict[str, Any] = {
-        "role": "assistant",
-        "content": text,
-        "tool_calls": [
-            {
-                "id": call.call_id,
-                "type": "function",
-                "function": {
-                    "name": call.name,
-                    "arguments": call.raw_arguments
-                    if call.arguments is None
-                    else orjson.dumps(call.arguments).decode(),
-                },
-            }
-            for call in calls
-        ],
-    }
-    if blocks:
-        message["reasoning_blocks"] = blocks
-    return message
+def _note_untrusted(state: AgentState, tool: Tool | None) -> None:
+    """A tool that read untrusted content ran: the rest of the turn is tainted (whatever its
+    result: even an error may quote the page)."""
+    if tool is not None and tool.reads_untrusted and state.untrusted_from is None:
+        state.untrusted_from = tool.name

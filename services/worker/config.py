@@ -23,6 +23,9 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_plugins_dir: Path | None = Path("/data/plugins")
     # How long a risky tool call waits for the owner's decision.
     aion_approval_ttl_seconds: float = Field(default=600.0, gt=0)
+    # A yes/no chat word decides an approval only as the channel's next message and within this
+    # long of the question; later, or after anything else was said, it is an ordinary message.
+    aion_approval_word_seconds: float = Field(default=120.0, gt=0)
     # On SIGTERM: stop taking turns and let running ones finish for up to this long (keep it
     # below the pod's terminationGracePeriodSeconds / compose's stop_grace_period). 0: stop now.
     aion_worker_drain_seconds: int = Field(default=120, ge=0)

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from services.worker import approvals
-from services.worker.agent import Agent, AgentState
+from services.worker.agent import Agent
+from services.worker.agent_state import AgentState
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.memory import extract, recall
@@ -91,7 +92,6 @@ async def _converse(
     if continuation is not None:
         conversation_id, history = await _history(app, turn.channel, settings.max_history_turns)
         state = AgentState.from_json(continuation.approval.state)
-        decided = {continuation.approval.call_id: continuation.approved}
         message: str | None = None
         memories = []
     else:
@@ -100,7 +100,6 @@ async def _converse(
             turn.model, settings, owner.active_model, app.config.aion_model, turn.message
         )
         state = AgentState(model=model)
-        decided = {}
         message = turn.message
         memories = await recall.recall(app, turn.message)
     tools = policy.offered(app.plugins.tools, settings).values()
@@ -115,7 +114,7 @@ async def _converse(
         thinking=thinking_for(settings, turn.channel),
         fallbacks=fallbacks_for(settings, state.model),
     )
-    running.task = asyncio.create_task(agent.run(base, state, decided))
+    running.task = asyncio.create_task(agent.run(base, state, continuation))
     try:
         paused = await running.task
     except asyncio.CancelledError:

@@ -108,15 +108,34 @@ async def get(conn: Conn, approval_id: str) -> Approval | None:
     return _approval(row) if row else None
 
 
-async def newest_pending(conn: Conn, channel: str) -> str | None:
-    """The id of the channel's newest approval that can still be decided."""
+async def decide_by_word(
+    conn: Conn, channel: str, decision: Decision, *, window_seconds: float
+) -> Approval | None:
+    """Decide the approval a plain yes/no chat message answers, if it answers one.
+
+    That is the channel's newest pending approval, asked at most `window_seconds` ago, with no
+    message stored on the channel since: the word must be the very next thing said there after
+    the turn that asked. A later "ok" answers something else and is left an ordinary message.
+    One conditional UPDATE, like `decide`, so a button and a word cannot both win.
+    """
     cur = await conn.execute(
-        """
-        SELECT id FROM approvals
-        WHERE channel = %s AND status = 'pending' AND expires_at > now()
-        ORDER BY created_at DESC LIMIT 1
-        """,
-        (channel,),
+        f"""
+        UPDATE approvals AS a
+        SET status = %(decision)s, decided_at = now(), decided_via = 'chat'
+        WHERE a.id = (
+                SELECT id FROM approvals
+                WHERE channel = %(channel)s AND status = 'pending'
+                ORDER BY created_at DESC LIMIT 1
+            )
+            AND a.status = 'pending' AND a.expires_at > now()
+            AND a.created_at > now() - make_interval(secs => %(window)s)
+            AND NOT EXISTS (
+                SELECT 1 FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE c.channel = %(channel)s AND m.created_at > a.created_at
+            )
+        RETURNING {_COLUMNS}
+        """,  # noqa: S608 - the interpolated part is a constant column list
+        {"decision": decision, "channel": channel, "window": window_seconds},
     )
     row = await cur.fetchone()
-    return str(row["id"]) if row else None
+    return _approval(row) if row else None

@@ -9,6 +9,9 @@ Directives: `tokens=N` (N tokens `t0 t1 ...`), `gap=MS` / `first=MS` (delays), `
 `call=NAME[:JSON]` (repeatable: ask for these tool calls, all in one assistant message; the JSON
 percent-encoded where it has spaces) and `rounds=N` (ask for them in N successive requests; after
 that, reply `Tool results: <tool message> | <tool message> ...` with what was fed back).
+`same_id` gives every call of an answer the same id (a buggy or hostile server). `obey_tools`
+makes the fake a gullible model: when the tool results it was just given carry `call=` directives
+(a web page or a file with instructions planted in it), it asks for those calls next.
 
 Memory extraction: a request whose system message carries AION's extraction marker is answered
 with `{"facts": [...]}`, one fact per `{{fact: TEXT}}` or `{{fact/CATEGORY: TEXT}}` found in its
@@ -26,7 +29,7 @@ from urllib.parse import unquote
 _GROUP = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 _WORD = re.compile(r"\s*\S+\s*")
 _INT_KEYS = frozenset({"tokens", "gap", "first", "fail", "drop", "rounds"})
-_FLAG_KEYS = frozenset({"echo_history"})
+_FLAG_KEYS = frozenset({"echo_history", "same_id", "obey_tools"})
 # `call=NAME` or `call=NAME:ARGS` (ARGS: JSON, percent-encoded where it has spaces); repeatable.
 _CALL_KEY = "call"
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -49,6 +52,8 @@ class Directives:
     echo_history: bool = False
     calls: tuple[tuple[str, str], ...] = ()  # (tool name, raw JSON arguments)
     rounds: int = 1
+    same_id: bool = False
+    obey_tools: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +120,8 @@ def parse_directives(text: str) -> tuple[Directives, str]:
         echo_history=values.get("echo_history", False),
         calls=tuple(calls),
         rounds=values.get("rounds", 1),
+        same_id=values.get("same_id", False),
+        obey_tools=values.get("obey_tools", False),
     ), _GROUP.sub("", text).strip()
 
 
@@ -167,6 +174,29 @@ def tool_results_since_user(messages: list[Any]) -> list[str]:
     return results[::-1]
 
 
+def latest_tool_results(messages: list[Any]) -> list[str]:
+    """Contents of the tool messages at the end of the conversation (the last round's results)."""
+    results: list[str] = []
+    for m in reversed(messages):
+        if not isinstance(m, dict) or m.get("role") != "tool":
+            break
+        results.append(message_text(m.get("content")))
+    return results[::-1]
+
+
+def planted_calls(messages: list[Any]) -> tuple[tuple[str, str], ...]:
+    """The `call=` directives found in the last round's tool results (ignoring anything else
+    those results hold that looks like a directive)."""
+    calls: list[tuple[str, str]] = []
+    for result in latest_tool_results(messages):
+        for group in _GROUP.findall(result):
+            for item in group.split():
+                key, sep, raw = item.partition("=")
+                if key == _CALL_KEY and sep:
+                    calls.append(_parse_call(raw))
+    return tuple(calls)
+
+
 def last_user_text(messages: list[Any]) -> str:
     """Text of the last `role == "user"` message, or "" if there is none."""
     for m in reversed(messages):
@@ -203,12 +233,15 @@ def plan_reply(body: dict[str, Any]) -> Plan:
         return Plan([extraction], "stop", count_prompt_tokens(messages), 0.0, 0.0, None, None)
     directives, cleaned = parse_directives(last_user_text(messages))
     done_rounds = tool_rounds_since_user(messages)
-    tool_calls: list[ToolCallPlan] = []
+    wanted: tuple[tuple[str, str], ...] = ()
     if directives.calls and done_rounds < directives.rounds:
-        tool_calls = [
-            ToolCallPlan(f"call_r{done_rounds}_{i}", name, args)
-            for i, (name, args) in enumerate(directives.calls)
-        ]
+        wanted = directives.calls
+    elif directives.obey_tools:
+        wanted = planted_calls(messages)
+    tool_calls = [
+        ToolCallPlan(f"call_r{done_rounds}_{0 if directives.same_id else i}", name, args)
+        for i, (name, args) in enumerate(wanted)
+    ]
     if tool_calls:
         tokens = []  # a tool-calling message carries no text
     elif directives.calls:

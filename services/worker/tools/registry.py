@@ -4,6 +4,13 @@ A tool is an async function `fn(ctx: ToolContext, args: Params) -> result`, wher
 pydantic model (its JSON Schema is what the model is offered) and the result anything JSON can
 carry. Raising `ToolError` gives the model a clean failure message; any other exception is
 reported as a failure too, without crashing the turn.
+
+Besides its `risk`, a tool declares what it means for prompt injection (see `policy`):
+`reads_untrusted` when its result carries content from outside the owner's control (a web page,
+a file, a command's output), and `sends_or_persists` when it can carry data out of AION or leave
+something a later turn acts on (a request to a URL the model chose, a memory, a reminder, a
+todo, a file). Once a turn has read untrusted content, `sends_or_persists` tools wait for the
+owner's approval for the rest of that turn.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ class Tool:
     timeout: float
     plugin: str
     spec: ToolSpec  # what the model is offered, built once (a JSON Schema costs ~1 ms to make)
+    reads_untrusted: bool = False
+    sends_or_persists: bool = False
 
 
 class ToolRegistry:
@@ -64,6 +73,8 @@ class ToolRegistry:
         *,
         risk: Risk = "safe",
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        reads_untrusted: bool = False,
+        sends_or_persists: bool = False,
     ) -> Tool:
         if not TOOL_NAME.match(name):
             raise ValueError(f"tool name {name!r} must match {TOOL_NAME.pattern}")
@@ -77,7 +88,18 @@ class ToolRegistry:
         schema.pop("title", None)
         description = description.strip()
         spec = ToolSpec(name, description, schema)
-        tool = Tool(name, description, params, func, risk, timeout, self.plugin, spec)
+        tool = Tool(
+            name,
+            description,
+            params,
+            func,
+            risk,
+            timeout,
+            self.plugin,
+            spec,
+            reads_untrusted=reads_untrusted,
+            sends_or_persists=sends_or_persists,
+        )
         self.tools.append(tool)
         return tool
 
@@ -87,6 +109,8 @@ class ToolRegistry:
         *,
         risk: Risk = "safe",
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        reads_untrusted: bool = False,
+        sends_or_persists: bool = False,
     ) -> Callable[[ToolFunc], ToolFunc]:
         """Decorator form: the name defaults to the function's, the description to its
         docstring, the parameters model to the annotation of its second argument."""
@@ -98,7 +122,16 @@ class ToolRegistry:
             if not (isinstance(params, type) and issubclass(params, BaseModel)):
                 raise TypeError(f"{func.__name__}: second argument must be a pydantic model")
             description = inspect.getdoc(func) or ""
-            self.add(name or func.__name__, description, params, func, risk=risk, timeout=timeout)
+            self.add(
+                name or func.__name__,
+                description,
+                params,
+                func,
+                risk=risk,
+                timeout=timeout,
+                reads_untrusted=reads_untrusted,
+                sends_or_persists=sends_or_persists,
+            )
             return func
 
         return decorate

@@ -37,6 +37,7 @@ async def reflect(ctx: ToolContext, args: ReflectArguments) -> str:
 
 
 def register(registry: ToolRegistry) -> None:
+    # Neither flag: the clock is AION's own, and a reflection only reaches the owner.
     registry.add(
         "current_time",
         "The current date and time in the owner's time zone.",

@@ -149,6 +149,7 @@ def register(registry: ToolRegistry) -> None:
         ListArguments,
         files_list,
         timeout=10,
+        reads_untrusted=True,  # names chosen by whoever made the files (downloads, commands)
     )
     registry.add(
         "files_read",
@@ -156,6 +157,7 @@ def register(registry: ToolRegistry) -> None:
         ReadArguments,
         files_read,
         timeout=10,
+        reads_untrusted=True,  # workspace files come from anywhere: downloads, uploads, output
     )
     registry.add(
         "files_write",
@@ -164,6 +166,7 @@ def register(registry: ToolRegistry) -> None:
         files_write,
         risk="ask",
         timeout=10,
+        sends_or_persists=True,  # a file stays for later turns (and for files_read to bring back)
     )
     registry.add(
         "files_delete",
@@ -172,4 +175,5 @@ def register(registry: ToolRegistry) -> None:
         files_delete,
         risk="ask",
         timeout=10,
+        sends_or_persists=True,  # changes what AION keeps: the owner's files are gone for good
     )

@@ -76,6 +76,8 @@ async def memory_forget(ctx: ToolContext, args: ForgetParams) -> dict[str, Any]:
 
 
 def register(registry: ToolRegistry) -> None:
-    registry.tool()(memory_save)
-    registry.tool()(memory_search)
-    registry.tool()(memory_forget)
+    # A saved memory goes into every later turn's prompt: the way for injected text to outlive
+    # the turn that read it. Forgetting changes what later turns know as much.
+    registry.tool(sends_or_persists=True)(memory_save)
+    registry.tool()(memory_search)  # the owner's own memories
+    registry.tool(sends_or_persists=True)(memory_forget)

@@ -120,12 +120,21 @@ def register(registry: ToolRegistry) -> None:
         AddArguments,
         reminder_add,
         timeout=10,
+        # Its text comes back as a turn of its own when due: an instruction that runs later.
+        sends_or_persists=True,
     )
     registry.add(
         "reminder_list",
         "The active reminders, soonest first.",
         NoArguments,
         reminder_list,
-        timeout=10,
+        timeout=10,  # the owner's own reminders
     )
-    registry.add("reminder_cancel", "Cancel a reminder.", IdArguments, reminder_cancel, timeout=10)
+    registry.add(
+        "reminder_cancel",
+        "Cancel a reminder.",
+        IdArguments,
+        reminder_cancel,
+        timeout=10,
+        sends_or_persists=True,  # changes what AION keeps: an owner's reminder is gone
+    )

@@ -49,4 +49,8 @@ def register(registry: ToolRegistry) -> None:
         shell_run,
         risk="ask",
         timeout=MAX_TIMEOUT_SECONDS + 10,  # the command's own limit comes first
+        # Output of programs and of whatever they fetched; a command can reach the network and
+        # write anywhere in the workspace.
+        reads_untrusted=True,
+        sends_or_persists=True,
     )

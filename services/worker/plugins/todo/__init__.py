@@ -74,8 +74,15 @@ async def todo_remove(ctx: ToolContext, args: ItemArguments) -> dict[str, Any]:
 
 
 def register(registry: ToolRegistry) -> None:
+    # Items stay for later turns (todo_list shows them to the model): text left behind. Marking
+    # done or removing changes the owner's list as much. Listing is the owner's own data.
     registry.add(
-        "todo_add", "Add an item to the owner's todo list.", AddArguments, todo_add, timeout=10
+        "todo_add",
+        "Add an item to the owner's todo list.",
+        AddArguments,
+        todo_add,
+        timeout=10,
+        sends_or_persists=True,
     )
     registry.add(
         "todo_list",
@@ -85,8 +92,18 @@ def register(registry: ToolRegistry) -> None:
         timeout=10,
     )
     registry.add(
-        "todo_complete", "Mark a todo item as done.", ItemArguments, todo_complete, timeout=10
+        "todo_complete",
+        "Mark a todo item as done.",
+        ItemArguments,
+        todo_complete,
+        timeout=10,
+        sends_or_persists=True,
     )
     registry.add(
-        "todo_remove", "Remove an item from the todo list.", ItemArguments, todo_remove, timeout=10
+        "todo_remove",
+        "Remove an item from the todo list.",
+        ItemArguments,
+        todo_remove,
+        timeout=10,
+        sends_or_persists=True,
     )

@@ -29,6 +29,8 @@ async def speak_tool(ctx: ToolContext, args: SpeakArguments) -> dict[str, Any]:
 
 
 def register(registry: ToolRegistry) -> None:
+    # Neither flag: the text goes to the owner (as audio), through the owner's tts engine, to
+    # no destination the model can choose; nothing outlives the turn but the audio file.
     registry.add(
         "speak",
         "Say a text aloud; the owner gets it as audio with your reply. Use it when the owner "

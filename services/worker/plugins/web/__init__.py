@@ -101,6 +101,10 @@ def register(registry: ToolRegistry) -> None:
         FetchArguments,
         web_fetch,
         timeout=30,
+        # A page is whatever its author wrote; and the URL the model picks (query string
+        # included) reaches whoever runs that server: a way out for anything in the turn.
+        reads_untrusted=True,
+        sends_or_persists=True,
     )
     # Offered only where a backend exists: a search tool that always fails helps no one.
     if registry.config.aion_search_url:
@@ -110,4 +114,8 @@ def register(registry: ToolRegistry) -> None:
             SearchArguments,
             web_search,
             timeout=20,
+            # Titles and snippets come from anyone's pages; the query the model writes leaves
+            # AION for the search backend and the engines behind it.
+            reads_untrusted=True,
+            sends_or_persists=True,
         )
