@@ -311,7 +311,10 @@ async def test_webhook_delivery_in_order_with_retry(
         assert await bot.set_webhook(url, secret_token="s3cret")
         first = fake.send_text(token, USER, USER, "one")
         second = fake.send_text(token, USER, USER, "two")
-        await fake.async_wait_for(lambda: len(Hook.received) == 3)
+        # The fake records a delivery once the hook has answered: wait for both sides.
+        await fake.async_wait_for(
+            lambda: len(Hook.received) == 3 and len(fake.webhook_deliveries(token)) == 3
+        )
         ids = [body["update_id"] for body, _ in Hook.received]
         assert ids == [first["update_id"], first["update_id"], second["update_id"]]
         assert Hook.received[2][0]["message"]["text"] == "two"
