@@ -6,6 +6,7 @@ consume them. Nothing else builds an event dict by hand.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -121,6 +122,9 @@ TurnEvent = Annotated[
 ]
 
 TERMINAL_TYPES = frozenset({"done", "error"})
+
+# Approval ids are 16 random bytes in hex (the worker makes them); anything else is not one.
+APPROVAL_ID = re.compile(r"[0-9a-f]{32}")
 
 _adapter: TypeAdapter[TurnEvent] = TypeAdapter(TurnEvent)
 

@@ -55,5 +55,8 @@ class SynthesizeResult(BaseModel):
     fallback: str | None = None  # why the asked engine was not used, when it was not
 
 
+AUDIO_PATH_PREFIX = "/api/audio/"
+
+
 def audio_url(file_name: str) -> str:
-    return f"/api/audio/{file_name}"
+    return f"{AUDIO_PATH_PREFIX}{file_name}"

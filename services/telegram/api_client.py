@@ -17,8 +17,16 @@ import httpx
 import pydantic
 from httpx_sse import SSEError, aconnect_sse
 
-from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, TurnEvent, decode
+from shared.events import (
+    APPROVAL_ID,
+    TERMINAL_TYPES,
+    ErrorCode,
+    ErrorEvent,
+    TurnEvent,
+    decode,
+)
 from shared.telegram import BotConfig
+from shared.tts import AUDIO_FILE_NAME, AUDIO_PATH_PREFIX
 
 log = logging.getLogger("aion.telegram.api")
 
@@ -73,6 +81,8 @@ class AionApi:
 
     async def decide(self, approval_id: str, approve: bool) -> AsyncIterator[TurnEvent]:
         """The resumed turn's events when approved; nothing when denied."""
+        if not APPROVAL_ID.fullmatch(approval_id):
+            raise ValueError("not an approval id")
         async for event in self._stream(
             "POST", f"/api/approvals/{approval_id}", json={"approve": approve}
         ):
@@ -98,8 +108,15 @@ class AionApi:
         return await self._json("GET", "/api/status")
 
     async def audio(self, url: str) -> bytes:
-        """An audio file AION made (`/api/audio/<file>` from a response block)."""
-        response = await self._client.get(url)
+        """An audio file AION made (`/api/audio/<file>` from a response block).
+
+        Only the api's own audio path is followed, rebuilt from a checked file name: a block
+        naming another host or path never makes this service send its credential there.
+        """
+        prefix, _, name = url.partition(AUDIO_PATH_PREFIX)
+        if prefix or not AUDIO_FILE_NAME.fullmatch(name):
+            raise ApiError(400, "not an audio file of this AION")
+        response = await self._client.get(f"{AUDIO_PATH_PREFIX}{name}")
         if response.status_code >= 400:
             raise ApiError(response.status_code, _detail(response))
         return response.content

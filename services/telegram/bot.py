@@ -36,6 +36,7 @@ from services.telegram.media import (
 )
 from services.telegram.outbox import Outbox
 from services.telegram.present import APPROVE, DENY, ChatOut, notify, present
+from shared.events import APPROVAL_ID
 from shared.telegram import chat_channel
 
 log = logging.getLogger("aion.telegram.bot")
@@ -323,7 +324,8 @@ class Handlers:
         if query is None or not await self.admitted(update):
             return
         verb, _, approval_id = (query.data or "").partition(":")
-        if verb not in (APPROVE, DENY) or not approval_id:
+        # The id goes into an api path: only the worker's own shape is accepted, never a path.
+        if verb not in (APPROVE, DENY) or not APPROVAL_ID.fullmatch(approval_id):
             await query.answer("This button is not one of AION's.")
             return
         approve = verb == APPROVE

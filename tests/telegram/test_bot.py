@@ -331,3 +331,29 @@ async def test_a_failed_turn_is_a_short_message_and_the_bot_goes_on(bot: Bot) ->
     bot.fake.send_text(bot.token, chat, chat, "still there?")
     await answered(bot, chat, "You said: still there?")
     assert bot.service.alive()
+
+
+async def test_a_forged_button_is_refused_before_anything_reaches_the_api(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    """Callback data names an approval by id; a path in its place must never become a request."""
+    chat = OWNER_IDS[13]
+    bot.fake.send_text(bot.token, chat, chat, "hello")
+    (answer, *_) = await answered(bot, chat, "You said: hello")
+    forged = ["approve:../plugins/reload", "deny:../../api/keys", f"approve:{'A' * 32}"]
+    queries = [
+        bot.fake.press_button(bot.token, chat, chat, answer.message_id, data)["callback_query"][
+            "id"
+        ]
+        for data in forged
+    ]
+
+    def answers() -> list[str]:
+        found = [bot.fake.callback_answer(q) for q in queries]
+        return [str(a.get("text")) for a in found if a and a.get("answered")]
+
+    said = await bot.fake.async_wait_for(
+        lambda: a if len(a := answers()) == len(forged) else [], 15
+    )
+    assert said == ["This button is not one of AION's."] * len(forged)
+    assert not any("Approved" in m.plain or "Denied" in m.plain for m in texts(bot, chat))

@@ -11,10 +11,13 @@ from services.api import approvals
 from services.api.deps import Authorized, Ctx, DbConn
 from services.api.routes.chat import event_stream
 from services.api.schemas import ApprovalDecision
+from shared.events import APPROVAL_ID
 
 router = APIRouter(prefix="/api/approvals", dependencies=[Authorized])
 
-ApprovalId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the approval's id")]
+ApprovalId = Annotated[
+    str, Path(pattern=f"^{APPROVAL_ID.pattern}$", description="the approval's id")
+]
 
 
 @router.post("/{approval_id}", response_model=None)
