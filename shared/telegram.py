@@ -59,6 +59,7 @@ def chat_of_channel(channel: str) -> int | None:
 class TelegramConfig:
     token: str | None
     allowed_ids: frozenset[int]
+    group_chats: frozenset[int] = frozenset()  # groups the bot may answer in; else private only
 
     @property
     def token_fingerprint(self) -> str | None:
@@ -83,7 +84,10 @@ class BotConfig(BaseModel):
 
     token: SealedSecret
     allowed_ids: list[str]
-    owner_chat: str | None  # where answers for the owner go (the chat used last)
+    group_chats: list[str] = Field(default_factory=list)
+    # Where answers with no chat of their own go: the owner's setting, else the first allowed
+    # user's private chat.
+    owner_chat: str | None
     transcription_key: SealedSecret  # OPENAI_API_KEY, for voice notes
 
 
@@ -91,7 +95,9 @@ async def load_config(conn: Conn, vault: Vault, env_token: str | None) -> Telegr
     """The stored token over the environment's; the allowed ids from the database."""
     stored = (await vault.load(conn)).get(TOKEN_SECRET)
     token = (stored or env_token or "").strip() or None
-    return TelegramConfig(token, frozenset(await repo.allowed_ids(conn)))
+    return TelegramConfig(
+        token, frozenset(await repo.allowed_ids(conn)), frozenset(await repo.group_chats(conn))
+    )
 
 
 class TelegramStatus(BaseModel):

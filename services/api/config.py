@@ -7,16 +7,15 @@ from typing import Any
 import pydantic
 
 from services.api.context import AppContext
-from services.api.errors import AppError
+from services.api.errors import Unprocessable
 from shared.app_settings import AppSettings
 from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from shared.db import Conn, stats
 from shared.db import settings as settings_repo
 
 
-class InvalidSettings(AppError):
-    status = 422
-    error = "ValidationError"
+class InvalidSettings(Unprocessable):
+    pass
 
 
 async def current(ctx: AppContext, conn: Conn) -> dict[str, Any]:

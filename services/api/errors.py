@@ -57,6 +57,13 @@ class UnsupportedMediaType(AppError):
     error = "UnsupportedMediaType"
 
 
+class Unprocessable(AppError):
+    """A well-formed request whose values do not fit together (422, like a schema error)."""
+
+    status = 422
+    error = "ValidationError"
+
+
 class RangeNotSatisfiable(AppError):
     status = 416
     error = "RangeNotSatisfiable"

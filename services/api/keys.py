@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from services.api.context import AppContext
-from services.api.errors import AppError, Conflict, NotFound
+from services.api.errors import Conflict, NotFound, Unprocessable
 from shared.control import CONTROL_CHANNEL, SecretsChanged, encode_control
 from shared.db import Conn
 from shared.providers import GOOGLE_REFRESH_TOKEN, PROVIDERS
@@ -18,9 +18,8 @@ from shared.vault import MAX_VALUE_CHARS, SecretNameError, VaultUnavailable, che
 GOOGLE_LOGIN = ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", GOOGLE_REFRESH_TOKEN)
 
 
-class InvalidKeys(AppError):
-    status = 422
-    error = "ValidationError"
+class InvalidKeys(Unprocessable):
+    pass
 
 
 def groups() -> list[tuple[str, tuple[str, ...]]]:

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, field_validator
 
 from services.api.context import AppContext
-from services.api.errors import Conflict
+from services.api.errors import Conflict, Unprocessable
 from shared.control import CONTROL_CHANNEL, TelegramChanged, encode_control
 from shared.db import Conn
 from shared.db import telegram as repo
@@ -35,14 +35,31 @@ MAX_ALLOWED_IDS = 1000
 _MAX_ID = 2**63 - 1  # bigint
 
 
+def _chat_id(value: int | str, *, group: bool) -> int:
+    """A Telegram id given as a number or a numeric string: users are positive, groups negative."""
+    text = str(value).strip()
+    digits = text.removeprefix("-") if group else text
+    kind = "group chat id" if group else "user id"
+    if not text or not digits.isascii() or not digits.isdigit():
+        raise ValueError(f"'{text[:40]}' is not a numeric Telegram {kind}")
+    number = int(text)
+    if not (-_MAX_ID <= number < 0 if group else 0 < number <= _MAX_ID):
+        sign = "negative" if group else "positive"
+        raise ValueError(f"{text[:40]} is not a Telegram {kind} (those are {sign} 64-bit numbers)")
+    return number
+
+
 class TelegramConfigUpdate(BaseModel):
-    """`token`: a new token, or "" / null to clear it; absent keeps it. `allowed_ids`: the
-    whole list (numbers or numeric strings); absent keeps it."""
+    """`token`: a new token, or "" / null to clear it; absent keeps it. `allowed_ids` and
+    `group_chats`: the whole list (numbers or numeric strings); absent keeps it. `owner_chat`:
+    an allowed user's private chat (their id) or a listed group; "" / null clears it."""
 
     model_config = ConfigDict(extra="forbid")
 
     token: str | None = None
     allowed_ids: list[StrictInt | StrictStr] | None = None
+    group_chats: list[StrictInt | StrictStr] | None = None
+    owner_chat: StrictInt | StrictStr | None = None
 
     @field_validator("token")
     @classmethod
@@ -64,16 +81,23 @@ class TelegramConfigUpdate(BaseModel):
             return None
         if len(values) > MAX_ALLOWED_IDS:
             raise ValueError(f"at most {MAX_ALLOWED_IDS} ids")
-        ids: list[int | str] = []
-        for value in values:
-            text = str(value).strip()
-            if not text.isascii() or not text.isdigit():
-                raise ValueError(f"'{text[:40]}' is not a numeric Telegram user id")
-            number = int(text)
-            if not 0 < number <= _MAX_ID:
-                raise ValueError(f"{text[:40]} is out of range for a Telegram user id")
-            ids.append(number)
-        return ids
+        return [_chat_id(value, group=False) for value in values]
+
+    @field_validator("group_chats")
+    @classmethod
+    def _groups(cls, values: list[int | str] | None) -> list[int | str] | None:
+        if values is None:
+            return None
+        if len(values) > MAX_ALLOWED_IDS:
+            raise ValueError(f"at most {MAX_ALLOWED_IDS} ids")
+        return [_chat_id(value, group=True) for value in values]
+
+    @field_validator("owner_chat")
+    @classmethod
+    def _owner(cls, value: int | str | None) -> int | str | None:
+        if value is None or str(value).strip() == "":
+            return None
+        return _chat_id(value, group=str(value).strip().startswith("-"))
 
 
 async def view(ctx: AppContext, conn: Conn) -> dict[str, Any]:
@@ -83,8 +107,14 @@ async def view(ctx: AppContext, conn: Conn) -> dict[str, Any]:
         "token_set": config.token is not None,
         "token_masked": mask(config.token) if config.token else "",
         "allowed_ids": [str(i) for i in sorted(config.allowed_ids)],
+        "group_chats": [str(i) for i in sorted(config.group_chats)],
+        "owner_chat": _str_or_none(await repo.owner_chat(conn)),
         "polling_active": _polling(status, config.token_fingerprint),
     }
+
+
+def _str_or_none(value: int | None) -> str | None:
+    return None if value is None else str(value)
 
 
 async def update(ctx: AppContext, conn: Conn, body: TelegramConfigUpdate) -> dict[str, Any]:
@@ -98,6 +128,13 @@ async def update(ctx: AppContext, conn: Conn, body: TelegramConfigUpdate) -> dic
                     await ctx.vault.store(conn, {TOKEN_SECRET: body.token})
             if body.allowed_ids is not None:
                 await repo.replace_allowed(conn, (int(i) for i in body.allowed_ids))
+            if body.group_chats is not None:
+                await repo.replace_group_chats(conn, (int(i) for i in body.group_chats))
+            if "owner_chat" in body.model_fields_set:
+                await repo.set_owner_chat(
+                    conn, None if body.owner_chat is None else int(body.owner_chat)
+                )
+            await _check_owner_chat(conn)
     except VaultUnavailable as exc:
         raise Conflict(str(exc)) from exc
     after = await load_config(conn, ctx.vault, _env_token(ctx))
@@ -121,15 +158,29 @@ async def _wait_for_service(ctx: AppContext, wanted: str | None, changed: bool) 
         await asyncio.sleep(0.05)
 
 
+async def _check_owner_chat(conn: Conn) -> None:
+    """Inside the update's transaction: the owner's chat must be one the bot may answer in."""
+    owner = await repo.owner_chat(conn)
+    if owner is None:
+        return
+    allowed = await repo.group_chats(conn) if owner < 0 else await repo.allowed_ids(conn)
+    if owner not in allowed:
+        where = "group_chats" if owner < 0 else "allowed_ids"
+        raise Unprocessable(
+            f"owner_chat: {owner} is not in {where} (the bot only answers in chats it may use)"
+        )
+
+
 async def bot_config(ctx: AppContext, conn: Conn) -> BotConfig:
     """What the telegram service runs with; stored secrets only ever sealed."""
     stored = await ctx.vault.load(conn)
     ids = await repo.allowed_ids(conn)
-    owner = await repo.latest_chat(conn) or (ids[0] if ids else None)
+    owner = await repo.owner_chat(conn) or (ids[0] if ids else None)
     return BotConfig(
         token=_sealed(ctx, stored.get(TOKEN_SECRET), _env_token(ctx)),
         allowed_ids=[str(i) for i in ids],
-        owner_chat=str(owner) if owner is not None else None,
+        group_chats=[str(i) for i in await repo.group_chats(conn)],
+        owner_chat=_str_or_none(owner),
         transcription_key=_sealed(
             ctx, stored.get("OPENAI_API_KEY"), ctx.env_secrets.get("OPENAI_API_KEY")
         ),

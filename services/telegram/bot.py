@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import BotCommand, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -76,6 +76,7 @@ class Runtime:
     outbox: Outbox
     queues: ChatQueues
     allowed_ids: frozenset[int] = frozenset()
+    group_chats: frozenset[int] = frozenset()
     transcriber: Transcriber = field(default_factory=lambda: Transcriber(None, None))
     max_file_bytes: int = 20 * 1024 * 1024  # what the Bot API lets a bot download
     max_document_chars: int = 30_000
@@ -117,9 +118,18 @@ class Handlers:
     # -- the gate ---------------------------------------------------------------------------
 
     async def admitted(self, update: Update) -> bool:
-        """Allowed users pass; anyone else is told their id once, and nothing else."""
+        """Allowed users pass in private chats and in the groups the owner listed; anyone else
+        is told their id once, and nothing else. In any other group the bot says nothing: its
+        answers would be read by everyone there."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
+            return False
+        if chat.type != ChatType.PRIVATE and chat.id not in self.rt.group_chats:
+            log.info(
+                "a message in a group chat not allowed", extra={"channel": chat_channel(chat.id)}
+            )
+            if update.callback_query is not None:
+                await update.callback_query.answer("AION does not answer in this chat.")
             return False
         if user.id in self.rt.allowed_ids:
             return True

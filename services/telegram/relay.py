@@ -2,7 +2,7 @@
 
 Such turns are announced on BACKGROUND_TURNS_CHANNEL (shared/telegram.py). A turn on a
 `telegram:<chat>` channel is shown in that chat; a turn meant for the owner (`to_owner`) goes
-to the chat the owner used last. They take their place in the chat's queue like a message.
+to the owner's chat (`owner_chat`). They take their place in the chat's queue like a message.
 """
 
 from __future__ import annotations

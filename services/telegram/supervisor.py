@@ -100,6 +100,7 @@ class Supervisor:
             self._stale = False
             self._wanted = config
             self.runtime.allowed_ids = config.allowed_ids
+            self.runtime.group_chats = config.group_chats
             if config.token != self.token or (config.token and self.state in ("failed", "standby")):
                 await self._stop_bot()
                 self.token = config.token
@@ -117,7 +118,11 @@ class Supervisor:
             self.settings.aion_transcribe_model,
         )
         token = self._open(bot.token, self.settings.env_bot_token)
-        return TelegramConfig(token, frozenset(int(i) for i in bot.allowed_ids))
+        return TelegramConfig(
+            token,
+            frozenset(int(i) for i in bot.allowed_ids),
+            frozenset(int(i) for i in bot.group_chats),
+        )
 
     def _open(self, secret: SealedSecret, env_value: str | None) -> str | None:
         if secret.source == "vault" and secret.sealed:

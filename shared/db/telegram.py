@@ -30,15 +30,37 @@ async def replace_allowed(conn: Conn, user_ids: Iterable[int]) -> None:
         )
 
 
-async def latest_chat(conn: Conn) -> int | None:
-    """The Telegram chat with the newest owner message (`telegram:<id>` channels)."""
-    cur = await conn.execute(
-        """
-        SELECT c.channel FROM conversations c
-        JOIN messages m ON m.conversation_id = c.id AND m.role = 'user'
-        WHERE c.channel ~ '^telegram:-?[0-9]{1,20}$'
-        ORDER BY m.id DESC LIMIT 1
-        """
-    )
+async def group_chats(conn: Conn) -> list[int]:
+    cur = await conn.execute("SELECT chat_id FROM telegram_group_chats ORDER BY added_at, chat_id")
+    return [int(row["chat_id"]) async for row in cur]
+
+
+async def replace_group_chats(conn: Conn, chat_ids: Iterable[int]) -> None:
+    """The whole list at once, in one transaction."""
+    ids = sorted(set(chat_ids))
+    async with conn.transaction():
+        await conn.execute("DELETE FROM telegram_group_chats WHERE NOT (chat_id = ANY(%s))", (ids,))
+        await conn.execute(
+            """
+            INSERT INTO telegram_group_chats (chat_id)
+            SELECT unnest(%s::bigint[]) ON CONFLICT (chat_id) DO NOTHING
+            """,
+            (ids,),
+        )
+
+
+async def owner_chat(conn: Conn) -> int | None:
+    """The chat the owner chose for answers that have no chat of their own."""
+    cur = await conn.execute("SELECT owner_chat FROM telegram_options")
     row = await cur.fetchone()
-    return int(str(row["channel"]).removeprefix("telegram:")) if row else None
+    return int(row["owner_chat"]) if row and row["owner_chat"] is not None else None
+
+
+async def set_owner_chat(conn: Conn, chat_id: int | None) -> None:
+    await conn.execute(
+        """
+        INSERT INTO telegram_options (singleton, owner_chat) VALUES (true, %s)
+        ON CONFLICT (singleton) DO UPDATE SET owner_chat = EXCLUDED.owner_chat
+        """,
+        (chat_id,),
+    )

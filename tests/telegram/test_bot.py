@@ -11,7 +11,7 @@ import httpx
 from tests.fakellm import FakeLLM
 from tests.faketelegram import BotMessage
 from tests.helpers import history
-from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot
+from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot, set_config
 
 EDIT_METHODS = ("sendMessage", "editMessageText", "sendVoice", "deleteMessage")
 
@@ -251,8 +251,9 @@ async def test_turns_started_elsewhere_reach_their_chat(
     from shared.telegram import BackgroundTurn, announce_background_turn
     from tests.helpers import chat as chat_turn
 
-    chat = OWNER_IDS[9]
+    chat, chatty = OWNER_IDS[9], OWNER_IDS[14]
     bot.fake.add_chat(chat)
+    set_config(bot.stack, {"owner_chat": chat})
     redis = Redis.from_url(redis_url)
     try:
         # What a reminder does: a turn on the chat's channel, announced, that nobody streams.
@@ -262,16 +263,49 @@ async def test_turns_started_elsewhere_reach_their_chat(
             redis, BackgroundTurn(turn_id=job, channel=f"telegram:{chat}")
         )
         await answered(bot, chat, "water the plants")
-        # A late Alexa answer goes to the chat the owner wrote in last.
+        # Another chat speaks last; a late Alexa answer still goes to the owner's chosen chat.
+        bot.fake.send_text(bot.token, chatty, chatty, "small talk")
+        await answered(bot, chatty, "You said: small talk")
         headers, _ = await chat_turn(client, "how tall is the Eiffel tower", "alexa")
         await announce_background_turn(
             redis, BackgroundTurn(turn_id=headers["X-AION-Job"], channel="alexa", to_owner=True)
         )
-        # The newest owner message on Telegram is the reminder's, in `chat`.
         await answered(bot, chat, "Eiffel tower")
         assert any("Alexa" in m.plain for m in texts(bot, chat))
+        assert not any("Eiffel" in m.plain for m in texts(bot, chatty))
     finally:
+        set_config(bot.stack, {"owner_chat": None})
         await redis.aclose()
+
+
+async def test_group_chats_are_ignored_unless_the_owner_lists_them(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    owner, group = OWNER_IDS[16], -1_001_000_000_016
+    bot.fake.send_text(bot.token, owner, group, "hello group")
+    # A barrier: the same user's private message is answered after the group's was handled.
+    bot.fake.send_text(bot.token, owner, owner, "hello me")
+    await answered(bot, owner, "You said: hello me")
+    assert bot.fake.chat_messages(group) == []
+    assert await history(client, f"telegram:{group}") == []
+
+    set_config(bot.stack, {"group_chats": [str(group)]})
+    try:
+        # The service applies the change when told; ask until it answers in the group.
+        async def answered_in_group() -> list[BotMessage]:
+            bot.fake.send_text(bot.token, owner, group, "anyone?")
+            try:
+                return await answered(bot, group, "You said: anyone?", timeout=3)
+            except TimeoutError:
+                return []
+
+        for _ in range(10):
+            if await answered_in_group():
+                break
+        else:
+            raise AssertionError("the listed group was never answered")
+    finally:
+        set_config(bot.stack, {"group_chats": []})
 
 
 def _voice_note(said: str) -> bytes:

@@ -66,6 +66,12 @@ async def test_bad_input_is_a_422_that_says_what_and_changes_nothing(
         ({"allowed_ids": "5"}, "allowed_ids"),
         ({"token": bot_token(3), "allowed_ids": ["x"]}, "allowed_ids"),
         ({"tokn": good}, "tokn"),
+        ({"group_chats": [5]}, "group_chats"),
+        ({"group_chats": ["-x1"]}, "group_chats"),
+        ({"owner_chat": 6}, "owner_chat"),  # not an allowed user
+        ({"owner_chat": -100}, "owner_chat"),  # not a listed group
+        ({"allowed_ids": [6], "owner_chat": 5}, "owner_chat"),  # no longer allowed
+        ({"owner_chat": "five"}, "owner_chat"),
     ]
     for body, field in cases:
         response = await client.post("/api/telegram/config", json=body)
@@ -73,7 +79,8 @@ async def test_bad_input_is_a_422_that_says_what_and_changes_nothing(
         assert field in response.json()["detail"], (body, response.json())
         assert good not in response.text
     after = (await client.get("/api/telegram/config")).json()
-    assert after["allowed_ids"] == ["5"]
+    assert after["allowed_ids"] == ["5"] and after["group_chats"] == []
+    assert after["owner_chat"] is None
     assert after["token_masked"] == f"{good[:4]}…{good[-4:]}"  # the rejected token did not land
     await client.post("/api/telegram/config", json={"token": None, "allowed_ids": []})
 
@@ -82,3 +89,23 @@ async def test_needs_the_owner_token(anonymous: httpx.AsyncClient) -> None:
     for method in ("GET", "POST"):
         response = await anonymous.request(method, "/api/telegram/config", json={})
         assert response.status_code == 401
+
+
+async def test_the_owners_chat_is_a_setting_the_bot_config_follows(
+    client: httpx.AsyncClient,
+) -> None:
+    """Answers with no chat of their own go to the chat the owner chose (else the first allowed
+    user's), never to whichever chat spoke last."""
+    group = -1_001_234_567_890
+    body = {"allowed_ids": [11, 12], "group_chats": [str(group)], "owner_chat": group}
+    assert (await client.post("/api/telegram/config", json=body)).status_code == 200
+    shown = (await client.get("/api/telegram/config")).json()
+    assert shown["owner_chat"] == str(group) and shown["group_chats"] == [str(group)]
+    handed = (await client.get("/api/telegram/bot")).json()
+    assert handed["owner_chat"] == str(group) and handed["group_chats"] == [str(group)]
+
+    cleared: dict[str, object] = {"owner_chat": None, "group_chats": []}
+    assert (await client.post("/api/telegram/config", json=cleared)).status_code == 200
+    assert (await client.get("/api/telegram/bot")).json()["owner_chat"] == "11"
+    await client.post("/api/telegram/config", json={"allowed_ids": []})
+    assert (await client.get("/api/telegram/bot")).json()["owner_chat"] is None
