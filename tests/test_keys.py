@@ -249,7 +249,12 @@ async def test_callback_reflects_nothing_unescaped(
 async def test_claude_cli_status_login_and_chat(
     client: httpx.AsyncClient, channel: str, service_env: dict[str, str]
 ) -> None:
-    status = (await client.get("/api/claude-cli/status")).json()
+    # A worker publishes what it found shortly after it starts (it runs `claude --version`).
+    for _ in range(100):
+        status = (await client.get("/api/claude-cli/status")).json()
+        if status["installed"]:
+            break
+        await asyncio.sleep(0.1)
     assert status == {
         "installed": True,
         "authenticated": False,
@@ -283,6 +288,18 @@ async def test_claude_cli_status_login_and_chat(
         assert events[-1].data["full_response"].endswith("heard: User: with token [token]")
         _, events = await chat(client, "x", channel, model="claude-cli/fail")
         assert events[-1].type == "error" and "Please run /login" in events[-1].data["message"]
+        # Its stderr stays in the worker's log; the client hears only that it failed.
+        _, events = await chat(client, "x", channel, model="claude-cli/crash")
+        assert events[-1].type == "error", events[-1]
+        assert "exit status 3" in events[-1].data["message"]
+        assert "/home" not in events[-1].data["message"]
+        assert "AION_SECRET_KEY" not in events[-1].data["message"]
+        # It runs with a minimal environment: its login, never the worker's keys and URLs.
+        _, events = await chat(client, "x", channel, model="claude-cli/env")
+        names = set(events[-1].data["full_response"].split("heard: ")[1].split()[1:])
+        assert "CLAUDE_CODE_OAUTH_TOKEN" in names and "PATH" in names
+        leaked = {n for n in names if n.startswith(("AION_", "DATABASE", "REDIS", "OPENAI"))}
+        assert not leaked and not {n for n in names if n.endswith("_KEY")}, names
     finally:
         await client.delete("/api/keys/CLAUDE_CODE_OAUTH_TOKEN")
 

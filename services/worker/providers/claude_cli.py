@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 from collections.abc import AsyncIterator, Mapping
@@ -26,6 +27,8 @@ from services.worker.providers.base import (
     TextDelta,
     Usage,
 )
+
+log = logging.getLogger("aion.worker.claude_cli")
 
 _MAX_ARG = 100_000  # a longer system prompt goes on stdin (one argument may hold ~128 KiB)
 _LINE_LIMIT = 16 * 1024 * 1024
@@ -54,16 +57,30 @@ def transcript(messages: list[dict[str, Any]]) -> tuple[str, str]:
     return system, "\n\n".join(lines)
 
 
+# What the CLI needs from the worker's environment to run, find its login and reach Anthropic
+# (through a proxy when one is set); nothing else of the worker (keys, URLs, tokens) goes in.
+_CLI_ENV_NAMES = (
+    "PATH", "HOME", "USER", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR", "XDG_CONFIG_HOME",
+    "CLAUDE_CONFIG_DIR", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "https_proxy", "http_proxy",
+    "no_proxy", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "SSL_CERT_DIR",
+)  # fmt: skip
+
+
+def cli_env(worker_env: Mapping[str, str], token: str | None) -> dict[str, str]:
+    """The CLI's environment: the names above, and the owner's CLI login token when saved."""
+    env = {name: worker_env[name] for name in _CLI_ENV_NAMES if name in worker_env}
+    if token:  # `claude setup-token`'s token, saved through /api/keys or set for the worker
+        env["CLAUDE_CODE_OAUTH_TOKEN"] = token
+    return env
+
+
 class ClaudeCliProvider:
     name = "claude-cli"
 
     def __init__(self, *, path: str, token: str | None, idle_timeout: float) -> None:
         self._path = path
         self._idle_timeout = idle_timeout
-        env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
-        if token:  # `claude setup-token`'s token, saved through /api/keys
-            env["CLAUDE_CODE_OAUTH_TOKEN"] = token
-        self._env: Mapping[str, str] = env
+        self._env: Mapping[str, str] = cli_env(os.environ, token)
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
         binary = shutil.which(self._path)
@@ -110,8 +127,16 @@ class ClaudeCliProvider:
                 stderr = await process.stderr.read()
                 code = await process.wait()
             if not decoder.finished:
-                detail = stderr.decode(errors="replace").strip()[-300:] or f"exit status {code}"
-                raise ProviderError(f"claude-cli/{request.model}: the CLI failed: {detail}")
+                # Its diagnostics may name paths and settings: the log has them, the client not.
+                log.warning(
+                    "the Claude CLI exited with status %s: %s",
+                    code,
+                    stderr.decode(errors="replace").strip()[-2000:],
+                )
+                raise ProviderError(
+                    f"claude-cli/{request.model}: the CLI failed (exit status {code}); "
+                    "the worker's log has its output"
+                )
         finally:
             if process.returncode is None:
                 with contextlib.suppress(ProcessLookupError):

@@ -68,7 +68,9 @@ async def _run(tool: Tool | None, call: ToolCallRequest, ctx: ToolContext) -> tu
         return False, str(exc)
     except Exception as exc:
         log.warning("tool %s failed", tool.name, exc_info=True, extra={"turn_id": ctx.turn_id})
-        return False, f"The tool failed: {type(exc).__name__}: {exc}"
+        # An unexpected error's text can hold paths and internals: the log has it, the model
+        # and the client get its kind (a ToolError is the way to say something to them).
+        return False, f"The tool failed unexpectedly ({type(exc).__name__}); the log has details."
 
 
 def _capped(result: Any) -> Any:
