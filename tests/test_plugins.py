@@ -104,13 +104,22 @@ async def test_a_plugin_off_by_default_is_offered_once_enabled(
     client: httpx.AsyncClient, fake_llm: FakeLLM, restore_plugins: None, channel: str
 ) -> None:
     listed = {p["name"]: p for p in (await client.get("/api/plugins")).json()["plugins"]}
-    assert listed["dormant"]["enabled"] is False
-    assert listed["dormant"]["tools"] == [
-        {"name": "wake_up", "description": "Says it is awake.", "risk": "safe"}
-    ]
+    # Listed from its manifest; its code is not even imported while it is off (its register()
+    # would have named its tools), a reload included.
+    assert listed["dormant"]["enabled"] is False and listed["dormant"]["loaded"] is False
+    assert listed["dormant"]["description"] == "Off until the owner turns it on."
+    assert listed["dormant"]["tools"] == []
+    assert (await client.post("/api/plugins/reload")).status_code == 200
+    listed = {p["name"]: p for p in (await client.get("/api/plugins")).json()["plugins"]}
+    assert listed["dormant"]["tools"] == []
     await chat(client, "hello", channel)
     assert "wake_up" not in offered(fake_llm, channel)
     assert (await client.post("/api/plugins/enable", json={"name": "dormant"})).status_code == 200
+    listed = {p["name"]: p for p in (await client.get("/api/plugins")).json()["plugins"]}
+    assert listed["dormant"]["loaded"] is True
+    assert listed["dormant"]["tools"] == [
+        {"name": "wake_up", "description": "Says it is awake.", "risk": "safe"}
+    ]
     _, events = await chat(client, f"[[{call('wake_up')}]]", channel)
     assert of_type(events, "tool_result")[0]["result"] == "awake"
 

@@ -19,11 +19,12 @@ async def refresh(app: WorkerContext, *, reload: bool) -> None:
     """Re-read the enabled states (and re-import plugin code when `reload`), then publish the
     catalog the api lists."""
     async with app.plugin_lock:
-        if reload:
-            await asyncio.to_thread(app.plugins.load_all)  # imports may be slow: not in the loop
         async with app.pool.connection() as conn:
             states = await plugins_repo.enabled_states(conn)
         app.plugins.set_states(states)
+        # The states first: a user plugin's code is imported only once it is enabled.
+        load = app.plugins.load_all if reload else app.plugins.load_enabled
+        await asyncio.to_thread(load)  # imports may be slow: not in the loop
         catalog = Catalog(worker_id=app.worker_id, plugins=app.plugins.catalog())
         await app.redis.set(CATALOG_KEY, catalog.model_dump_json())
 

@@ -52,6 +52,7 @@ class LoadedPlugin:
     manifest: Manifest | None
     tools: list[Tool] = field(default_factory=list)
     error: str | None = None
+    imported: bool = True  # False: an owner's plugin left unimported while it is disabled
 
 
 class PluginManager:
@@ -68,11 +69,20 @@ class PluginManager:
         self._tools: dict[str, Tool] = {}
 
     def load_all(self) -> None:
-        """(Re)import every plugin; the new set replaces the old one in a single step."""
+        """(Re)import the built-ins and the enabled user plugins; the new set replaces the old
+        one in a single step. A disabled user plugin's code is never run: only its manifest is
+        read, so it can be listed and switched on."""
+        self._load(reimport=True)
+
+    def load_enabled(self) -> None:
+        """Import the user plugins enabled since the last load; keep the rest as they are."""
+        self._load(reimport=False)
+
+    def _load(self, *, reimport: bool) -> None:
         plugins: dict[str, LoadedPlugin] = {}
         owners: dict[str, str] = {}  # tool name → plugin that registered it first
         for folder, package in self._folders():
-            plugin = _load(folder, package, self._config)
+            plugin = self._loaded(folder, package, reimport=reimport)
             if plugin.name in plugins:
                 log.warning("plugin %s in %s ignored: the name is taken", plugin.name, folder)
                 continue
@@ -84,6 +94,18 @@ class PluginManager:
             plugins[plugin.name] = plugin
         self._plugins = plugins
         self._rebuild()
+
+    def _loaded(self, folder: Path, package: str, *, reimport: bool) -> LoadedPlugin:
+        manifest = _manifest(folder)
+        if isinstance(manifest, LoadedPlugin):
+            return manifest  # its error says what is wrong with plugin.json
+        enabled = self._states.get(manifest.name, manifest.enabled_by_default)
+        if package == USER_PACKAGE and not enabled:
+            return LoadedPlugin(manifest.name, manifest, imported=False)
+        known = self._plugins.get(manifest.name)
+        if not reimport and known is not None and known.imported and known.manifest == manifest:
+            return known
+        return _load(folder, package, manifest, self._config)
 
     def set_states(self, states: dict[str, bool]) -> None:
         self._states = dict(states)
@@ -106,7 +128,7 @@ class PluginManager:
                 version=p.manifest.version if p.manifest else "",
                 description=p.manifest.description if p.manifest else "",
                 enabled=self.is_enabled(p.name),
-                loaded=p.error is None,
+                loaded=p.error is None and p.imported,
                 error=p.error,
                 tools=[
                     ToolInfo(name=t.name, description=t.description, risk=t.risk) for t in p.tools
@@ -119,7 +141,7 @@ class PluginManager:
         self._tools = {
             tool.name: tool
             for plugin in self._plugins.values()
-            if plugin.error is None and self.is_enabled(plugin.name)
+            if plugin.error is None and plugin.imported and self.is_enabled(plugin.name)
             for tool in plugin.tools
         }
 
@@ -136,11 +158,14 @@ def _plugin_dirs(root: Path) -> list[Path]:
     return sorted(d for d in root.iterdir() if (d / "plugin.json").is_file())
 
 
-def _load(folder: Path, package: str, config: WorkerConfig) -> LoadedPlugin:
+def _manifest(folder: Path) -> Manifest | LoadedPlugin:
     try:
-        manifest = Manifest.model_validate(json.loads((folder / "plugin.json").read_text()))
+        return Manifest.model_validate(json.loads((folder / "plugin.json").read_text()))
     except (OSError, ValueError, pydantic.ValidationError) as exc:
         return LoadedPlugin(folder.name, None, error=f"bad plugin.json: {_short(exc)}")
+
+
+def _load(folder: Path, package: str, manifest: Manifest, config: WorkerConfig) -> LoadedPlugin:
     plugin = LoadedPlugin(manifest.name, manifest)
     missing = [d for d in manifest.dependencies if not _installed(d)]
     if missing:
