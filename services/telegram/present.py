@@ -39,7 +39,10 @@ log = logging.getLogger("aion.telegram.present")
 APPROVE, DENY = "approve", "deny"
 VOICE_WITH_TEXT_CHARS = 300  # a spoken answer longer than this comes as text too
 TYPING_EVERY_SECONDS = 4.5  # Telegram shows a chat action for about 5 s
-ARGS_SHOWN_CHARS = 1500
+# A prompt must fit one message (4096 characters after entities). Longer arguments are sent
+# whole, as a file, before it: the owner approves only what they could read.
+PROMPT_MAX_CHARS = 3800
+ARGS_PREVIEW_CHARS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +66,59 @@ def approval_buttons(approval_id: str) -> InlineKeyboardMarkup:
     )
 
 
+def approval_args(approval: ApprovalEvent) -> str:
+    return json.dumps(approval.args, ensure_ascii=False, indent=1)
+
+
+def approval_fits(approval: ApprovalEvent) -> bool:
+    """Whether the whole prompt, arguments included, fits one message."""
+    return len(approval.message) + len(approval_args(approval)) <= PROMPT_MAX_CHARS
+
+
 def approval_text(approval: ApprovalEvent) -> str:
-    args = json.dumps(approval.args, ensure_ascii=False, indent=1)
-    if len(args) > ARGS_SHOWN_CHARS:
-        args = args[:ARGS_SHOWN_CHARS] + " …"
+    """The prompt: every argument when it fits; else a preview that points to the file."""
+    args = approval_args(approval)
+    message = approval.message
+    shown = f"<pre>{html.escape(args)}</pre>"
+    if not approval_fits(approval):
+        message = message[:ARGS_PREVIEW_CHARS]
+        shown = (
+            f"<pre>{html.escape(args[:ARGS_PREVIEW_CHARS])} …</pre>\n"
+            f"The arguments are long ({len(args):,} characters): all of them are in "
+            "<code>arguments.json</code> above. Read it before you approve."
+        )
     return (
-        f"🔐 <b>Approval needed</b>\n{html.escape(approval.message)}\n\n"
-        f"Tool: <code>{html.escape(approval.tool)}</code>\n<pre>{html.escape(args)}</pre>"
+        f"🔐 <b>Approval needed</b>\n{html.escape(message)}\n\n"
+        f"Tool: <code>{html.escape(approval.tool)}</code>\n{shown}"
+    )
+
+
+async def _ask(out: ChatOut, approval: ApprovalEvent) -> None:
+    if not approval_fits(approval):
+        document = json.dumps(
+            {"tool": approval.tool, "message": approval.message, "arguments": approval.args},
+            ensure_ascii=False,
+            indent=2,
+        ).encode()
+        await out.outbox.send(
+            out.chat_id,
+            partial(
+                out.bot.send_document,
+                out.chat_id,
+                document,
+                filename="arguments.json",
+                caption=f"The full call of {approval.tool} that waits for your approval",
+            ),
+        )
+    await out.outbox.send(
+        out.chat_id,
+        partial(
+            out.bot.send_message,
+            out.chat_id,
+            approval_text(approval),
+            parse_mode=ParseMode.HTML,
+            reply_markup=approval_buttons(approval.id),
+        ),
     )
 
 
@@ -100,16 +149,7 @@ async def present(out: ChatOut, events: AsyncIterator[TurnEvent], *, voice: bool
                 typing.cancel()
                 await _done(out, stream, event, voice)
                 for approval in approvals:
-                    await out.outbox.send(
-                        out.chat_id,
-                        partial(
-                            out.bot.send_message,
-                            out.chat_id,
-                            approval_text(approval),
-                            parse_mode=ParseMode.HTML,
-                            reply_markup=approval_buttons(approval.id),
-                        ),
-                    )
+                    await _ask(out, approval)
                 return
             elif isinstance(event, ErrorEvent):
                 typing.cancel()

@@ -391,3 +391,25 @@ async def test_a_forged_button_is_refused_before_anything_reaches_the_api(
     )
     assert said == ["This button is not one of AION's."] * len(forged)
     assert not any("Approved" in m.plain or "Denied" in m.plain for m in texts(bot, chat))
+
+
+async def test_long_arguments_are_shown_whole_as_a_file_before_the_prompt(
+    bot: Bot, client: httpx.AsyncClient
+) -> None:
+    import json
+
+    chat = OWNER_IDS[17]
+    long_text = "word-" * 1000 + "THE-END"  # no spaces: the fake LLM reads one directive
+    call = json.dumps({"text": long_text}, separators=(",", ":"))
+    bot.fake.send_text(bot.token, chat, chat, f"do it [[call=risky:{call}]]")
+    prompt = await _approval_prompt(bot, chat)
+    assert "arguments.json" in prompt.plain and len(prompt.plain) < 4096
+    (document,) = [
+        m for m in bot.fake.chat_messages(chat) if m.kind == "document" and not m.deleted
+    ]
+    assert document.message_id < prompt.message_id and document.upload is not None
+    shown = json.loads(document.upload.data)
+    assert shown["tool"] == "risky" and shown["arguments"] == {"text": long_text}
+    deny = prompt.reply_markup["inline_keyboard"][0][1]["callback_data"]
+    bot.fake.press_button(bot.token, chat, chat, prompt.message_id, deny)
+    await bot.fake.async_wait_for(lambda: any("Denied" in m.plain for m in texts(bot, chat)), 15)
