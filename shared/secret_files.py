@@ -68,6 +68,7 @@ VALUES: dict[str, Value] = {
         Value("aion_secret_key", _fernet_key),
         Value("aion_telegram_service_token", _token, rotatable=True),
         Value("aion_telegram_handover_key", _fernet_key, rotatable=True),
+        Value("aion_tts_token", _token, rotatable=True),
         Value("postgres_password", _password),
         Value("aion_app_db_password", _password),
         Value("redis_password", _password),
@@ -125,12 +126,16 @@ AUDIENCES: dict[str, Audience] = {
     "worker": Audience(
         {
             "aion_secret_key": _plain("aion_secret_key"),
+            "aion_tts_token": _plain("aion_tts_token"),
             "database_url": _app_database_url,
             "redis_url": _redis_url,
         },
         profiles=frozenset({"compose", "dev"}),
     ),
-    "tts": Audience({"database_url": _app_database_url}),
+    "tts": Audience(
+        {"aion_tts_token": _plain("aion_tts_token"), "database_url": _app_database_url},
+        profiles=frozenset({"compose", "dev"}),
+    ),
     "telegram": Audience(
         {
             "aion_telegram_service_token": _plain("aion_telegram_service_token"),

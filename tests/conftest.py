@@ -32,6 +32,8 @@ API_TOKEN = "test-token-" + uuid.uuid4().hex
 # The telegram service's own credential and handover key (shared/secret_files.py makes them in
 # compose and `make dev`); every test process gets the same environment.
 TELEGRAM_SERVICE_TOKEN = "test-telegram-" + uuid.uuid4().hex
+TTS_TOKEN = "test-tts-" + uuid.uuid4().hex
+TTS_AUTH = {"Authorization": f"Bearer {TTS_TOKEN}"}  # what the workers present to tts
 TELEGRAM_HANDOVER_KEY = Fernet.generate_key().decode()
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"  # the owner's plugin folder in tests
 
@@ -114,6 +116,7 @@ def service_env(
         "AION_API_TOKEN": API_TOKEN,
         "AION_TELEGRAM_SERVICE_TOKEN": TELEGRAM_SERVICE_TOKEN,
         "AION_TELEGRAM_HANDOVER_KEY": TELEGRAM_HANDOVER_KEY,
+        "AION_TTS_TOKEN": TTS_TOKEN,
         "AION_PROVIDER_MAX_RETRIES": "0",
         "AION_LOG_JSON": "true",
         "AION_PLUGINS_DIR": str(PLUGINS_DIR),

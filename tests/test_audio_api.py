@@ -8,11 +8,12 @@ import httpx
 import pytest
 
 from tests.audio_checks import container_of
+from tests.conftest import TTS_AUTH
 from tests.stack import Stack
 
 
 async def _make(stack: Stack, fmt: str) -> dict[str, object]:
-    async with httpx.AsyncClient(base_url=stack.tts_url, timeout=60.0) as speech:
+    async with httpx.AsyncClient(base_url=stack.tts_url, headers=TTS_AUTH, timeout=60.0) as speech:
         body = {"text": "Seek me, if you can.", "format": fmt, "engine": "espeak"}
         response = await speech.post("/synthesize", json=body)
         assert response.status_code == 200, response.text

@@ -14,11 +14,12 @@ from arq.connections import RedisSettings
 from services.worker.config import WorkerConfig
 from services.worker.runner import CLEANUP_AUDIO, build_worker
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
+from tests.conftest import TTS_AUTH
 from tests.stack import Stack
 
 
 async def _make(stack: Stack) -> str:
-    async with httpx.AsyncClient(base_url=stack.tts_url, timeout=60.0) as speech:
+    async with httpx.AsyncClient(base_url=stack.tts_url, headers=TTS_AUTH, timeout=60.0) as speech:
         body = {"text": "Soon forgotten.", "format": "mp3", "engine": "espeak"}
         response = await speech.post("/synthesize", json=body)
         assert response.status_code == 200, response.text

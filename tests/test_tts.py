@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.audio_checks import container_of, probe
+from tests.conftest import TTS_AUTH
 from tests.fakellm.speech import SECONDS_PER_CHAR
 from tests.stack import Stack
 
@@ -17,7 +18,7 @@ SENTENCE = "Hello, this is AION speaking. The weather today is fine."
 
 @pytest.fixture
 async def speech(tts: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=tts.tts_url, timeout=120.0) as http:
+    async with httpx.AsyncClient(base_url=tts.tts_url, headers=TTS_AUTH, timeout=120.0) as http:
         yield http
 
 
@@ -172,3 +173,23 @@ async def test_a_failed_record_leaves_no_file_behind(
         assert sorted(p.name for p in audio_dir.iterdir()) == before
     finally:
         await db.execute("DROP TRIGGER refuse_audio ON audio_files; DROP FUNCTION refuse_audio();")
+
+
+async def test_only_the_workers_credential_opens_the_service(tts: Stack, audio_dir: Path) -> None:
+    """Anything on the internal network that is not a worker cannot make it speak or look."""
+    before = set(audio_dir.iterdir())
+    body = {"text": "let me in", "format": "wav", "engine": "espeak"}
+    async with httpx.AsyncClient(base_url=tts.tts_url, timeout=30.0) as http:
+        for headers in (
+            {},
+            {"Authorization": "Bearer wrong"},
+            {"Authorization": TTS_AUTH["Authorization"][7:]},
+        ):
+            for method, path in (("POST", "/synthesize"), ("GET", "/engines")):
+                response = await http.request(method, path, json=body, headers=headers)
+                assert response.status_code == 401, (headers, path, response.text)
+                assert response.json()["error"] == "Unauthorized"
+        assert (await http.get("/healthz")).status_code == 200  # probes stay open
+        engines = await http.get("/engines", headers=TTS_AUTH)
+        assert engines.status_code == 200
+    assert set(audio_dir.iterdir()) == before

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from services.tts import synthesis
 from services.tts.context import TTSContext, tts_context
-from services.tts.errors import install_error_handlers
+from services.tts.errors import Unauthorized, install_error_handlers
 from services.tts.settings import TTSSettings
 from shared import metrics
 from shared.tts import SYNTHESIZE_PATH, SynthesizeRequest, SynthesizeResult
@@ -46,6 +48,17 @@ def create_app(settings: TTSSettings | None = None) -> FastAPI:
         ctx: TTSContext = request.app.state.context
         return ctx
 
+    expected = hashlib.sha256(settings.token.get_secret_value().encode()).digest()
+
+    def caller(authorization: Annotated[str, Header()] = "") -> None:
+        """The workers' credential, compared in constant time; anything else is a 401."""
+        scheme, _, presented = authorization.partition(" ")
+        digest = hashlib.sha256(presented.encode()).digest()
+        if scheme.lower() != "bearer" or not hmac.compare_digest(digest, expected):
+            raise Unauthorized("This service answers only AION's workers (AION_TTS_TOKEN).")
+
+    authorized = [Depends(caller)]
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -66,11 +79,11 @@ def create_app(settings: TTSSettings | None = None) -> FastAPI:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
-    @app.post(SYNTHESIZE_PATH, response_model=SynthesizeResult)
+    @app.post(SYNTHESIZE_PATH, response_model=SynthesizeResult, dependencies=authorized)
     async def synthesize(body: SynthesizeRequest, request: Request) -> SynthesizeResult:
         return await synthesis.synthesize(context(request), body)
 
-    @app.get("/engines")
+    @app.get("/engines", dependencies=authorized)
     async def engines(request: Request) -> dict[str, Any]:
         """Which engines can speak here, and why the others cannot."""
         return {

@@ -23,6 +23,11 @@ class TTSError(Exception):
         self.detail = detail
 
 
+class Unauthorized(TTSError):
+    status = 401
+    error = "Unauthorized"
+
+
 class NothingToSay(TTSError):
     status = 422
     error = "ValidationError"

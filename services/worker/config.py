@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from shared.config import ProviderSettings, TurnTransportSettings
 
@@ -35,6 +35,7 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_worker_metrics_port: int = Field(default=7300, ge=0, le=65535)
     # The internal speech service, and the audio store its files land in (for the retention job).
     aion_tts_url: str = "http://127.0.0.1:7100"
+    aion_tts_token: SecretStr | None = None  # the tts service's credential (AION_TTS_TOKEN)
     aion_tts_timeout_seconds: float = Field(default=120.0, gt=0)
     aion_audio_dir: Path = Path("/data/audio")
     # Update check: AION's GitHub repository (owner/name; unset = no check) and where its API is.

@@ -8,6 +8,7 @@ import logging
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from services.worker import control, plugin_sync
 from services.worker.config import WorkerConfig
@@ -52,6 +53,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             base_url=config.aion_tts_url,
             timeout=config.aion_tts_timeout_seconds,
             trust_env=False,
+            headers=_bearer(config.aion_tts_token),
         ),
         embedder=await asyncio.to_thread(build_embedder, config),
     )
@@ -89,3 +91,7 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
     await app.tts.aclose()
     await app.embedder.aclose()
     await app.pool.close()
+
+
+def _bearer(token: SecretStr | None) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token.get_secret_value()}"} if token else {}

@@ -54,8 +54,10 @@ def test_each_service_gets_only_what_it_needs(tmp_path: Path) -> None:
         "aion_telegram_handover_key",
         "redis_url",
     }
-    assert set(files(layout.service_dir("tts"))) == {"database_url"}
-    assert "aion_api_token" not in files(layout.service_dir("worker"))
+    assert set(files(layout.service_dir("tts"))) == {"aion_tts_token", "database_url"}
+    worker = files(layout.service_dir("worker"))
+    assert "aion_api_token" not in worker
+    assert worker["aion_tts_token"] == files(layout.service_dir("tts"))["aion_tts_token"]
     for service in AUDIENCES:
         for path in layout.service_dir(service).iterdir():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path  # the caller's own files
@@ -108,7 +110,13 @@ def test_rotation_replaces_one_value_everywhere(tmp_path: Path) -> None:
 
 def test_dev_profile_leaves_the_stores_to_the_developer(tmp_path: Path) -> None:
     main(["provision", "--root", str(tmp_path), "--profile", "dev"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["api", "store", "telegram", "worker"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "api",
+        "store",
+        "telegram",
+        "tts",
+        "worker",
+    ]
     assert "database_url" not in files(tmp_path / "api")
 
 
