@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import secrets
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from services.tts.audio import PIECE_GAP, duration_of, encode_to, to_pcm
 from services.tts.engines import EngineFailed, EngineUnavailable, TTSEngine, build_engines
@@ -52,7 +55,8 @@ async def main() -> None:
     parser.add_argument("--text", default=TEXT)
     parser.add_argument("--format", choices=["wav", "mp3", "ogg"], default=None)
     args = parser.parse_args()
-    settings = TTSSettings()
+    # Engines only, no server: nobody calls in, so any credential will do.
+    settings = TTSSettings(aion_tts_token=SecretStr(secrets.token_hex(32)))
     pieces = split_text(args.text, settings.aion_tts_chunk_chars)
     timeout = settings.aion_tts_timeout_seconds
     print(f"{len(args.text)} characters in {len(pieces)} piece(s), {args.runs} run(s) each")
