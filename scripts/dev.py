@@ -3,9 +3,11 @@
 Applies the migrations, then runs api, worker, tts and telegram side by side with each output
 line prefixed by its service. Ctrl-C or SIGTERM, or any service exiting on its own, stops them all.
 When DATABASE_URL is unset a local PostgreSQL with pgvector is started (scripts/localpg.py);
-REDIS_URL defaults to a local Redis. Every other variable passes through to the services.
-The owner's token, the vault key and the telegram service's credentials are generated once into
-data/secrets (shared/secret_files.py, as compose does); a variable set in the shell wins.
+when REDIS_URL is unset, a local Redis on loopback with the generated password
+(scripts/localredis.py, port AION_DEV_REDIS_PORT, 6380). Every other variable passes through to
+the services. The owner's token, the vault key, the services' credentials and the Redis password
+are generated once into data/secrets (shared/secret_files.py, as compose does); a variable set in
+the shell wins.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -45,7 +48,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def build_env() -> dict[str, str]:
+def build_env(secrets: Secrets) -> dict[str, str]:
     """The services' environment: the caller's, plus the local stores when none are given."""
     env = dict(os.environ)
     if not env.get("DATABASE_URL"):
@@ -56,7 +59,20 @@ def build_env() -> dict[str, str]:
             env["DATABASE_URL"] = localpg.ensure_database(localpg.ensure_server(), "aion")
         except Exception as exc:
             fail(f"could not start the local PostgreSQL ({exc}); set DATABASE_URL instead")
-    env["REDIS_URL"] = env.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    if not env.get("REDIS_URL"):
+        port = int(env.get("AION_DEV_REDIS_PORT") or 6380)
+        say("dev", f"REDIS_URL is unset: using a local Redis with a password on 127.0.0.1:{port}")
+        from scripts import localredis  # lazy, like localpg
+
+        try:
+            env["REDIS_URL"] = localredis.ensure_server(
+                secrets.dirs["redis"] / "redis.conf",
+                secrets.values["redis_password"],
+                REPO / "data" / "redis",
+                port,
+            )
+        except (localredis.LocalRedisError, OSError, subprocess.CalledProcessError) as exc:
+            fail(f"could not start the local Redis ({exc})")
     # Same wiring compose does with service names, pointed at loopback.
     env.setdefault("AION_API_URL", f"http://127.0.0.1:{env.get('AION_PORT') or 7000}")
     env.setdefault("AION_TTS_URL", f"http://127.0.0.1:{env.get('AION_TTS_PORT') or 7100}")
@@ -67,14 +83,21 @@ def build_env() -> dict[str, str]:
     return env
 
 
-def provision_secrets() -> dict[str, Path]:
-    """Each service's secrets folder (made on first use): what it reads as AION_SECRETS_DIR."""
-    from shared.secret_files import Layout, provision
+@dataclass(frozen=True)
+class Secrets:
+    values: dict[str, str]  # the generated (or given) values, by name
+    dirs: dict[str, Path]  # each service's folder: what it reads as AION_SECRETS_DIR
+
+
+def provision_secrets() -> Secrets:
+    """Each service's secrets folder (made on first use), and the values in them."""
+    from shared.secret_files import Layout, distribute, load_or_generate
 
     layout = Layout(REPO / "data" / "secrets", profile="dev")
-    provision(layout, os.environ, own=False)
+    values = load_or_generate(layout, os.environ, None)
+    distribute(layout, values, own=False)
     say("dev", f"owner token: {layout.service_dir('api') / 'aion_api_token'} (or AION_API_TOKEN)")
-    return {name: layout.service_dir(name) for name in layout.audiences()}
+    return Secrets(dict(values), {name: layout.service_dir(name) for name in layout.audiences()})
 
 
 def pump(name: str, stream: Iterable[str]) -> None:
@@ -172,9 +195,10 @@ def _signal_group(proc: subprocess.Popen[str], signum: signal.Signals) -> None:
 
 
 def main() -> None:
-    env = build_env()
+    secrets = provision_secrets()
+    env = build_env(secrets)
     migrate(env)
-    supervisor = Supervisor(env, provision_secrets())
+    supervisor = Supervisor(env, secrets.dirs)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, supervisor.on_signal)
     try:

@@ -157,6 +157,7 @@ AUDIENCES: dict[str, Audience] = {
         {"redis_password": _plain("redis_password"), "redis.conf": _redis_conf},
         uid=0,
         mode=0o444,
+        profiles=frozenset({"compose", "dev"}),  # make dev runs its own Redis with it too
     ),
 }
 

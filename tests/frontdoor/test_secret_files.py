@@ -112,6 +112,7 @@ def test_dev_profile_leaves_the_stores_to_the_developer(tmp_path: Path) -> None:
     main(["provision", "--root", str(tmp_path), "--profile", "dev"])
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "api",
+        "redis",  # make dev's own Redis takes the generated password from here
         "store",
         "telegram",
         "tts",
