@@ -5,8 +5,10 @@ Read once at start-up and passed in; nothing re-reads the environment per reques
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import (
@@ -54,6 +56,22 @@ class ServiceSettings(BaseSettings):
 
     aion_log_level: str = "INFO"
     aion_log_json: bool = True
+
+    def secret_values(self) -> list[str]:
+        """Every secret this service was given: its SecretStr settings (each of a comma-separated
+        list of keys too) and the passwords inside its URLs. The log redacts them all."""
+        found: list[str] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                text = value.get_secret_value()
+                found += [text, *(part.strip() for part in text.split(","))]
+            elif isinstance(value, str) and "://" in value:
+                with contextlib.suppress(ValueError):
+                    password = urlsplit(value).password
+                    if password:
+                        found += [password, unquote(password)]
+        return [value for value in found if value]
 
 
 class DatabaseSettings(ServiceSettings):

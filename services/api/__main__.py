@@ -13,7 +13,7 @@ from shared.serve import serve
 
 def main() -> None:
     settings = ApiSettings()
-    setup_logging(settings.aion_log_level, settings.aion_log_json)
+    setup_logging(settings.aion_log_level, settings.aion_log_json, settings.secret_values())
     app = create_app(settings)
     serve(
         app,

@@ -14,7 +14,7 @@ log = logging.getLogger("aion.telegram")
 
 def main() -> None:
     settings = TelegramSettings()
-    setup_logging(settings.aion_log_level, settings.aion_log_json)
+    setup_logging(settings.aion_log_level, settings.aion_log_json, settings.secret_values())
     log.info(
         "telegram starting: api at %s, %s",
         settings.aion_api_url,

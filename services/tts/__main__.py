@@ -15,7 +15,7 @@ log = logging.getLogger("aion.tts")
 def main() -> None:
     """Read settings once, then serve until SIGINT/SIGTERM (uvicorn handles both)."""
     settings = TTSSettings()
-    setup_logging(settings.aion_log_level, settings.aion_log_json)
+    setup_logging(settings.aion_log_level, settings.aion_log_json, settings.secret_values())
     log.info("tts listening on %s:%d", settings.aion_tts_host, settings.aion_tts_port)
     serve(create_app(settings), settings.aion_tts_host, settings.aion_tts_port)
 

@@ -39,7 +39,7 @@ def main() -> None:
     from services.worker.runner import build_worker
     from shared.logging import setup_logging
 
-    setup_logging(config.aion_log_level, config.aion_log_json)
+    setup_logging(config.aion_log_level, config.aion_log_json, config.secret_values())
     # uvloop: the worker's work is mostly event-loop wake-ups and socket I/O (~15% less CPU).
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
     build_worker(config).run()
