@@ -12,7 +12,7 @@ import pytest
 from scripts import localpg
 from tests.fakellm import FakeLLM
 from tests.fakellm.script import MEMORY_EXTRACTION_MARKER
-from tests.helpers import history
+from tests.helpers import fresh_address, history
 from tests.stack import Stack, run_migrations
 
 JOB = "0" * 32
@@ -56,7 +56,11 @@ def chat_requests(fake: FakeLLM) -> list[object]:
 async def test_private_routes_need_the_token(
     anonymous: httpx.AsyncClient, method: str, path: str, body: object, token: str | None
 ) -> None:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    # Each case from an address of its own: an address that keeps sending wrong tokens soon
+    # gets 429 instead (tests/frontdoor/test_gate.py).
+    headers = {"X-Forwarded-For": fresh_address()}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     response = await anonymous.request(method, path, json=body, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
@@ -64,9 +68,16 @@ async def test_private_routes_need_the_token(
     assert response.json()["detail"]
 
 
-async def test_no_public_docs_or_schema(anonymous: httpx.AsyncClient) -> None:
+async def test_no_public_docs_or_schema(
+    anonymous: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
     for path in ("/docs", "/openapi.json", "/redoc"):
+        # Only the listed public routes open without a token, known paths or not: an anonymous
+        # client cannot tell which paths exist.
         response = await anonymous.get(path)
+        assert response.status_code == 401
+        assert response.json()["error"] == "Unauthorized"
+        response = await client.get(path)
         assert response.status_code == 404
         assert response.json() == {"error": "NotFound", "detail": "Not Found"}
 

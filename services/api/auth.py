@@ -5,6 +5,9 @@ generated: shared/secret_files.py); an install from before those files keeps the
 PostgreSQL, or generates one there. The telegram service holds a credential of its own
 (AION_TELEGRAM_SERVICE_TOKEN) that opens only the routes that service calls, so a compromised
 bot process cannot read keys, change settings or reload plugins.
+
+The front gate (services/api/gate.py) checks them before any body is read and leaves the caller
+in the request scope under CALLER_SCOPE_KEY, where the routers' `Authorized` dependency finds it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
+from services.api.access import RouteSet
 from shared.db import Pool, credentials
 
 log = logging.getLogger("aion.api.auth")
@@ -34,6 +38,10 @@ TELEGRAM_ROUTES = frozenset(
         ("HEAD", "/api/audio/{filename}"),
     }
 )
+_TELEGRAM = RouteSet(TELEGRAM_ROUTES)
+
+# Where the gate leaves the caller it let in (an ASGI scope extension key).
+CALLER_SCOPE_KEY = "aion.caller"
 
 
 class Caller(Enum):
@@ -72,8 +80,9 @@ class Credentials:
         return None
 
     @staticmethod
-    def allows(caller: Caller, method: str, route_path: str | None) -> bool:
-        return caller is Caller.OWNER or (method, route_path) in TELEGRAM_ROUTES
+    def allows(caller: Caller, method: str, path: str | None) -> bool:
+        """Whether `caller` may use the route at `path` (a request path or a route template)."""
+        return caller is Caller.OWNER or (path is not None and (method, path) in _TELEGRAM)
 
 
 async def load_verifier(configured: str | None, pool: Pool) -> TokenVerifier:

@@ -18,6 +18,7 @@ from services.api.draining import DrainState
 from services.api.event_hub import EventHub
 from services.api.model_lists import ModelLists
 from services.api.settings import ApiSettings
+from services.api.throttle import FailedTokens, PublicRate
 from shared.db import Pool, open_pool
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
 from shared.sealing import Sealer
@@ -40,6 +41,8 @@ class AppContext:
     env_secrets: dict[str, str]  # provider keys given in the environment (the defaults)
     http: httpx.AsyncClient  # outbound calls: model lists, Google's token endpoint
     model_lists: ModelLists
+    failed_tokens: FailedTokens  # per-address backoff of wrong bearer tokens
+    public_rate: PublicRate  # per-address rate limit of the public routes
     drain: DrainState = field(default_factory=DrainState)
 
 
@@ -88,6 +91,8 @@ async def app_context(
             env_secrets=settings.env_secrets(),
             http=http,
             model_lists=ModelLists(http, ttl=settings.aion_models_cache_seconds),
+            failed_tokens=FailedTokens(redis),
+            public_rate=PublicRate(redis, settings.aion_public_rate_limit),
         )
     finally:
         await exits.aclose()
