@@ -79,7 +79,7 @@ async def app_context(
             ),
             hub=hub,
             credentials=Credentials(
-                owner=await load_verifier(api_token, pool),
+                owner=await load_verifier(api_token, pool, settings.aion_api_token_file),
                 telegram=TokenVerifier.of(telegram_token.get_secret_value())
                 if telegram_token
                 else None,

@@ -19,6 +19,8 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_port: int = Field(default=7000, ge=1, le=65535)
     aion_host: str = "0.0.0.0"
     aion_api_token: SecretStr | None = None
+    # Where a token the api generates for itself (AION_API_TOKEN unset, no secrets folder) goes.
+    aion_api_token_file: Path = Path("data/aion_api_token")
     # The largest body of the authenticated routes that take large ones (chat with images,
     # prompts); every other request body is at most 256 KiB.
     aion_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
@@ -60,6 +62,12 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
                 "(`openssl rand -hex 32`), or leave it unset to have one generated"
             )
         return value
+
+    @field_validator("aion_api_token_file")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """Relative to the working directory at start, and logged as the full path."""
+        return value.expanduser().absolute()
 
     @field_validator("aion_trusted_proxies", mode="before")
     @classmethod

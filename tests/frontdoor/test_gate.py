@@ -18,7 +18,7 @@ from services.api.access import LARGE_BODIES, PUBLIC
 from services.api.deps import require_token
 from services.api.main import create_app
 from services.api.throttle import FREE_FAILURES, MAX_BACKOFF_SECONDS, backoff_seconds
-from tests.conftest import API_TOKEN, TELEGRAM_SERVICE_TOKEN
+from tests.conftest import API_TOKEN, TELEGRAM_HANDOVER_KEY, TELEGRAM_SERVICE_TOKEN
 from tests.helpers import fresh_address, wait_until
 from tests.stack import ROOT, Stack, free_port
 
@@ -195,6 +195,17 @@ async def test_public_routes_are_rate_limited_per_address(stack: Stack) -> None:
         assert (await http.get("/readyz", headers=crowd)).status_code == 200
         elsewhere = {"X-Forwarded-For": fresh_address()}
         assert (await http.get("/api/status", headers=elsewhere)).status_code == 200
+
+
+async def test_keys_never_show_the_api_credentials(client: httpx.AsyncClient) -> None:
+    text = (await client.get("/api/keys")).text
+    for name, value in (
+        ("AION_API_TOKEN", API_TOKEN),
+        ("AION_TELEGRAM_SERVICE_TOKEN", TELEGRAM_SERVICE_TOKEN),
+        ("AION_TELEGRAM_HANDOVER_KEY", TELEGRAM_HANDOVER_KEY),
+    ):
+        assert name not in text
+        assert value[:4] + "…" + value[-4:] not in text
 
 
 @pytest.mark.parametrize("name", ["AION_API_TOKEN", "AION_TELEGRAM_SERVICE_TOKEN"])
