@@ -19,11 +19,15 @@ from services.api.event_hub import EventHub
 from services.api.model_lists import ModelLists
 from services.api.settings import ApiSettings
 from services.api.throttle import FailedTokens, PublicRate
+from services.api.ttl_cache import TtlCache
 from shared.db import Pool, open_pool
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
 from shared.sealing import Sealer
 from shared.turn_bus import TurnBus
 from shared.vault import Vault
+
+# How long the public status reuses its memory count (a count(*) over every memory).
+STATUS_COUNT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class AppContext:
     model_lists: ModelLists
     failed_tokens: FailedTokens  # per-address backoff of wrong bearer tokens
     public_rate: PublicRate  # per-address rate limit of the public routes
+    memory_count: TtlCache[int]  # the public status's count, not counted per request
     drain: DrainState = field(default_factory=DrainState)
 
 
@@ -93,6 +98,7 @@ async def app_context(
             model_lists=ModelLists(http, ttl=settings.aion_models_cache_seconds),
             failed_tokens=FailedTokens(redis),
             public_rate=PublicRate(redis, settings.aion_public_rate_limit),
+            memory_count=TtlCache(STATUS_COUNT_SECONDS),
         )
     finally:
         await exits.aclose()

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from services.api.access import LARGE_BODIES, PUBLIC
@@ -195,6 +196,36 @@ async def test_public_routes_are_rate_limited_per_address(stack: Stack) -> None:
         assert (await http.get("/readyz", headers=crowd)).status_code == 200
         elsewhere = {"X-Forwarded-For": fresh_address()}
         assert (await http.get("/api/status", headers=elsewhere)).status_code == 200
+
+
+async def test_status_counts_memories_at_most_every_few_seconds(
+    stack: Stack, db: psycopg.AsyncConnection[tuple[object, ...]]
+) -> None:
+    viewer = {"X-Forwarded-For": fresh_address()}
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=viewer, timeout=10.0) as http:
+
+        async def counted() -> int:
+            response = await http.get("/api/status")
+            assert response.status_code == 200
+            return int(response.json()["memory_entries"])
+
+        before = await counted()
+        cur = await db.execute(
+            "INSERT INTO memories (content, source) VALUES ('status cache test', 'test') "
+            "RETURNING id"
+        )
+        row = await cur.fetchone()
+        assert row is not None
+        try:
+            assert await counted() == before  # the count was not run again
+
+            async def caught_up() -> bool:
+                await asyncio.sleep(0.2)  # pace the polling under the public rate limit
+                return await counted() > before
+
+            await wait_until(caught_up, "the status to count again", timeout=10.0)
+        finally:
+            await db.execute("DELETE FROM memories WHERE id = %s", (row[0],))
 
 
 async def test_keys_never_show_the_api_credentials(client: httpx.AsyncClient) -> None:
