@@ -182,11 +182,16 @@ class ProviderSettings(BaseServiceSettings):
         return value
 
     def env_secrets(self) -> dict[str, str]:
-        """Secrets given in the environment, by their variable names."""
+        """Provider and integration secrets given in the environment, by their variable names.
+
+        AION's own credentials (`aion_*`: the vault key, the owner's token, the telegram
+        service's credential and handover key) are not among them: nothing lists them, not
+        even masked, and no provider is handed one.
+        """
         found = {}
         for field in type(self).model_fields:
             value = getattr(self, field)
-            if isinstance(value, SecretStr) and field != "aion_secret_key":
+            if isinstance(value, SecretStr) and not field.startswith("aion_"):
                 found[field.upper()] = value.get_secret_value()
         return found
 

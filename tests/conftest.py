@@ -123,6 +123,9 @@ def service_env(
         "AION_AUDIO_DIR": str(audio_dir),
         "AION_WORKSPACE_DIR": str(workspace_dir),
         "AION_REMINDER_CHECK_SECONDS": "1",  # due reminders go out within a second
+        # Loopback is a trusted proxy here: a test that sends X-Forwarded-For comes from an
+        # address of its own, for the per-address limits (tests/frontdoor/test_gate.py).
+        "AION_TRUSTED_PROXIES": "127.0.0.1",
     }
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import ipaddress
+import random
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -19,6 +24,20 @@ async def chat(
     async with client.stream("POST", "/api/chat", json=body) as response:
         assert response.status_code == 200, await response.aread()
         return response.headers, await collect(response)
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 15.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+def fresh_address() -> str:
+    """A client address of a test's own (sent as X-Forwarded-For; the stack trusts loopback)."""
+    return str(ipaddress.IPv4Address(0x0A000000 | random.getrandbits(24)))
 
 
 def tokens_text(events: list[SSEEvent]) -> str:

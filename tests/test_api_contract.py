@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import stat
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,7 +14,7 @@ import pytest
 from scripts import localpg
 from tests.fakellm import FakeLLM
 from tests.fakellm.script import MEMORY_EXTRACTION_MARKER
-from tests.helpers import history
+from tests.helpers import fresh_address, history
 from tests.stack import Stack, run_migrations
 
 JOB = "0" * 32
@@ -56,7 +58,11 @@ def chat_requests(fake: FakeLLM) -> list[object]:
 async def test_private_routes_need_the_token(
     anonymous: httpx.AsyncClient, method: str, path: str, body: object, token: str | None
 ) -> None:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    # Each case from an address of its own: an address that keeps sending wrong tokens soon
+    # gets 429 instead (tests/frontdoor/test_gate.py).
+    headers = {"X-Forwarded-For": fresh_address()}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
     response = await anonymous.request(method, path, json=body, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
@@ -64,9 +70,16 @@ async def test_private_routes_need_the_token(
     assert response.json()["detail"]
 
 
-async def test_no_public_docs_or_schema(anonymous: httpx.AsyncClient) -> None:
+async def test_no_public_docs_or_schema(
+    anonymous: httpx.AsyncClient, client: httpx.AsyncClient
+) -> None:
     for path in ("/docs", "/openapi.json", "/redoc"):
+        # Only the listed public routes open without a token, known paths or not: an anonymous
+        # client cannot tell which paths exist.
         response = await anonymous.get(path)
+        assert response.status_code == 401
+        assert response.json()["error"] == "Unauthorized"
+        response = await client.get(path)
         assert response.status_code == 404
         assert response.json() == {"error": "NotFound", "detail": "Not Found"}
 
@@ -157,26 +170,31 @@ async def test_reset_without_body_resets_web(client: httpx.AsyncClient) -> None:
     assert await history(client, "web") == []
 
 
-async def test_generated_token_is_logged_once_and_works(
-    stack: Stack, database_url: str, tmp_path
+async def test_generated_token_is_written_to_an_owner_only_file_and_works(
+    stack: Stack, database_url: str, tmp_path: Path
 ) -> None:
-    """Without AION_API_TOKEN the first api start makes one; later starts reuse its hash."""
+    """Without AION_API_TOKEN the first api start makes one into AION_API_TOKEN_FILE (never the
+    log); later starts reuse its hash and say where the token is."""
     admin = localpg.with_database(database_url, "postgres")
     fresh = localpg.ensure_database(admin, f"aion_token_{uuid.uuid4().hex[:8]}")
     run_migrations(fresh)
+    token_file = tmp_path / "secrets" / "aion_api_token"
     env = {k: v for k, v in stack.env.items() if k != "AION_API_TOKEN"}
-    env["DATABASE_URL"] = fresh
+    env.update(DATABASE_URL=fresh, AION_API_TOKEN_FILE=str(token_file))
     first = Stack(env=env, log_dir=tmp_path)
     api = first.start_api()
     first.stop()
-    found = re.findall(r"generated an API token[^:]*: ([A-Za-z0-9_-]{30,})", api.log())
-    assert len(found) == 1
-    token = found[0]
+    token = token_file.read_text().strip()
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert token not in api.log() and str(token_file) in api.log()
+    assert [p.name for p in token_file.parent.iterdir()] == ["aion_api_token"]  # no temp file
 
     second = Stack(env=env, log_dir=tmp_path)
     api = second.start_api()
     try:
-        assert token not in api.log()
+        assert token_file.read_text().strip() == token  # kept, not made again
+        assert token not in api.log() and str(token_file) in api.log()
         async with httpx.AsyncClient(base_url=second.api_url) as http:
             ok = await http.get("/api/channels", headers={"Authorization": f"Bearer {token}"})
             bad = await http.get("/api/channels", headers={"Authorization": "Bearer nope"})

@@ -20,7 +20,9 @@ def main() -> None:
         settings.aion_host,
         settings.aion_port,
         drain=partial(drain, app, settings.aion_api_drain_seconds),
-        proxy_headers=True,
+        # The app believes X-Forwarded-For from AION_TRUSTED_PROXIES only (create_app);
+        # uvicorn's default would believe it from any local peer.
+        proxy_headers=False,
         timeout_graceful_shutdown=10,
     )
 

@@ -5,6 +5,9 @@ generated: shared/secret_files.py); an install from before those files keeps the
 PostgreSQL, or generates one there. The telegram service holds a credential of its own
 (AION_TELEGRAM_SERVICE_TOKEN) that opens only the routes that service calls, so a compromised
 bot process cannot read keys, change settings or reload plugins.
+
+The front gate (services/api/gate.py) checks them before any body is read and leaves the caller
+in the request scope under CALLER_SCOPE_KEY, where the routers' `Authorized` dependency finds it.
 """
 
 from __future__ import annotations
@@ -15,7 +18,10 @@ import logging
 import secrets
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 
+from services.api.access import RouteSet
+from services.api.token_file import PendingTokenFile
 from shared.db import Pool, credentials
 
 log = logging.getLogger("aion.api.auth")
@@ -34,6 +40,10 @@ TELEGRAM_ROUTES = frozenset(
         ("HEAD", "/api/audio/{filename}"),
     }
 )
+_TELEGRAM = RouteSet(TELEGRAM_ROUTES)
+
+# Where the gate leaves the caller it let in (an ASGI scope extension key).
+CALLER_SCOPE_KEY = "aion.caller"
 
 
 class Caller(Enum):
@@ -72,27 +82,36 @@ class Credentials:
         return None
 
     @staticmethod
-    def allows(caller: Caller, method: str, route_path: str | None) -> bool:
-        return caller is Caller.OWNER or (method, route_path) in TELEGRAM_ROUTES
+    def allows(caller: Caller, method: str, path: str | None) -> bool:
+        """Whether `caller` may use the route at `path` (a request path or a route template)."""
+        return caller is Caller.OWNER or (path is not None and (method, path) in _TELEGRAM)
 
 
-async def load_verifier(configured: str | None, pool: Pool) -> TokenVerifier:
-    """Use the configured token; otherwise the stored hash, generating the token on first start."""
+async def load_verifier(configured: str | None, pool: Pool, token_file: Path) -> TokenVerifier:
+    """Use the configured token; otherwise the stored hash, generating the token on first start
+    into `token_file` (readable by this user only). The token itself is never logged."""
     if configured:
         return TokenVerifier.of(configured)
     async with pool.connection() as conn:
         stored = await credentials.stored_token_hash(conn)
         if stored is not None:
+            log.info(
+                "AION_API_TOKEN is not set; using the token generated at first start (written "
+                "to %s then)",
+                token_file,
+            )
             return TokenVerifier(stored)
         token = secrets.token_urlsafe(32)
+        pending = PendingTokenFile(token_file, token)  # before the hash: a token nobody can read
         if await credentials.store_token_hash_once(conn, _digest(token)):
-            # The only time this token is ever visible: the owner copies it from this line.
+            pending.commit()
             log.warning(
-                "AION_API_TOKEN is not set; generated an API token (shown once, only its hash "
-                "is stored): %s",
-                token,
+                "AION_API_TOKEN is not set; generated an API token into %s (readable by this "
+                "user only; PostgreSQL keeps only its hash)",
+                pending.path,
             )
             return TokenVerifier(_digest(token))
+        pending.discard()
         stored = await credentials.stored_token_hash(conn)  # another replica won the race
         assert stored is not None
         return TokenVerifier(stored)

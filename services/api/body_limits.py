@@ -1,76 +1,57 @@
-"""ASGI middleware: request bodies are JSON and bounded in size, checked before any route."""
+"""Request bodies are JSON and bounded in size: checked on the way in, before any route reads them.
+
+The front gate (services/api/gate.py) picks the limit per route, after it has let the caller in.
+"""
 
 from __future__ import annotations
 
-import json
-
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_BODY_METHODS = {b"POST", b"PUT", b"PATCH"}
+from services.api.errors import send_error
+
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-class _TooLarge(Exception):
-    pass
+def _too_large(max_bytes: int) -> str:
+    return f"The request body is larger than {max_bytes} bytes."
 
 
-async def _reject(send: Send, status: int, error: str, detail: str) -> None:
-    body = json.dumps({"error": error, "detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
+async def within_limits(
+    app: ASGIApp, scope: Scope, receive: Receive, send: Send, max_bytes: int
+) -> None:
+    """Run `app` unless the body is declared larger than `max_bytes` (413) or is not JSON (415);
+    a body that turns out larger while streamed in ends the request with 413 as well."""
+    if scope["method"] not in _BODY_METHODS:
+        await app(scope, receive, send)
+        return
+    headers = dict(scope["headers"])
+    length = headers.get(b"content-length")
+    chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
+    if length is not None and not length.isdigit():
+        await send_error(send, 400, "BadRequest", "Content-Length is not a number.")
+        return
+    if length is not None and int(length) > max_bytes:
+        await send_error(send, 413, "PayloadTooLarge", _too_large(max_bytes))
+        return
+    has_body = chunked or (length is not None and int(length) > 0)
+    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if has_body and content_type != b"application/json":
+        await send_error(
+            send, 415, "UnsupportedMediaType", "The request body must be application/json."
+        )
+        return
 
+    received = 0
 
-class BodyLimits:
-    """413 for bodies over `max_bytes` (declared or streamed), 415 for non-JSON bodies."""
+    async def counting_receive() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > max_bytes:
+                # Raised into whatever reads the body; the app's handler renders it as 413.
+                raise HTTPException(413, _too_large(max_bytes))
+        return message
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"].encode() not in _BODY_METHODS:
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length")
-        chunked = b"chunked" in headers.get(b"transfer-encoding", b"")
-        if length is not None and not length.isdigit():
-            await _reject(send, 400, "BadRequest", "Content-Length is not a number.")
-            return
-        if length is not None and int(length) > self.max_bytes:
-            await _reject(send, 413, "PayloadTooLarge", self._too_large())
-            return
-        has_body = chunked or (length is not None and int(length) > 0)
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if has_body and content_type != b"application/json":
-            await _reject(
-                send, 415, "UnsupportedMediaType", "The request body must be application/json."
-            )
-            return
-
-        received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, counting_receive, send)
-        except _TooLarge:
-            await _reject(send, 413, "PayloadTooLarge", self._too_large())
-
-    def _too_large(self) -> str:
-        return f"The request body is larger than {self.max_bytes} bytes."
+    await app(scope, counting_receive, send)

@@ -18,11 +18,16 @@ from services.api.draining import DrainState
 from services.api.event_hub import EventHub
 from services.api.model_lists import ModelLists
 from services.api.settings import ApiSettings
+from services.api.throttle import FailedTokens, PublicRate
+from services.api.ttl_cache import TtlCache
 from shared.db import Pool, open_pool
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
 from shared.sealing import Sealer
 from shared.turn_bus import TurnBus
 from shared.vault import Vault
+
+# How long the public status reuses its memory count (a count(*) over every memory).
+STATUS_COUNT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,9 @@ class AppContext:
     env_secrets: dict[str, str]  # provider keys given in the environment (the defaults)
     http: httpx.AsyncClient  # outbound calls: model lists, Google's token endpoint
     model_lists: ModelLists
+    failed_tokens: FailedTokens  # per-address backoff of wrong bearer tokens
+    public_rate: PublicRate  # per-address rate limit of the public routes
+    memory_count: TtlCache[int]  # the public status's count, not counted per request
     drain: DrainState = field(default_factory=DrainState)
 
 
@@ -76,7 +84,7 @@ async def app_context(
             ),
             hub=hub,
             credentials=Credentials(
-                owner=await load_verifier(api_token, pool),
+                owner=await load_verifier(api_token, pool, settings.aion_api_token_file),
                 telegram=TokenVerifier.of(telegram_token.get_secret_value())
                 if telegram_token
                 else None,
@@ -88,6 +96,9 @@ async def app_context(
             env_secrets=settings.env_secrets(),
             http=http,
             model_lists=ModelLists(http, ttl=settings.aion_models_cache_seconds),
+            failed_tokens=FailedTokens(redis),
+            public_rate=PublicRate(redis, settings.aion_public_rate_limit),
+            memory_count=TtlCache(STATUS_COUNT_SECONDS),
         )
     finally:
         await exits.aclose()

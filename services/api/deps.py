@@ -1,4 +1,4 @@
-"""Request dependencies: the app context, a database connection, the owner's token."""
+"""Request dependencies: the app context, a database connection, the caller the gate let in."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from services.api.auth import CALLER_SCOPE_KEY, Caller, Credentials
 from services.api.context import AppContext
 from services.api.errors import Forbidden, Unauthorized
 from shared.db import Conn
@@ -29,22 +29,18 @@ async def get_connection(ctx: Ctx) -> AsyncIterator[Conn]:
 
 DbConn = Annotated[Conn, Depends(get_connection)]
 
-_bearer = HTTPBearer(auto_error=False)
 
-
-async def require_token(
-    request: Request,
-    ctx: Ctx,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+async def require_token(request: Request) -> Caller:
+    """The front gate (services/api/gate.py) checked the token before the body was read; this
+    checks its verdict again once the route is known, so a private route stays closed even if
+    it were listed public by mistake, and the telegram credential is held to its routes."""
+    caller = request.scope.get(CALLER_SCOPE_KEY)
+    if not isinstance(caller, Caller):
         raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'.")
-    caller = ctx.credentials.caller(credentials.credentials)
-    if caller is None:
-        raise Unauthorized("The bearer token is not valid.")
     route_path = getattr(request.scope.get("route"), "path", None)
-    if not ctx.credentials.allows(caller, request.method, route_path):
+    if not Credentials.allows(caller, request.method, route_path):
         raise Forbidden(f"The {caller.value} service's credential does not open this route.")
+    return caller
 
 
 Authorized = Depends(require_token)

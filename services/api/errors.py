@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 log = logging.getLogger("aion.api.errors")
 
@@ -91,6 +92,16 @@ def error_response(
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+
+
+async def send_error(
+    send: Send, status: int, error: str, detail: str, headers: dict[str, str] | None = None
+) -> None:
+    """The same shape as `error_response`, sent by an ASGI middleware (before any route)."""
+    response = error_response(status, error, detail, headers)
+    start = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": response.body})
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str]:

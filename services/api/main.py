@@ -7,11 +7,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.api.alexa.certs import AlexaTrust
-from services.api.body_limits import BodyLimits
 from services.api.context import app_context
 from services.api.errors import install_error_handlers
+from services.api.gate import Gate
 from services.api.metrics import RequestMetrics
 from services.api.routes import (
     alexa,
@@ -85,6 +86,9 @@ def create_app(
     )
     for router in (module.router for module in routers):
         app.include_router(router)
+    # Innermost first. The gate runs before any route reads a body; CORS answers preflights
+    # (which carry no token) before it; the client address is settled before both.
+    app.add_middleware(Gate, large_body_bytes=settings.aion_max_body_bytes)
     if settings.aion_cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -93,6 +97,9 @@ def create_app(
             allow_methods=["GET", "POST", "DELETE"],
             expose_headers=["X-AION-Job"],
         )
-    app.add_middleware(BodyLimits, max_bytes=settings.aion_max_body_bytes)
-    app.add_middleware(RequestMetrics)  # outermost: counts the 413/415 answers too
+    if settings.aion_trusted_proxies:
+        # X-Forwarded-For only from these; uvicorn's own handling is off (services/api/__main__).
+        proxies = [str(network) for network in settings.aion_trusted_proxies]
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
+    app.add_middleware(RequestMetrics)  # outermost: counts the gate's 401/413/429 answers too
     return app

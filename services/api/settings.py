@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field, SecretStr
+from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import NoDecode
 
 from shared.config import HandoverSettings, ProviderSettings, TurnTransportSettings
+
+# The shortest bearer credential the api accepts: a guessable one would make every limit moot.
+MIN_TOKEN_CHARS = 32
 
 
 class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_port: int = Field(default=7000, ge=1, le=65535)
     aion_host: str = "0.0.0.0"
     aion_api_token: SecretStr | None = None
+    # Where a token the api generates for itself (AION_API_TOKEN unset, no secrets folder) goes.
+    aion_api_token_file: Path = Path("data/aion_api_token")
+    # The largest body of the authenticated routes that take large ones (chat with images,
+    # prompts); every other request body is at most 256 KiB.
     aion_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # Reverse proxies whose X-Forwarded-For names the client (CIDRs, a JSON list or comma
+    # separated); none by default: the client is the socket peer.
+    aion_trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
+    # Requests per minute one client address may make to the public routes (probes excepted).
+    aion_public_rate_limit: int = Field(default=60, ge=1)
     aion_cors_origins: list[str] = Field(default_factory=list)
     aion_sse_ping_seconds: float = Field(default=15.0, gt=0)
     aion_db_pool_size: int = Field(default=10, ge=1)
@@ -36,3 +51,29 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_telegram_switch_seconds: float = Field(default=5.0, ge=0, le=30)
     # The telegram service's own credential (only the routes it calls), generated at first start.
     aion_telegram_service_token: SecretStr | None = None
+
+    @field_validator("aion_api_token", "aion_telegram_service_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_TOKEN_CHARS:
+            name = str(info.field_name).upper()
+            raise ValueError(
+                f"{name} is shorter than {MIN_TOKEN_CHARS} characters: use a long random one "
+                "(`openssl rand -hex 32`), or leave it unset to have one generated"
+            )
+        return value
+
+    @field_validator("aion_api_token_file")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        """Relative to the working directory at start, and logged as the full path."""
+        return value.expanduser().absolute()
+
+    @field_validator("aion_trusted_proxies", mode="before")
+    @classmethod
+    def _networks(cls, value: object) -> object:
+        """A JSON list, or networks separated by commas or spaces."""
+        if isinstance(value, str):
+            text = value.strip()
+            return json.loads(text) if text.startswith("[") else text.replace(",", " ").split()
+        return value

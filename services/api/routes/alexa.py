@@ -1,8 +1,8 @@
 """POST /api/alexa: public (no bearer token), but only Amazon-signed requests for our skill.
 
-BodyLimits has already insisted on JSON and the global size limit; Alexa's requests are a few
-KiB, so a much smaller limit applies here. The verifier needs the raw bytes as they were signed,
-so the body is read here, never parsed by FastAPI first.
+The front gate has already insisted on JSON and bounded the body (256 KiB on a public route,
+the same as Alexa's own limit, checked again here). The verifier needs the raw bytes as they were
+signed, so the body is read here, never parsed by FastAPI first.
 """
 
 from __future__ import annotations
