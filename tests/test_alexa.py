@@ -250,6 +250,59 @@ async def test_certificate_urls_amazon_calls_valid(
     assert response.status_code == 200, response.text
 
 
+async def test_spellings_of_one_certificate_url_share_one_fetch(
+    alexa: httpx.AsyncClient, fake_amazon: FakeAmazon
+) -> None:
+    """The cache is keyed on the normalised URL; a query or fragment is dropped, never fetched."""
+    launch = amazon.envelope(SKILL_ID, amazon.launch())
+    assert (await post_signed(alexa, fake_amazon, launch)).status_code == 200  # cached now
+    before = list(fake_amazon.s3.requests)
+    for cert_url in [
+        f"{amazon.CERT_URL}?x=1",
+        f"{amazon.CERT_URL}?x=2",
+        f"{amazon.CERT_URL}?versionId=older#fragment",
+        "HTTPS://S3.AmazonAWS.com:443/echo.api/./echo-api-cert-12.pem?x=3",
+        "https://s3.amazonaws.com/echo.api/../echo.api/%65cho-api-cert-12.pem",
+    ]:
+        launch = amazon.envelope(SKILL_ID, amazon.launch())
+        response = await post_signed(alexa, fake_amazon, launch, cert_url=cert_url)
+        assert response.status_code == 200, (cert_url, response.text)
+    assert fake_amazon.s3.requests == before
+
+
+CHEAP_REFUSALS: list[tuple[str, Any, str]] = [
+    ("stale", lambda: command("late", offset_seconds=-151), "away from now"),
+    ("from-the-future", lambda: command("early", offset_seconds=200), "away from now"),
+    (
+        "wrong-skill",
+        lambda: amazon.envelope("amzn1.ask.skill.other", amazon.launch()),
+        "not the configured ALEXA_SKILL_ID",
+    ),
+    ("not-an-alexa-body", lambda: {"hello": "world"}, "not an Alexa request"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "reason"), CHEAP_REFUSALS, ids=[r[0] for r in CHEAP_REFUSALS]
+)
+async def test_cheap_checks_refuse_before_any_certificate_is_fetched(
+    alexa: httpx.AsyncClient,
+    fake_amazon: FakeAmazon,
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+    body: Any,
+    reason: str,
+) -> None:
+    """A certificate URL nobody fetched yet, on a request that fails a check costing nothing."""
+    cert_url = f"https://s3.amazonaws.com/echo.api/never-{uuid.uuid4().hex}.pem"
+    before = len(fake_amazon.s3.requests)
+    response = await post_signed(alexa, fake_amazon, body(), cert_url=cert_url)
+    assert response.status_code == 400, response.text
+    refusals = [r.getMessage() for r in caplog.records if r.name == "aion.api.alexa"]
+    assert any(reason in message for message in refusals), refusals
+    assert len(fake_amazon.s3.requests) == before
+
+
 # --- refused requests: each breaks one rule of a request that is otherwise valid ---------------
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from services.api.alexa import skill, speech
-from services.api.alexa.certs import certifi_roots
+from services.api.alexa.certs import CertificateError, certifi_roots, normalise_cert_url
 from tests.stack import ROOT
 
 
@@ -51,3 +53,20 @@ def test_interaction_model_matches_the_handled_intents() -> None:
     assert any(f"{{{skill.COMMAND_SLOT}}}" == u for u in command_intent["samples"])
     slot_types = {t["name"] for t in language.get("types", [])}
     assert command_intent["slots"][0]["type"] in slot_types
+
+
+def test_certificate_urls_normalise_to_one_key() -> None:
+    """Every spelling of Amazon's URL is one cache key; a query or fragment is dropped."""
+    for url in [
+        "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem?x=1",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem#f",
+        "HTTPS://S3.AMAZONAWS.COM:443/echo.api/echo-api-cert-12.pem",
+        "https://s3.amazonaws.com/echo.api/../echo.api/./echo-api-cert-12.pem?versionId=1",
+        "https://s3.amazonaws.com/echo.api/%65cho-api-cert-12.pem",
+    ]:
+        key = normalise_cert_url(url)
+        assert key == "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem", url
+    # The path is checked without the query, so a query cannot carry /echo.api/ for it.
+    with pytest.raises(CertificateError, match=r"not under /echo\.api/"):
+        normalise_cert_url("https://s3.amazonaws.com/other?/echo.api/x.pem")
