@@ -168,16 +168,24 @@ def envelope(
     new: bool = True,
     session_skill_id: str | None = None,
     offset_seconds: float = 0.0,
+    attributes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A request body shaped like Alexa's (trimmed of the device and user details)."""
+    """A request body shaped like Alexa's (trimmed of the device and user details).
+
+    `attributes`: what the skill's previous response in the session put in `sessionAttributes`,
+    which Alexa sends back as `session.attributes`.
+    """
+    session: dict[str, Any] = {
+        "new": new,
+        "sessionId": f"amzn1.echo-api.session.{uuid.uuid4()}",
+        "application": {"applicationId": session_skill_id or skill_id},
+        "user": {"userId": "amzn1.ask.account.TEST"},
+    }
+    if attributes is not None:
+        session["attributes"] = attributes
     return {
         "version": "1.0",
-        "session": {
-            "new": new,
-            "sessionId": f"amzn1.echo-api.session.{uuid.uuid4()}",
-            "application": {"applicationId": session_skill_id or skill_id},
-            "user": {"userId": "amzn1.ask.account.TEST"},
-        },
+        "session": session,
         "context": {
             "System": {
                 "application": {"applicationId": skill_id},

@@ -12,24 +12,34 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import SecretStr
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
 
-from services.api.alexa import skill, speech
+from services.api.alexa import skill, speech, voice
+from services.api.alexa.replies import ASK_AGAIN
 from services.api.main import create_app
 from services.api.settings import ApiSettings
+from shared.approval_words import ALEXA_CHANNEL
+from shared.telegram import BACKGROUND_TURNS_CHANNEL, BackgroundTurn
 from tests import fake_amazon as amazon
 from tests.conftest import API_TOKEN
 from tests.fake_amazon import FakeAmazon
 from tests.fakellm import FakeLLM
 from tests.helpers import history
 from tests.stack import InProcessApi, Stack
-from tests.test_agent import call
+from tests.test_agent import call, of_type
+from tests.test_approvals import approve
+
+Database = psycopg.AsyncConnection[tuple[object, ...]]
 
 SKILL_ID = f"amzn1.ask.skill.{uuid.uuid4()}"
 ANSWER_SECONDS = 3.0
@@ -92,7 +102,7 @@ async def wait_for_answer(client: httpx.AsyncClient, text: str, timeout: float =
     while time.monotonic() < deadline:
         if any(
             m["role"] == "assistant" and text in m["content"]
-            for m in await history(client, skill.ALEXA_CHANNEL)
+            for m in await history(client, ALEXA_CHANNEL)
         ):
             return
         await asyncio.sleep(0.2)
@@ -128,7 +138,7 @@ async def test_one_shot_command_is_a_turn_on_the_alexa_channel(
     assert body["response"]["shouldEndSession"] is True
     assert "reprompt" not in body["response"]
 
-    stored = [(m["role"], m["content"]) for m in await history(client, skill.ALEXA_CHANNEL)]
+    stored = [(m["role"], m["content"]) for m in await history(client, ALEXA_CHANNEL)]
     assert ("user", words) in stored
     assert ("assistant", f"You said: {words}") in stored
 
@@ -142,25 +152,177 @@ async def test_command_in_a_conversation_keeps_the_session_open(
     body = response.json()["response"]
     assert marker in spoken_text(response)
     assert body["shouldEndSession"] is False
-    assert body["reprompt"]["outputSpeech"]["ssml"] == f"<speak>{skill.ASK_AGAIN}</speak>"
+    assert body["reprompt"]["outputSpeech"]["ssml"] == speech.ssml(ASK_AGAIN)
 
 
-async def test_an_approval_is_asked_and_decided_by_voice(
-    alexa: httpx.AsyncClient, fake_amazon: FakeAmazon
+# --- approvals: decided by voice only for a call read out in full, in the same session --------
+
+
+def escaped(text: str) -> str:
+    """`text` as the SSML carries it."""
+    return speech.ssml(text)[len("<speak>") : -len("</speak>")]
+
+
+async def approval_row(db: Database, marker: str) -> tuple[str, str, str | None]:
+    """(id, status, decided_via) of the alexa approval whose arguments hold `marker`."""
+    cur = await db.execute(
+        """SELECT id, status, decided_via FROM approvals
+           WHERE channel = 'alexa' AND args->>'text' LIKE %s""",
+        (f"%{marker}%",),
+    )
+    (row,) = await cur.fetchall()
+    return str(row[0]), str(row[1]), None if row[2] is None else str(row[2])
+
+
+async def test_short_arguments_are_read_out_and_a_yes_in_the_session_approves_them(
+    alexa: httpx.AsyncClient, fake_amazon: FakeAmazon, db: Database
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    args = f"water the plants & the <roses> {marker}"
+    risky = call("risky", {"text": args})
+    response = await post_signed(alexa, fake_amazon, command(f"[[{risky}]]"))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    # Every argument is read out, escaped for SSML; the card shows the call as stored.
+    asked = voice.ASK.format(tool="risky", args=f"text: {args}")
+    assert spoken_text(response).endswith(escaped(asked)), spoken_text(response)
+    assert "&amp; the &lt;roses&gt;" in spoken_text(response)
+    assert body["response"]["shouldEndSession"] is False  # the answer comes in this session
+    assert body["response"]["reprompt"]["outputSpeech"]["ssml"] == speech.ssml(voice.ASK_REPROMPT)
+    approval_id, status, _ = await approval_row(db, marker)
+    assert status == "pending"
+    assert body["sessionAttributes"] == {voice.SESSION_KEY: {"id": approval_id, "one_shot": True}}
+    card = body["response"]["card"]["content"]
+    assert "Approval needed: risky" in card and args in card and approval_id in card
+
+    # A word Alexa did not catch repeats the question and keeps it for the answer.
+    unclear = amazon.envelope(
+        SKILL_ID,
+        amazon.intent("AMAZON.FallbackIntent"),
+        new=False,
+        attributes=body["sessionAttributes"],
+    )
+    response = await post_signed(alexa, fake_amazon, unclear)
+    assert spoken_text(response) == escaped(voice.ASK_REPROMPT)
+    assert response.json()["sessionAttributes"] == body["sessionAttributes"]
+
+    # Alexa sends the attributes back with the owner's next words in that session.
+    yes = command("Yes.", new=False, attributes=body["sessionAttributes"])
+    response = await post_signed(alexa, fake_amazon, yes)
+    assert response.status_code == 200, response.text
+    assert "did:water the plants" in spoken_text(response) and marker in spoken_text(response)
+    assert response.json()["response"]["shouldEndSession"] is True  # it was asked in one go
+    assert response.json()["sessionAttributes"] == {}  # nothing left to answer
+    assert (await approval_row(db, marker))[1:] == ("approved", voice.DECIDED_VIA)
+
+
+async def test_a_no_in_the_session_denies_and_a_decided_approval_is_not_decided_again(
+    alexa: httpx.AsyncClient, fake_amazon: FakeAmazon, client: httpx.AsyncClient, db: Database
 ) -> None:
     marker = uuid.uuid4().hex[:8]
     risky = call("risky", {"text": marker})
-    response = await post_signed(alexa, fake_amazon, command(f"please [[{risky}]]"))
-    assert response.status_code == 200, response.text
-    body = response.json()["response"]
-    assert spoken_text(response).endswith(skill.APPROVAL.format(tool="risky"))
-    assert body["shouldEndSession"] is False  # the answer comes in this session
-    assert body["reprompt"]["outputSpeech"]["ssml"] == speech.ssml(skill.APPROVAL_REPROMPT)
-    assert "'risky'" in body["card"]["content"] and marker in body["card"]["content"]
+    response = await post_signed(alexa, fake_amazon, command(f"[[{risky}]]", new=False))
+    attributes = response.json()["sessionAttributes"]
+    response = await post_signed(
+        alexa, fake_amazon, command("no", new=False, attributes=attributes)
+    )
+    assert "declined" in spoken_text(response) and f"did:{marker}" not in spoken_text(response)
+    assert response.json()["response"]["shouldEndSession"] is False  # a conversation goes on
+    assert (await approval_row(db, marker))[1] == "denied"
 
+    # The same session's id again (decided already, elsewhere or here): nothing happens.
+    response = await post_signed(
+        alexa, fake_amazon, command("yes", new=False, attributes=attributes)
+    )
+    assert spoken_text(response) == escaped(voice.GONE)
+    assert (await approval_row(db, marker))[1] == "denied"
+    contents = [m["content"] for m in await history(client, ALEXA_CHANNEL)]
+    assert not any(f"did:{marker}" in c for c in contents)
+
+
+async def test_a_yes_outside_the_asking_session_decides_nothing(
+    alexa: httpx.AsyncClient, fake_amazon: FakeAmazon, client: httpx.AsyncClient, db: Database
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    response = await post_signed(
+        alexa, fake_amazon, command(f"[[{call('risky', {'text': marker})}]]", new=False)
+    )
+    attributes = response.json()["sessionAttributes"]
+    approval_id = attributes[voice.SESSION_KEY]["id"]
+
+    # The very next words on the channel, but in a new session (no attributes): a "yes" there
+    # is a chat message like any other.
+    response = await post_signed(alexa, fake_amazon, command("yes"))
+    assert spoken_text(response) == "You said: yes."
+    assert (await approval_row(db, marker))[1] == "pending"
+    # Something else said in the asking session passes the question over.
+    response = await post_signed(
+        alexa, fake_amazon, command("what time is it", new=False, attributes=attributes)
+    )
+    assert spoken_text(response) == "You said: what time is it."
+    assert response.json()["sessionAttributes"] == {}
+    assert (await approval_row(db, marker))[1] == "pending"
+
+    events = await approve(client, approval_id)  # still decidable where it can be read
+    assert of_type(events, "tool_result")[0]["result"] == f"did:{marker}"
+
+
+async def test_long_arguments_are_not_offered_for_a_spoken_yes(
+    alexa: httpx.AsyncClient,
+    fake_amazon: FakeAmazon,
+    client: httpx.AsyncClient,
+    db: Database,
+    redis_url: str,
+) -> None:
+    marker = uuid.uuid4().hex[:8]
+    args = f"{marker} " + "all of this must be read before it runs " * 10
+    assert len(args) > voice.MAX_SPOKEN_ARGS_CHARS
+    risky = call("risky", {"text": args})
+    async with background_turns(redis_url) as announced:
+        response = await post_signed(alexa, fake_amazon, command(f"[[{risky}]]", new=False))
+        assert response.status_code == 200, response.text
+        turn = await next_announcement(announced)
+    body = response.json()
+    said = spoken_text(response)
+    assert said.endswith(escaped(voice.ELSEWHERE.format(tool="risky"))), said
+    assert marker not in said  # nothing of the arguments is offered to the ear
+    assert "sessionAttributes" not in body
+    assert body["response"]["shouldEndSession"] is False  # a conversation goes on
+    approval_id, status, _ = await approval_row(db, marker)
+    assert status == "pending"
+    card = body["response"]["card"]["content"]
+    assert args in card and approval_id in card  # the whole call
+    # The owner's Telegram chat gets the turn, with its approval buttons.
+    assert (turn.channel, turn.to_owner) == (ALEXA_CHANNEL, True)
+
+    # A "yes" now is an ordinary message: nothing runs, the approval waits.
     response = await post_signed(alexa, fake_amazon, command("yes", new=False))
-    assert response.status_code == 200, response.text
-    assert spoken_text(response) == f"Tool results: did:{marker}."
+    assert spoken_text(response) == "You said: yes."
+    assert (await approval_row(db, marker))[1] == "pending"
+    events = await approve(client, approval_id)
+    assert of_type(events, "tool_result")[0]["result"] == f"did:{args}"
+
+
+@asynccontextmanager
+async def background_turns(redis_url: str) -> AsyncIterator[PubSub]:
+    """Listening to the turns the api announces to the telegram service."""
+    redis = Redis.from_url(redis_url)
+    pubsub = redis.pubsub()
+    try:
+        await pubsub.subscribe(BACKGROUND_TURNS_CHANNEL)
+        yield pubsub
+    finally:
+        await pubsub.aclose()
+        await redis.aclose()
+
+
+async def next_announcement(pubsub: PubSub, timeout: float = 10.0) -> BackgroundTurn:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.5)
+        if message is not None:
+            return BackgroundTurn.model_validate_json(message["data"])
+    raise AssertionError("no background turn was announced")
 
 
 @pytest.mark.parametrize(
@@ -218,7 +380,7 @@ async def test_slow_turn_says_still_working_and_finishes_in_the_background(
     assert ANSWER_SECONDS - 0.1 <= elapsed < ANSWER_SECONDS + 1.5, elapsed
     assert not any(
         marker in m["content"] and m["role"] == "assistant"
-        for m in await history(client, skill.ALEXA_CHANNEL)
+        for m in await history(client, ALEXA_CHANNEL)
     )
     await wait_for_answer(client, f"You said: {marker}")
 
@@ -248,6 +410,59 @@ async def test_certificate_urls_amazon_calls_valid(
         alexa, fake_amazon, amazon.envelope(SKILL_ID, amazon.launch()), cert_url=cert_url
     )
     assert response.status_code == 200, response.text
+
+
+async def test_spellings_of_one_certificate_url_share_one_fetch(
+    alexa: httpx.AsyncClient, fake_amazon: FakeAmazon
+) -> None:
+    """The cache is keyed on the normalised URL; a query or fragment is dropped, never fetched."""
+    launch = amazon.envelope(SKILL_ID, amazon.launch())
+    assert (await post_signed(alexa, fake_amazon, launch)).status_code == 200  # cached now
+    before = list(fake_amazon.s3.requests)
+    for cert_url in [
+        f"{amazon.CERT_URL}?x=1",
+        f"{amazon.CERT_URL}?x=2",
+        f"{amazon.CERT_URL}?versionId=older#fragment",
+        "HTTPS://S3.AmazonAWS.com:443/echo.api/./echo-api-cert-12.pem?x=3",
+        "https://s3.amazonaws.com/echo.api/../echo.api/%65cho-api-cert-12.pem",
+    ]:
+        launch = amazon.envelope(SKILL_ID, amazon.launch())
+        response = await post_signed(alexa, fake_amazon, launch, cert_url=cert_url)
+        assert response.status_code == 200, (cert_url, response.text)
+    assert fake_amazon.s3.requests == before
+
+
+CHEAP_REFUSALS: list[tuple[str, Any, str]] = [
+    ("stale", lambda: command("late", offset_seconds=-151), "away from now"),
+    ("from-the-future", lambda: command("early", offset_seconds=200), "away from now"),
+    (
+        "wrong-skill",
+        lambda: amazon.envelope("amzn1.ask.skill.other", amazon.launch()),
+        "not the configured ALEXA_SKILL_ID",
+    ),
+    ("not-an-alexa-body", lambda: {"hello": "world"}, "not an Alexa request"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "reason"), CHEAP_REFUSALS, ids=[r[0] for r in CHEAP_REFUSALS]
+)
+async def test_cheap_checks_refuse_before_any_certificate_is_fetched(
+    alexa: httpx.AsyncClient,
+    fake_amazon: FakeAmazon,
+    caplog: pytest.LogCaptureFixture,
+    case: str,
+    body: Any,
+    reason: str,
+) -> None:
+    """A certificate URL nobody fetched yet, on a request that fails a check costing nothing."""
+    cert_url = f"https://s3.amazonaws.com/echo.api/never-{uuid.uuid4().hex}.pem"
+    before = len(fake_amazon.s3.requests)
+    response = await post_signed(alexa, fake_amazon, body(), cert_url=cert_url)
+    assert response.status_code == 400, response.text
+    refusals = [r.getMessage() for r in caplog.records if r.name == "aion.api.alexa"]
+    assert any(reason in message for message in refusals), refusals
+    assert len(fake_amazon.s3.requests) == before
 
 
 # --- refused requests: each breaks one rule of a request that is otherwise valid ---------------
@@ -396,7 +611,7 @@ async def test_unverified_requests_are_refused(
     refusals = [r.getMessage() for r in caplog.records if r.name == "aion.api.alexa"]
     assert any(reason in message for message in refusals), refusals
     assert len(fake_llm.requests) == before
-    contents = [m["content"] for m in await history(client, skill.ALEXA_CHANNEL)]
+    contents = [m["content"] for m in await history(client, ALEXA_CHANNEL)]
     assert not any("never run" in c or "something else" in c for c in contents)
 
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
-from services.api.alexa import skill, speech
-from services.api.alexa.certs import certifi_roots
+import pytest
+
+from services.api.alexa import skill, speech, voice
+from services.api.alexa.certs import CertificateError, certifi_roots, normalise_cert_url
+from services.api.alexa.models import Session
 from tests.stack import ROOT
 
 
@@ -51,3 +54,62 @@ def test_interaction_model_matches_the_handled_intents() -> None:
     assert any(f"{{{skill.COMMAND_SLOT}}}" == u for u in command_intent["samples"])
     slot_types = {t["name"] for t in language.get("types", [])}
     assert command_intent["slots"][0]["type"] in slot_types
+
+
+def test_arguments_are_read_out_whole_or_not_at_all() -> None:
+    args = {
+        "text": "buy milk",
+        "count": 3,
+        "urgent": True,
+        "due": None,
+        "tags": ["home", 2],
+        "where": {"shop": "corner"},
+        "note": "",
+    }
+    assert voice.readable_args("todo_add", args) == (
+        "text: buy milk; count: 3; urgent: true; due: null; tags: (home, 2); "
+        "where: (shop: corner); note: (empty)"
+    )
+    assert voice.readable_args("risky", {}) == "no arguments"
+    fits = "x" * (voice.MAX_SPOKEN_ARGS_CHARS - len('{"text":""}'))
+    assert voice.readable_args("risky", {"text": fits}) == f"text: {fits}"
+    assert voice.readable_args("risky", {"text": fits + "x"}) is None  # too long to read out
+    # What a voice cannot say (and so cannot be approved by ear): line breaks, control and
+    # formatting characters (a bidi override could make a card read differently).
+    for hidden in ("one\ntwo", "a\tb", "rm \u202e-rf", "zero\u200bwidth", "bell\x07"):
+        assert voice.readable_args("risky", {"text": hidden}) is None, hidden
+    assert voice.readable_args("risky", {"te\u200bxt": "a"}) is None
+
+
+def test_the_session_names_an_approval_only_in_aions_own_shape() -> None:
+    approval_id = "0123456789abcdef" * 2
+    asked = voice.AskedApproval(id=approval_id, one_shot=True)
+    session = Session.model_validate({"new": False, "attributes": asked.attributes()})
+    assert voice.AskedApproval.of(session) == asked
+    assert voice.AskedApproval.of(Session.model_validate({"new": True})) is None
+    for attributes in (
+        {voice.SESSION_KEY: {"id": "../../approvals/x"}},
+        {voice.SESSION_KEY: {"id": approval_id, "extra": 1}},
+        {voice.SESSION_KEY: approval_id},
+        {"other": 1},
+        None,
+    ):
+        session = Session.model_validate({"new": False, "attributes": attributes})
+        assert voice.AskedApproval.of(session) is None, attributes
+
+
+def test_certificate_urls_normalise_to_one_key() -> None:
+    """Every spelling of Amazon's URL is one cache key; a query or fragment is dropped."""
+    for url in [
+        "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem?x=1",
+        "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem#f",
+        "HTTPS://S3.AMAZONAWS.COM:443/echo.api/echo-api-cert-12.pem",
+        "https://s3.amazonaws.com/echo.api/../echo.api/./echo-api-cert-12.pem?versionId=1",
+        "https://s3.amazonaws.com/echo.api/%65cho-api-cert-12.pem",
+    ]:
+        key = normalise_cert_url(url)
+        assert key == "https://s3.amazonaws.com/echo.api/echo-api-cert-12.pem", url
+    # The path is checked without the query, so a query cannot carry /echo.api/ for it.
+    with pytest.raises(CertificateError, match=r"not under /echo\.api/"):
+        normalise_cert_url("https://s3.amazonaws.com/other?/echo.api/x.pem")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,6 +12,7 @@ import psycopg
 import pytest
 
 from services.worker.config import WorkerConfig
+from shared.approval_words import ALEXA_CHANNEL, words_decide_on
 from tests.conftest import API_TOKEN
 from tests.helpers import chat, history
 from tests.sse import SSEEvent, collect
@@ -113,6 +115,23 @@ async def test_a_word_decides_only_as_the_next_message_on_the_channel(
     assert events[-1].data["full_response"] == "You said: ok"
     events = await approve(client, approval["id"])  # still pending where it was shown
     assert of_type(events, "tool_result")[0]["result"] == "did:asked first"
+
+
+async def test_a_word_on_the_alexa_channel_never_decides(
+    client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]]
+) -> None:
+    """Alexa decides in the api, for the approval id its session holds (tests/test_alexa.py);
+    a yes/no word on its channel, from any later session or any client, is a message."""
+    assert not words_decide_on(ALEXA_CHANNEL) and words_decide_on("voice")
+    marker = uuid.uuid4().hex[:8]
+    approval = await pause(client, ALEXA_CHANNEL, call("risky", {"text": marker}))
+    _, events = await chat(client, "yes", ALEXA_CHANNEL)
+    assert not of_type(events, "tool_result")
+    assert events[-1].data["full_response"] == "You said: yes"
+    cur = await db.execute("SELECT status FROM approvals WHERE id = %s", (approval["id"],))
+    assert await cur.fetchone() == ("pending",)
+    events = await approve(client, approval["id"])
+    assert of_type(events, "tool_result")[0]["result"] == f"did:{marker}"
 
 
 async def asked_ago(

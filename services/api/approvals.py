@@ -9,16 +9,18 @@ from shared.db import Conn
 from shared.db import approvals as repo
 from shared.jobs import ResumeApproval, TurnJob
 
-_VIA = "api"
 
-
-async def decide(ctx: AppContext, conn: Conn, approval_id: str, approve: bool) -> str:
+async def decide(
+    ctx: AppContext, conn: Conn, approval_id: str, approve: bool, *, via: str = "api"
+) -> str:
     """Record the decision and queue the turn that continues from it; returns that turn's id.
+
+    `via` is stored with the decision: who took it ("api", "alexa").
 
     A second decision, a race lost to another replica or a chat answer, or an expired
     approval is a 409; the continuation is queued only by the one decider that won.
     """
-    decided = await repo.decide(conn, approval_id, "approved" if approve else "denied", _VIA)
+    decided = await repo.decide(conn, approval_id, "approved" if approve else "denied", via)
     if decided is None:
         existing = await repo.get(conn, approval_id)
         if existing is None:
@@ -37,5 +39,5 @@ async def decide(ctx: AppContext, conn: Conn, approval_id: str, approve: bool) -
         return await turns.enqueue_turn(ctx, job)
     except BaseException:
         # Nothing will continue the turn: leave the decision to be made again.
-        await repo.undo_decision(conn, approval_id, _VIA)
+        await repo.undo_decision(conn, approval_id, via)
         raise

@@ -1,6 +1,7 @@
 """How a turn picks up a paused one: the owner decided its approval through the api (Telegram's
-buttons do), or by a plain yes/no word as the very next message on the channel, soon after the
-question (voice, Alexa): a word said later may answer something else, so it decides nothing."""
+buttons and Alexa do), or by a plain yes/no word as the very next message on the channel, soon
+after the question (voice): a word said later may answer something else, so it decides nothing.
+On some channels (Alexa) a word never decides: shared/approval_words.py says which and why."""
 
 from __future__ import annotations
 
@@ -11,12 +12,10 @@ import orjson
 
 from services.worker.context import WorkerContext
 from services.worker.providers.base import ToolCallRequest
+from shared.approval_words import decision_word, words_decide_on
 from shared.db import approvals as repo
 from shared.db.approvals import Approval
 from shared.jobs import TurnJob
-
-YES_WORDS = frozenset({"yes", "y", "ok", "ja"})
-NO_WORDS = frozenset({"no", "n", "nein"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +48,6 @@ class StaleResume(Exception):
     """The job names an approval that is not decided the way it says (never expected)."""
 
 
-def decision_word(message: str) -> bool | None:
-    """True/False for a message that is only a yes/no word (punctuation aside), else None."""
-    word = message.strip().strip(".!?,;:").strip().lower()
-    if word in YES_WORDS:
-        return True
-    if word in NO_WORDS:
-        return False
-    return None
-
-
 async def continuation_for(app: WorkerContext, turn: TurnJob) -> Continuation | None:
     """The paused turn this one continues, if any."""
     if turn.resume is not None:
@@ -68,7 +57,7 @@ async def continuation_for(app: WorkerContext, turn: TurnJob) -> Continuation | 
         if approval is None or approval.status != expected:
             raise StaleResume(f"approval {turn.resume.approval_id} is not {expected}")
         return Continuation(approval, turn.resume.approved)
-    approved = decision_word(turn.message)
+    approved = decision_word(turn.message) if words_decide_on(turn.channel) else None
     if approved is None:
         return None
     async with app.pool.connection() as conn:

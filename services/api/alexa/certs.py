@@ -44,7 +44,14 @@ def normalise_cert_url(raw: str) -> str:
 
     https, host s3.amazonaws.com (any case), port 443 if one is given, and a path that still
     starts with /echo.api/ once `.`/`..` segments are resolved. The URL returned is rebuilt from
-    the checked parts, so what is fetched is exactly what was checked.
+    the checked parts, so what is fetched is exactly what was checked, and it is the key of the
+    chain cache: every spelling of one certificate is one entry and one fetch.
+
+    A query or fragment is dropped, not refused. Amazon's rules name the certificate by scheme,
+    host, port and path alone, so a URL that passes them is a valid one with or without a
+    query; but a query takes part in no rule, so it must not reach S3 either (`?versionId=`
+    would pick another object than the path names) nor make a new cache entry (`?x=1`, `?x=2`,
+    ... would each cost a fetch). A fragment never leaves the client anyway.
     """
     try:
         parts = urlsplit(raw.strip())
@@ -69,8 +76,7 @@ def normalise_cert_url(raw: str) -> str:
         raise CertificateError(
             f"certificate URL {raw!r} path is {path!r}, not under {CERT_PATH_PREFIX}"
         )
-    query = f"?{parts.query}" if parts.query else ""
-    return f"https://{CERT_HOST}{quote(path)}{query}"
+    return f"https://{CERT_HOST}{quote(path)}"
 
 
 def parse_chain(pem: bytes) -> list[x509.Certificate]:
@@ -146,7 +152,8 @@ async def amazon_trust() -> AsyncIterator[AlexaTrust]:
 
 
 class ChainCache:
-    """Fetched chains by URL, in memory: a few entries, each kept for at most `max_age`.
+    """Fetched chains by normalised URL (`normalise_cert_url`), in memory: a few entries, each
+    kept for at most `max_age`.
 
     Only what was fetched and parsed is cached; every request still verifies the chain.
     """

@@ -7,7 +7,7 @@ new field from Amazon never breaks the skill. Read only after the request has be
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,6 +24,9 @@ class Session(_In):
     new: bool = False
     session_id: str | None = Field(default=None, alias="sessionId")
     application: Application | None = None
+    # What the skill's previous response in this session put in `sessionAttributes`, echoed by
+    # Alexa (absent or empty in a new session). Signed with the rest of the request.
+    attributes: dict[str, Any] | None = None
 
 
 class SystemContext(_In):
@@ -101,4 +104,7 @@ class ResponseBody(_Out):
 
 class AlexaResponse(_Out):
     version: Literal["1.0"] = "1.0"
+    # Kept by Alexa for the rest of the session and sent back as `session.attributes`; an empty
+    # map clears what an earlier response set.
+    sessionAttributes: dict[str, Any] | None = None
     response: ResponseBody = Field(default_factory=ResponseBody)

@@ -5,7 +5,8 @@ way every reader follows them (`turns.follow_turn`). Alexa gives up after about 
 turn is not done by the deadline AION says it is still working and stops listening; the worker
 finishes the turn regardless and its answer stays in the `alexa` history; the turn is announced
 as a background turn for the owner, so the telegram service sends the answer to the owner's
-chat when Telegram is set up (shared/telegram.py).
+chat when Telegram is set up (shared/telegram.py). A turn that pauses for an approval is asked
+and decided as voice.py says: by voice only for a call read out in full, in the same session.
 """
 
 from __future__ import annotations
@@ -15,27 +16,20 @@ import logging
 from contextlib import aclosing
 
 from services.api import turns
-from services.api.alexa import speech
-from services.api.alexa.models import (
-    AlexaResponse,
-    Envelope,
-    Intent,
-    OutputSpeech,
-    Reprompt,
-    ResponseBody,
-    SimpleCard,
-)
+from services.api.alexa import speech, voice
+from services.api.alexa.models import AlexaResponse, Envelope, Intent, ResponseBody
+from services.api.alexa.replies import ASK_AGAIN, reply, say
+from services.api.alexa.voice import AskedApproval
 from services.api.context import AppContext
 from services.api.schemas import ChatRequest
+from shared.approval_words import ALEXA_CHANNEL, decision_word
 from shared.events import ApprovalEvent, DoneEvent, ErrorEvent, decode
 from shared.telegram import BackgroundTurn, announce_background_turn
 
 log = logging.getLogger("aion.api.alexa")
 
-ALEXA_CHANNEL = "alexa"
 COMMAND_INTENT = "AionCommandIntent"
 COMMAND_SLOT = "command"
-CARD_TITLE = "AION"
 MAX_COMMAND_CHARS = 32000
 
 WELCOME = "AION here. What can I do for you?"
@@ -46,9 +40,6 @@ HELP = (
 REPROMPT = "What should I ask AION? You can also say help, or stop."
 GOODBYE = "Goodbye."
 FALLBACK = "Sorry, I did not get that. Say what you want AION to do, or say help."
-ASK_AGAIN = "Anything else?"
-APPROVAL = "AION wants to run the tool {tool}. Shall it go ahead? Say yes or no."
-APPROVAL_REPROMPT = "Say yes to let AION go ahead, or no to stop it."
 STILL_WORKING = "AION is still working on that. You will find the answer in AION's Alexa history."
 HANDLED_INTENTS = frozenset(
     {
@@ -62,28 +53,19 @@ HANDLED_INTENTS = frozenset(
 )
 
 
-def say(
-    text: str, *, end: bool, reprompt: str | None = None, card: str | None = None
-) -> AlexaResponse:
-    """A response that speaks plain `text` (escaped here), optionally with a card and reprompt."""
-    return _response(speech.ssml(text), end=end, reprompt=reprompt, card=card)
-
-
-def _response(ssml: str, *, end: bool, reprompt: str | None, card: str | None) -> AlexaResponse:
-    return AlexaResponse(
-        response=ResponseBody(
-            outputSpeech=OutputSpeech(ssml=ssml),
-            card=SimpleCard(title=CARD_TITLE, content=card) if card else None,
-            reprompt=None
-            if reprompt is None
-            else Reprompt(outputSpeech=OutputSpeech(ssml=speech.ssml(reprompt))),
-            shouldEndSession=end,
-        )
-    )
-
-
 async def answer(ctx: AppContext, envelope: Envelope, deadline: float) -> AlexaResponse:
     """The response to a verified request; `deadline` is the event loop time to answer by."""
+    asked = AskedApproval.of(envelope.session)
+    response = await _answer(ctx, envelope, asked, deadline)
+    if asked is not None and response.sessionAttributes is None:
+        # The question was answered or passed over: its id is not kept for a later "yes".
+        response = response.model_copy(update={"sessionAttributes": {}})
+    return response
+
+
+async def _answer(
+    ctx: AppContext, envelope: Envelope, asked: AskedApproval | None, deadline: float
+) -> AlexaResponse:
     request = envelope.request
     if request.type == "LaunchRequest":
         return say(WELCOME, end=False, reprompt=REPROMPT)
@@ -93,32 +75,55 @@ async def answer(ctx: AppContext, envelope: Envelope, deadline: float) -> AlexaR
     if request.type == "IntentRequest" and request.intent is not None:
         # A one-shot "Alexa, ask AION ..." ends with the answer; a conversation opened with
         # "Alexa, open AION" stays open for the next question.
-        in_conversation = envelope.session is not None and not envelope.session.new
-        return await _intent(ctx, request.intent, in_conversation, deadline)
+        one_shot = envelope.session is None or envelope.session.new
+        return await _intent(ctx, request.intent, one_shot, asked, deadline)
     # Other requests (System.ExceptionEncountered, ...) want no speech.
     log.info("alexa request of type %s answered with an empty response", request.type)
     return AlexaResponse()
 
 
 async def _intent(
-    ctx: AppContext, intent: Intent, in_conversation: bool, deadline: float
+    ctx: AppContext,
+    intent: Intent,
+    one_shot: bool,
+    asked: AskedApproval | None,
+    deadline: float,
 ) -> AlexaResponse:
     if intent.name in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
-        return say(GOODBYE, end=True)
+        return say(GOODBYE, end=True)  # an approval asked about stays pending
+    command = intent.slot(COMMAND_SLOT)[:MAX_COMMAND_CHARS]
+    if asked is not None:
+        approve = decision_word(command) if intent.name == COMMAND_INTENT else None
+        if approve is not None:
+            return await _decide(ctx, asked, approve, deadline)
+        if intent.name != COMMAND_INTENT or not command:  # help, fallback, nothing heard
+            again = voice.ASK_REPROMPT
+            return say(again, end=False, reprompt=again, attributes=asked.attributes())
     if intent.name == "AMAZON.HelpIntent":
         return say(HELP, end=False, reprompt=REPROMPT)
     if intent.name != COMMAND_INTENT:  # Fallback, NavigateHome, or an intent we do not know
         return say(FALLBACK, end=False, reprompt=REPROMPT)
-    command = intent.slot(COMMAND_SLOT)[:MAX_COMMAND_CHARS]
     if not command:
         return say(REPROMPT, end=False, reprompt=REPROMPT)
-    return await _run_command(ctx, command, in_conversation, deadline)
-
-
-async def _run_command(
-    ctx: AppContext, command: str, in_conversation: bool, deadline: float
-) -> AlexaResponse:
     turn_id = await turns.start_turn(ctx, ChatRequest(message=command, channel=ALEXA_CHANNEL))
+    return await _speak_turn(ctx, turn_id, one_shot, deadline)
+
+
+async def _decide(
+    ctx: AppContext, asked: AskedApproval, approve: bool, deadline: float
+) -> AlexaResponse:
+    """The owner's yes or no to the approval this session asked about, and what follows."""
+    turn_id = await voice.decide(ctx, asked, approve)
+    if turn_id is None:
+        return say(voice.GONE, end=asked.one_shot, reprompt=None if asked.one_shot else ASK_AGAIN)
+    return await _speak_turn(ctx, turn_id, asked.one_shot, deadline)
+
+
+async def _speak_turn(
+    ctx: AppContext, turn_id: str, one_shot: bool, deadline: float
+) -> AlexaResponse:
+    """What the turn said by the deadline: its answer, its approval question, or "still
+    working" (the turn then finishes in the background, announced to the owner)."""
     outcome, approval = await _outcome_by(ctx, turn_id, deadline)
     if outcome is None:
         log.info(
@@ -133,14 +138,9 @@ async def _run_command(
         return say(f"Sorry, AION could not answer: {outcome.message}", end=True)
     text = outcome.full_response.strip()
     if outcome.approval_pending and approval is not None:
-        # "yes"/"no" on the channel decides it (the worker's chat words), so the session stays
-        # open for the answer.
-        ssml, card = speech.spoken(f"{text}\n\n{APPROVAL.format(tool=approval.tool)}".strip())
-        card = f"{card}\n\n{approval.message}"
-        return _response(ssml, end=False, reprompt=APPROVAL_REPROMPT, card=card)
+        return await voice.ask(ctx, turn_id, text, approval, one_shot=one_shot)
     ssml, card = speech.spoken(text or "AION has nothing to say to that.")
-    reprompt = ASK_AGAIN if in_conversation else None
-    return _response(ssml, end=not in_conversation, reprompt=reprompt, card=card)
+    return reply(ssml, end=one_shot, reprompt=None if one_shot else ASK_AGAIN, card=card)
 
 
 async def _outcome_by(

@@ -99,12 +99,17 @@ def ssml(text: str) -> str:
     return f"<speak>{escape(text, _ENTITIES)}</speak>"
 
 
+def speech_text(markdown: str) -> str:
+    """The plain text to say for an answer written in Markdown, cut to about half a minute."""
+    speech, cut = shorten(_as_speech(plain_text(markdown, spoken=True)))
+    return f"{speech} {MORE_ON_CARD}" if cut else speech
+
+
+def fit_card(text: str, limit: int = MAX_CARD_CHARS) -> str:
+    """`text` cut to what a card holds."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def spoken(markdown: str) -> tuple[str, str]:
     """(SSML to say, plain text for the card) for an answer written in Markdown."""
-    speech, cut = shorten(_as_speech(plain_text(markdown, spoken=True)))
-    if cut:
-        speech = f"{speech} {MORE_ON_CARD}"
-    card = plain_text(markdown, spoken=False)
-    if len(card) > MAX_CARD_CHARS:
-        card = card[: MAX_CARD_CHARS - 1].rstrip() + "…"
-    return ssml(speech), card
+    return ssml(speech_text(markdown)), fit_card(plain_text(markdown, spoken=False))

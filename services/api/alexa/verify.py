@@ -1,8 +1,12 @@
 """Is this request from Alexa, for our skill? Checked as Amazon documents it, before trusting it.
 
-Order matters: the certificate URL, the certificate and its chain, then the signature over the
-raw body bytes; only a body that passed those is parsed, and then its timestamp (150 s) and its
-skill id are checked. Each refusal names its reason in the log; the client gets a plain 400.
+Order matters: everything that costs nothing comes first, so a request that fails it never
+makes the api fetch a certificate. The headers are there, the certificate URL has Amazon's
+shape, the body is an Alexa request, its timestamp is within 150 s and it names our skill id;
+only then the chain is fetched (or taken from the cache) and checked, and the signature over the
+raw body bytes verified. Until that last step nothing read from the body is trusted: it only
+decides whether the request is worth a fetch. Each refusal names its reason in the log; the
+client gets a plain 400.
 """
 
 from __future__ import annotations
@@ -64,19 +68,23 @@ class AlexaVerifier:
             raise _refuse("the Signature-256 header is missing")
         try:
             url = normalise_cert_url(cert_url)
-            leaf = self._check_chain(await self._chains.get(url))
         except CertificateError as exc:
             raise _refuse(str(exc)) from exc
-        self._check_signature(leaf, signature, body)
         try:
             envelope = Envelope.model_validate_json(body)
         except pydantic.ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
             )
-            raise _refuse(f"the signed body is not an Alexa request ({problems})") from exc
+            raise _refuse(f"the body is not an Alexa request ({problems})") from exc
         self._check_timestamp(envelope)
         self._check_skill(envelope)
+        # Only now anything that may reach out to Amazon.
+        try:
+            leaf = self._check_chain(await self._chains.get(url))
+        except CertificateError as exc:
+            raise _refuse(str(exc)) from exc
+        self._check_signature(leaf, signature, body)
         return envelope
 
     def _check_chain(self, chain: list[x509.Certificate]) -> x509.Certificate:
