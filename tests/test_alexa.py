@@ -60,6 +60,8 @@ def alexa_api(stack: Stack, fake_amazon: FakeAmazon) -> Iterator[InProcessApi]:
         aion_model=stack.env["AION_MODEL"],
         alexa_skill_id=SKILL_ID,
         aion_alexa_answer_seconds=ANSWER_SECONDS,
+        # Every request here comes from loopback; the public rate limit has tests of its own.
+        aion_public_rate_limit=100_000,
     )
     with InProcessApi(create_app(settings, alexa_trust=fake_amazon.trust())) as api:
         yield api
