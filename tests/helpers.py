@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -39,3 +43,18 @@ async def announce_settings_changed(redis_url: str) -> None:
         await redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
     finally:
         await redis.aclose()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool], what: str, timeout: float = 30.0
+) -> None:
+    """Wait until `check()` holds (polled every 50 ms), or fail saying `what` never happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
+        await asyncio.sleep(0.05)

@@ -21,6 +21,7 @@ from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
 from shared.db import open_pool
+from shared.redis_retry import RedisRetry
 from shared.turn_bus import TurnBus
 
 log = logging.getLogger("aion.worker")
@@ -41,6 +42,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             ttl_seconds=config.aion_event_ttl_seconds,
             maxlen=config.aion_event_maxlen,
             lease_seconds=config.aion_worker_lease_seconds,
+            retry=RedisRetry(config.aion_worker_redis_grace_seconds),
         ),
         secrets=secrets,
         provider=MeteredProvider(ProviderRouter(config, secrets)),

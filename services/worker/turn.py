@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ from shared.db import conversations
 from shared.db.conversations import Message
 from shared.events import ErrorCode, ErrorEvent
 from shared.jobs import TurnJob
+from shared.redis_retry import RedisUnavailable
 
 log = logging.getLogger("aion.worker.turn")
 
@@ -37,6 +39,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     )
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     owns_slot = False
+    app.held.add(turn.turn_id)  # its lease is renewed with the heartbeat from the claim on
     try:
         # While it waits, a cancel reaches the turn through its Redis flag.
         slot = await app.bus.claim_and_wait(
@@ -57,25 +60,37 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     except asyncio.CancelledError:
         # Not the owner's cancel (that one is handled inside): the worker is stopping or
         # the job timed out. Tell the client now rather than after the lease runs out.
-        await asyncio.shield(
-            emitter.emit(
-                ErrorEvent(
-                    message="The turn was interrupted on the server.", code=ErrorCode.INTERRUPTED
+        with contextlib.suppress(RedisUnavailable):
+            await asyncio.shield(
+                emitter.emit(
+                    ErrorEvent(
+                        message="The turn was interrupted on the server.",
+                        code=ErrorCode.INTERRUPTED,
+                    )
                 )
             )
-        )
         raise
+    except RedisUnavailable:
+        # Redis stayed away for longer than the retry budget: nothing can be said or freed
+        # now. The turn's lease lapses, and whoever looks once Redis is back (a relay, the
+        # next turn on the channel) ends it with `worker_lost` and frees the channel.
+        log.exception("turn lost Redis", extra=extra)
+        return "redis lost"
     except Exception:
         log.exception("turn failed", extra=extra)
-        await emitter.emit(
-            ErrorEvent(message="The turn failed on the server.", code=ErrorCode.INTERNAL)
-        )
+        with contextlib.suppress(RedisUnavailable):
+            await emitter.emit(
+                ErrorEvent(message="The turn failed on the server.", code=ErrorCode.INTERNAL)
+            )
         return "error"
     finally:
+        app.held.discard(turn.turn_id)
         if app.running.get(turn.turn_id) is running:
             del app.running[turn.turn_id]
-        if owns_slot and not emitter.sealed:  # a terminal event frees the channel by itself
-            await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
+        # A terminal event frees the channel by itself; without Redis, the lease's lapse does.
+        if owns_slot and not emitter.sealed and emitter.lost is None:
+            with contextlib.suppress(RedisUnavailable):
+                await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
         app.wake.set()  # a job slot is free: look for queued work now
 
 
