@@ -26,7 +26,7 @@ from arq.constants import in_progress_key_prefix, job_key_prefix
 from shared import turn_scripts
 from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, Event, encode
 from shared.jobs import JOBS_WAKE_CHANNEL, QUEUE_NAME, RUN_TURN, TurnJob
-from shared.redis_retry import NO_RETRY, RedisRetry
+from shared.retry import NO_RETRY, RedisRetry
 from shared.turn_keys import (
     WORKER_KEY_PREFIX,
     StoredEvent,

@@ -20,7 +20,7 @@ from services.api.schemas import ChatRequest
 from shared.control import CONTROL_CHANNEL, CancelTurn, encode_control
 from shared.events import ErrorCode, ErrorEvent, encode
 from shared.jobs import TurnJob
-from shared.redis_retry import RETRYABLE, RedisRetry, RedisUnavailable
+from shared.retry import RETRYABLE, RedisRetry, RedisUnavailable
 from shared.turn_keys import StoredEvent, stream_id_key
 
 log = logging.getLogger("aion.api.turns")

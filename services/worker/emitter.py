@@ -17,7 +17,7 @@ import logging
 
 from shared import metrics
 from shared.events import TERMINAL_TYPES, DoneEvent, Event, ResponseBlock, TextBlock, TokenEvent
-from shared.redis_retry import RedisUnavailable
+from shared.retry import RedisUnavailable
 from shared.turn_bus import TurnBus
 
 log = logging.getLogger("aion.worker.emitter")

@@ -22,9 +22,10 @@ from shared import metrics
 from shared.app_settings import channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
+from shared.db.retry import DatabaseRetry, DatabaseUnavailable
 from shared.events import ErrorCode, ErrorEvent
 from shared.jobs import TurnJob
-from shared.redis_retry import RedisUnavailable
+from shared.retry import RedisUnavailable
 
 log = logging.getLogger("aion.worker.turn")
 
@@ -70,6 +71,17 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
                 )
             )
         raise
+    except DatabaseUnavailable:
+        log.exception("turn lost PostgreSQL", extra=extra)
+        with contextlib.suppress(RedisUnavailable):
+            await emitter.emit(
+                ErrorEvent(
+                    message="PostgreSQL stayed unavailable, so the turn could not go on and its "
+                    "answer was not stored; please send your message again.",
+                    code=ErrorCode.INTERNAL,
+                )
+            )
+        return "database lost"
     except RedisUnavailable:
         # Redis stayed away for longer than the retry budget: nothing can be said or freed
         # now. The turn's lease lapses, and whoever looks once Redis is back (a relay, the
@@ -97,7 +109,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
 async def _converse(
     app: WorkerContext, turn: TurnJob, running: RunningTurn, emitter: TurnEmitter
 ) -> str:
-    owner = await app.settings.get()
+    owner = await _patiently(app).run(app.settings.get, "load the owner's settings")
     settings = owner.app
     if not channel_allowed(turn.channel, settings.channel_allowlist):
         refusal = f"Channel '{turn.channel}' is not in the owner's channel_allowlist."
@@ -166,22 +178,38 @@ def _cut_short(state: AgentState, agent: Agent) -> list[dict[str, Any]]:
     return trace
 
 
+def _patiently(app: WorkerContext) -> DatabaseRetry:
+    """The turn's database steps wait out a PostgreSQL restart (each is safe to repeat)."""
+    return DatabaseRetry(app.config.aion_worker_db_grace_seconds)
+
+
 async def _begin(app: WorkerContext, turn: TurnJob, user_turns: int) -> tuple[int, list[Message]]:
     """Store the user's message; return the conversation id and the history before it."""
-    async with app.pool.connection() as conn:
-        for _ in range(3):  # None only when a reset raced the conversation's creation
-            started = await conversations.start_exchange(
-                conn, turn.channel, turn.turn_id, turn.message, user_turns
-            )
-            if started is not None:
-                return started
-    raise RuntimeError(f"could not open a conversation on channel {turn.channel!r}")
+
+    async def begin() -> tuple[int, list[Message]] | None:
+        async with app.pool.connection() as conn:
+            for _ in range(3):  # None only when a reset raced the conversation's creation
+                started = await conversations.start_exchange(
+                    conn, turn.channel, turn.turn_id, turn.message, user_turns
+                )
+                if started is not None:
+                    return started
+        return None
+
+    started = await _patiently(app).run(begin, "store the question")
+    if started is None:
+        raise RuntimeError(f"could not open a conversation on channel {turn.channel!r}")
+    return started
 
 
 async def _history(app: WorkerContext, channel: str, user_turns: int) -> tuple[int, list[Message]]:
     """The open conversation a continued turn goes on in."""
-    async with app.pool.connection() as conn:
-        found = await conversations.open_history(conn, channel, user_turns)
+
+    async def history() -> tuple[int, list[Message]] | None:
+        async with app.pool.connection() as conn:
+            return await conversations.open_history(conn, channel, user_turns)
+
+    found = await _patiently(app).run(history, "load the history")
     if found is None:  # the owner reset the channel while the approval waited
         raise RuntimeError(f"channel {channel!r} has no open conversation to continue")
     return found
@@ -191,7 +219,12 @@ async def _finish(
     app: WorkerContext, conversation_id: int, turn: TurnJob, trace: list[dict[str, Any]]
 ) -> None:
     """Store what the turn added after the user's message, atomically (an empty answer, a
-    model that said nothing, is not a message)."""
+    model that said nothing, is not a message), once PostgreSQL can take it: one statement
+    that stores nothing twice, so it is retried across a restart."""
     said = [m for m in trace if m["role"] != "assistant" or m.get("content") or m.get("tool_calls")]
-    async with app.pool.connection() as conn:
-        await conversations.add_turn_messages(conn, conversation_id, turn.turn_id, said)
+
+    async def store() -> None:
+        async with app.pool.connection() as conn:
+            await conversations.add_turn_messages(conn, conversation_id, turn.turn_id, said)
+
+    await _patiently(app).run(store, "store the answer")

@@ -1,9 +1,9 @@
-"""Riding out a short Redis outage: retry an idempotent operation with bounded backoff.
+"""Riding out a short outage of a store: retry an idempotent step with bounded backoff.
 
-A Redis restart (`docker compose restart`, a pod moved) drops every connection for a few
-seconds; the next command on each fails once Redis is gone and works again once it is back.
-Only operations that are safe to repeat go through here: a retry after a reply was lost must
-not do the work twice.
+A restart of Redis or PostgreSQL (`docker compose restart`, a pod moved) drops every connection
+for a few seconds; the next command on each fails while the store is gone and works again once
+it is back. Only steps that are safe to repeat go through here: a retry after a reply was lost
+must not do the work twice.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import redis.exceptions
 
-log = logging.getLogger("aion.redis")
+log = logging.getLogger("aion.retry")
 
 T = TypeVar("T")
 
@@ -30,16 +30,20 @@ class RedisUnavailable(redis.exceptions.ConnectionError):  # type: ignore[misc]
 
 
 @dataclass(frozen=True, slots=True)
-class RedisRetry:
+class BoundedRetry:
     """How long to keep trying (`budget_seconds`; 0: once) and how fast to back off."""
 
     budget_seconds: float
     first_delay: float = 0.05
     max_delay: float = 1.0
 
+    store: ClassVar[str] = "the store"
+    retryable: ClassVar[tuple[type[Exception], ...]] = ()
+    gave_up: ClassVar[type[Exception]] = Exception
+
     async def run(self, operation: Callable[[], Awaitable[T]], what: str) -> T:
         """`operation()`, again after each connection failure until the budget is spent;
-        then `RedisUnavailable`. Without a budget, failures pass through unchanged."""
+        then `gave_up`. Without a budget, failures pass through unchanged."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.budget_seconds
         delay = self.first_delay
@@ -47,27 +51,38 @@ class RedisRetry:
         while True:
             try:
                 result = await operation()
-            except RedisUnavailable:
+            except self.gave_up:
                 raise
-            except RETRYABLE as exc:
+            except self.retryable as exc:
                 if self.budget_seconds <= 0:
                     raise
                 left = deadline - loop.time()
                 if left <= 0:
-                    raise RedisUnavailable(
-                        f"Redis unreachable for {self.budget_seconds:g} s ({what}): {exc}"
+                    raise self.gave_up(
+                        f"{self.store} unreachable for {self.budget_seconds:g} s ({what}): {exc}"
                     ) from exc
                 if failures == 0:
                     log.warning(
-                        "Redis unreachable (%s: %s); retrying for up to %gs", what, exc, left
+                        "%s unreachable (%s: %s); retrying for up to %gs",
+                        self.store,
+                        what,
+                        exc,
+                        left,
                     )
                 failures += 1
                 await asyncio.sleep(min(delay, left))
                 delay = min(delay * 2, self.max_delay)
                 continue
             if failures:
-                log.info("Redis reachable again (%s) after %d retries", what, failures)
+                log.info("%s reachable again (%s) after %d retries", self.store, what, failures)
             return result
+
+
+@dataclass(frozen=True, slots=True)
+class RedisRetry(BoundedRetry):
+    store: ClassVar[str] = "Redis"
+    retryable: ClassVar[tuple[type[Exception], ...]] = RETRYABLE
+    gave_up: ClassVar[type[Exception]] = RedisUnavailable
 
 
 NO_RETRY = RedisRetry(0)
