@@ -21,11 +21,11 @@ import pytest
 from scripts import localpg
 from tests.conftest import API_TOKEN
 from tests.fakellm import FakeLLM
+from tests.fault_helpers import Turn, counted, model_calls, stored_messages
 from tests.helpers import chat, eventually
 from tests.pg_server import PostgresServer
 from tests.redis_server import RedisServer
 from tests.stack import Stack, run_migrations
-from tests.test_redis_restart import Turn, counted, model_calls, stored_messages
 
 DB_WAIT_SECONDS = 5  # the default: how long a request waits for a connection
 
