@@ -93,6 +93,10 @@ class DatabaseSettings(ServiceSettings):
             raise ValueError("DATABASE_URL must be a postgresql:// URI")
         return value
 
+    # How long a request waits for a database connection (all busy, or PostgreSQL down) before
+    # it fails: the api then answers 503.
+    aion_db_wait_seconds: float = Field(default=5.0, gt=0)
+
 
 class RedisSettings(ServiceSettings):
     """Where Redis is (turn transport, control messages, leases)."""

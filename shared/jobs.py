@@ -55,7 +55,15 @@ class UpdateCheckJob(BaseModel):
 
 def serialize_job(data: dict[str, Any]) -> bytes:
     """arq job serializer: JSON, so nothing in Redis can make a worker unpickle code."""
-    return orjson.dumps(data)
+    return orjson.dumps(data, default=_exception_text)
+
+
+def _exception_text(value: object) -> str:
+    """A job that raised has its exception as its result: stored as text, so arq can still
+    record how the job ended (orjson calls this for anything it cannot encode)."""
+    if isinstance(value, BaseException):
+        return f"{type(value).__name__}: {value}"
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def deserialize_job(data: bytes) -> dict[str, Any]:

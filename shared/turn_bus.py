@@ -4,142 +4,89 @@ Every event of a turn is appended to a capped Redis Stream (with a TTL) and anno
 turn's pub/sub channel in one atomic script, so a reader that subscribes first and then replays
 the stream misses nothing. Once a terminal event (`done`/`error`) is written the log is sealed:
 a late or zombie writer cannot add anything after it.
+
+A worker holds each turn it claimed by a lease of the turn's own, renewed with its heartbeat:
+a turn whose lease lapses (its worker died, or lost Redis for longer than it waits) is dealt
+with by whoever notices, so it never blocks its channel for good. Every write is safe to repeat,
+so the worker retries them across a Redis restart.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from functools import partial
 from typing import Literal
 
+import redis.exceptions
 from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix
 
+from shared import turn_scripts
 from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, Event, encode
 from shared.jobs import JOBS_WAKE_CHANNEL, QUEUE_NAME, RUN_TURN, TurnJob
+from shared.retry import NO_RETRY, RedisRetry
+from shared.turn_keys import (
+    WORKER_KEY_PREFIX,
+    StoredEvent,
+    cancel_key,
+    channel_queue_key,
+    end_key,
+    events_key,
+    lease_key,
+    live_channel,
+    meta_key,
+    worker_key,
+)
 
-# Redis hash tags ({...}) keep all keys of one turn in one cluster slot for the script.
-_PREFIX = "aion:turn:"
-WORKER_KEY_PREFIX = "aion:worker:"
-CHANNEL_QUEUE_PREFIX = "aion:chanq:"
+# What a worker's key holds: this release's workers lease each turn they hold on its own key.
+# A worker of the release before wrote "1" and leased no turn: its key stands for its turns.
+WORKER_MARK = "turn-leases"
 
-# A terminal event also frees the turn's place in its channel queue, in the same step.
-_APPEND_LUA = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 't', ARGV[2], 'd', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if ARGV[5] == '1' then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
-  redis.call('PEXPIRE', KEYS[4], ARGV[4])
-  redis.call('LREM', KEYS[5], 1, ARGV[6])
-end
-redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
-return id
-"""
-
-# Take ownership of a turn and see, in the same step, whether it may start (marked `started` when
-# it may: from then on it has side effects and is never run twice). A turn that already ended, or
-# whose job was superseded by a re-queued one, is not taken.
-_CLAIM_LUA = """
-if redis.call('EXISTS', KEYS[4]) == 1 then return {false, 0, 1} end
-local current = redis.call('HGET', KEYS[1], 'job_id')
-if current and current ~= ARGV[2] then return {false, 0, 1} end
-redis.call('HSET', KEYS[1], 'worker', ARGV[1])
-local head = redis.call('LINDEX', KEYS[2], 0)
-if head == ARGV[3] then redis.call('HSET', KEYS[1], 'started', '1') end
-return {head, redis.call('EXISTS', KEYS[3]), 0}
-"""
-
-# Hand a turn that never started to a new job, once, whoever notices first. Returns what to do:
-# {'requeued', job_id, job}, {'lost'} (it had started, or was re-queued too often) or {'handled'}.
-_REQUEUE_LUA = """
-if redis.call('EXISTS', KEYS[2]) == 1 then return {'handled'} end
-if redis.call('HGET', KEYS[1], 'job_id') ~= ARGV[1] then return {'handled'} end
-if redis.call('HEXISTS', KEYS[1], 'started') == 1 then return {'lost'} end
-local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
-if attempt > tonumber(ARGV[3]) then return {'lost'} end
-local job_id = ARGV[2] .. '-' .. attempt
-redis.call('HSET', KEYS[1], 'job_id', job_id)
-redis.call('HDEL', KEYS[1], 'worker', 'unclaimed_since')
-return {'requeued', job_id, redis.call('HGET', KEYS[1], 'job')}
-"""
 MAX_REQUEUES = 3
 
 SlotOutcome = Literal["start", "cancelled", "ended"]
 
 
-def events_key(turn_id: str) -> str:
-    return f"{_PREFIX}{{{turn_id}}}:events"
-
-
-def end_key(turn_id: str) -> str:
-    return f"{_PREFIX}{{{turn_id}}}:end"
-
-
-def meta_key(turn_id: str) -> str:
-    return f"{_PREFIX}{{{turn_id}}}:meta"
-
-
-def cancel_key(turn_id: str) -> str:
-    return f"{_PREFIX}{{{turn_id}}}:cancel"
-
-
-def live_channel(turn_id: str) -> str:
-    return f"{_PREFIX}{{{turn_id}}}:live"
-
-
-def channel_queue_key(channel: str) -> str:
-    return f"{CHANNEL_QUEUE_PREFIX}{channel}"
-
-
-def worker_key(worker_id: str) -> str:
-    return f"{WORKER_KEY_PREFIX}{worker_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """One event as it sits in the log: its stream id, type and JSON payload."""
-
-    id: str
-    type: str
-    data: str
-
-    @property
-    def terminal(self) -> bool:
-        return self.type in TERMINAL_TYPES
-
-
-def parse_announcement(payload: bytes | str) -> StoredEvent:
-    """Split a pub/sub announcement (`id\\ntype\\njson`) without parsing the JSON."""
-    text = payload.decode() if isinstance(payload, bytes) else payload
-    event_id, event_type, data = text.split("\n", 2)
-    return StoredEvent(event_id, event_type, data)
-
-
-def stream_id_key(event_id: str) -> tuple[int, int]:
-    """Stream ids compare as (milliseconds, sequence)."""
-    ms, _, seq = event_id.partition("-")
-    return int(ms), int(seq or 0)
-
-
 class TurnBus:
-    """Reads and writes turn state in Redis; shared by the api (reader) and the worker (writer)."""
+    """Reads and writes turn state in Redis; shared by the api (reader) and the worker (writer).
+
+    `retry`: how long the writer's steps (append, release, claim and wait) ride out a Redis
+    outage before giving up with `RedisUnavailable`; each of them is safe to repeat.
+    """
 
     def __init__(
-        self, redis: ArqRedis, *, ttl_seconds: int, maxlen: int, lease_seconds: float
+        self,
+        redis: ArqRedis,
+        *,
+        ttl_seconds: int,
+        maxlen: int,
+        lease_seconds: float,
+        retry: RedisRetry = NO_RETRY,
     ) -> None:
         self.redis = redis
         self.ttl_ms = ttl_seconds * 1000
         self.maxlen = maxlen
         self.lease_ms = int(lease_seconds * 1000)
-        self._append = redis.register_script(_APPEND_LUA)
-        self._claim = redis.register_script(_CLAIM_LUA)
-        self._requeue = redis.register_script(_REQUEUE_LUA)
+        self.retry = retry
+        self._append = redis.register_script(turn_scripts.APPEND)
+        self._claim = redis.register_script(turn_scripts.CLAIM)
+        self._start = redis.register_script(turn_scripts.START)
+        self._requeue = redis.register_script(turn_scripts.REQUEUE)
 
     # -- the event log ---------------------------------------------------------------------
-    async def append(self, turn_id: str, channel: str, event: Event) -> str | None:
-        """Append and announce one event; None when the turn already ended."""
+    async def append(self, turn_id: str, channel: str, event: Event, *, seq: int = 0) -> str | None:
+        """Append and announce one event; None when the turn already ended.
+
+        `seq`: the writer's own count of the events it sent (1, 2, ...), so that a retry of an
+        append whose reply was lost to a Redis restart does not store the event twice.
+        """
+        return await self.retry.run(
+            lambda: self._append_once(turn_id, channel, event, seq), "append a turn event"
+        )
+
+    async def _append_once(self, turn_id: str, channel: str, event: Event, seq: int) -> str | None:
         event_type: str = getattr(event, "type")  # noqa: B009 - every event model has one
         result = await self._append(
             keys=[
@@ -148,6 +95,7 @@ class TurnBus:
                 live_channel(turn_id),
                 meta_key(turn_id),
                 channel_queue_key(channel),
+                lease_key(turn_id),
             ],
             args=[
                 self.maxlen,
@@ -156,6 +104,7 @@ class TurnBus:
                 self.ttl_ms,
                 "1" if event_type in TERMINAL_TYPES else "0",
                 turn_id,
+                seq,
             ],
         )
         if result is None:
@@ -217,11 +166,28 @@ class TurnBus:
         return bool(await self.redis.exists(cancel_key(turn_id)))
 
     async def release_slot(self, turn_id: str, channel: str) -> None:
-        await self.redis.lrem(channel_queue_key(channel), 1, turn_id)
+        """Free the turn's place in its channel (a turn that ends without a terminal event)."""
+
+        async def release() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.lrem(channel_queue_key(channel), 1, turn_id)
+                pipe.delete(lease_key(turn_id))
+                await pipe.execute()
+
+        await self.retry.run(release, "release a channel slot")
 
     # -- leases and the dead ---------------------------------------------------------------
-    async def heartbeat(self, worker_id: str, lease_seconds: float) -> None:
-        await self.redis.set(worker_key(worker_id), "1", px=int(lease_seconds * 1000))
+    async def heartbeat(
+        self, worker_id: str, lease_seconds: float, turns: Iterable[str] = ()
+    ) -> None:
+        """Renew this worker's lease and the leases of the turns it holds (claimed, whether
+        they wait for their channel or run): a turn whose lease lapses counts as lost."""
+        px = int(lease_seconds * 1000)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.set(worker_key(worker_id), WORKER_MARK, px=px)
+            for turn_id in turns:
+                pipe.set(lease_key(turn_id), worker_id, px=px)
+            await pipe.execute()
 
     async def drop_worker(self, worker_id: str) -> None:
         await self.redis.delete(worker_key(worker_id))
@@ -245,19 +211,26 @@ class TurnBus:
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.hmget(meta_key(turn_id), ["worker", "job_id"])
             pipe.exists(end_key(turn_id))
-            (owner, raw_job_id), ended = await pipe.execute()
-        if ended:
+            pipe.exists(lease_key(turn_id))
+            (owner, raw_job_id), ended, leased = await pipe.execute()
+        if ended or leased:
             return None
         job_id = raw_job_id.decode() if raw_job_id is not None else turn_id
         if owner is not None:
-            alive = await self.redis.exists(worker_key(owner.decode()))
-            return None if alive else job_id
+            # Claimed, and its lease lapsed: the worker died, or lives on without the turn
+            # (it lost Redis for longer than a lease). A worker of the previous release
+            # leases no turn: while its own key lives, so do its turns.
+            mark = await self.redis.get(worker_key(owner.decode()))
+            if mark is not None and mark != WORKER_MARK.encode():
+                return None
+            return job_id if await self._leases_judgeable() else None
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.exists(job_key_prefix + job_id)
             pipe.exists(in_progress_key_prefix + job_id)
             job_exists, taken = await pipe.execute()
         if not job_exists:
-            return job_id  # arq no longer holds the job, and nobody claimed the turn
+            # arq no longer holds the job, and nobody claimed the turn
+            return job_id if await self._leases_judgeable() else None
         if not taken:
             return None  # still waiting in arq's queue
         # Taken from the queue but not claimed: a live worker claims within milliseconds, so
@@ -266,6 +239,16 @@ class TurnBus:
         await self.redis.hsetnx(meta_key(turn_id), "unclaimed_since", now_ms)
         since = await self.redis.hget(meta_key(turn_id), "unclaimed_since")
         return job_id if since is not None and now_ms - int(since) > self.lease_ms else None
+
+    async def _leases_judgeable(self) -> bool:
+        """False while Redis has been up for less than a lease: leases expire at a fixed time,
+        so after a restart every lease may have lapsed during the outage, and live workers
+        need a heartbeat's time to renew theirs before anyone counts their turns as lost."""
+        try:
+            info = await self.redis.info("server")
+        except redis.exceptions.ResponseError:  # INFO not allowed (some managed services)
+            return True
+        return int(info.get("uptime_in_seconds", 0)) * 1000 >= self.lease_ms
 
     async def reap_if_orphaned(self, turn_id: str) -> bool:
         """Deal with a turn whose worker died: one that never started gets a new job (its
@@ -283,13 +266,14 @@ class TurnBus:
             await self.enqueue(TurnJob.model_validate_json(verdict[2]), verdict[1].decode())
             return True
         channel = await self.redis.hget(meta_key(turn_id), "channel")
-        await self.append(
+        await self._append_once(
             turn_id,
             channel.decode() if channel is not None else "",
             ErrorEvent(
                 message="The worker running this turn stopped; please send your message again.",
                 code=ErrorCode.WORKER_LOST,
             ),
+            0,
         )
         return True
 
@@ -315,44 +299,69 @@ class TurnBus:
         give_up: asyncio.Event | None = None,
         max_poll: float = 0.05,
     ) -> SlotOutcome:
-        """Own the turn (its lease is now this worker's heartbeat), then wait until every
-        earlier turn on the channel has finished.
+        """Own the turn (and its lease, which the worker's heartbeat renews from now on),
+        then wait until every earlier turn on the channel has finished.
 
         "cancelled" if the owner cancelled it first, "ended" if it was already given up as lost
         or, once `give_up` is set while it still waits, handed to another worker. Dead
         predecessors are reaped here, so a killed worker never blocks a channel for longer
-        than its lease.
+        than its lease. Every step rides out a Redis outage within the bus's retry budget.
         """
-        delay = 0.002
         queue = channel_queue_key(channel)
-        head, cancelled, ended = await self._claim(
-            keys=[meta_key(turn_id), queue, cancel_key(turn_id), end_key(turn_id)],
-            args=[worker_id, job_id, turn_id],
+        head, cancelled, ended = await self.retry.run(
+            lambda: self._claim(
+                keys=[
+                    meta_key(turn_id),
+                    queue,
+                    cancel_key(turn_id),
+                    end_key(turn_id),
+                    lease_key(turn_id),
+                ],
+                args=[worker_id, job_id, turn_id, self.lease_ms],
+            ),
+            "claim a turn",
         )
         if ended:
             return "ended"
         first_check = True  # the claim script marked it started if it was at the head
+        delay = 0.002
         while True:
             if cancelled:
                 return "cancelled"
-            if head is None or head.decode() == turn_id:
-                if head is None:
-                    # Our place was lost (Redis restarted): nothing is ahead of us any more.
-                    await self.redis.rpush(queue, turn_id)
-                if head is None or not first_check:
-                    await self.redis.hset(meta_key(turn_id), "started", "1")
+            if head is not None and head.decode() == turn_id and first_check:
                 return "start"
-            if give_up is not None and give_up.is_set() and await self.hand_back(turn_id, job_id):
+            if head is None or head.decode() == turn_id:
+                started = await self.retry.run(
+                    lambda: self._start(
+                        keys=[meta_key(turn_id), end_key(turn_id), queue],
+                        args=[job_id, worker_id, turn_id, self.ttl_ms],
+                    ),
+                    "start a turn",
+                )
+                return "start" if started else "ended"
+            if (
+                give_up is not None
+                and give_up.is_set()
+                and await self.retry.run(partial(self.hand_back, turn_id, job_id), "hand back")
+            ):
                 return "ended"
             first_check = False
-            if not await self.reap_if_orphaned(head.decode()) and await self.has_ended(
-                head.decode()
-            ):
-                # Ended but its worker has not released the slot yet (or never will).
-                await self.redis.lrem(queue, 1, head)
+            await self.retry.run(partial(self._clear_ended, queue, head), "reap the turn ahead")
             await asyncio.sleep(delay)
             delay = min(delay * 2, max_poll)
-            async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.lindex(queue, 0)
-                pipe.exists(cancel_key(turn_id))
-                head, cancelled = await pipe.execute()
+            head, cancelled = await self.retry.run(
+                lambda: self._peek(queue, turn_id), "wait for the channel"
+            )
+
+    async def _clear_ended(self, queue: str, head: bytes) -> None:
+        """Reap the turn at the head of the queue if its worker is gone; drop it from the
+        queue if it ended but its worker has not released the slot yet (or never will)."""
+        if not await self.reap_if_orphaned(head.decode()) and await self.has_ended(head.decode()):
+            await self.redis.lrem(queue, 1, head)
+
+    async def _peek(self, queue: str, turn_id: str) -> tuple[bytes | None, int]:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.lindex(queue, 0)
+            pipe.exists(cancel_key(turn_id))
+            head, cancelled = await pipe.execute()
+        return head, cancelled

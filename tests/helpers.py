@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import ipaddress
 import random
 import time
@@ -24,15 +25,6 @@ async def chat(
     async with client.stream("POST", "/api/chat", json=body) as response:
         assert response.status_code == 200, await response.aread()
         return response.headers, await collect(response)
-
-
-async def wait_until(
-    check: Callable[[], Awaitable[bool]], what: str, timeout: float = 15.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 def fresh_address() -> str:
@@ -58,3 +50,18 @@ async def announce_settings_changed(redis_url: str) -> None:
         await redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
     finally:
         await redis.aclose()
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool] | bool], what: str, timeout: float = 30.0
+) -> None:
+    """Wait until `check()` holds (polled every 50 ms), or fail saying `what` never happened."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, f"timed out after {timeout:g} s waiting for {what}"
+        await asyncio.sleep(0.05)

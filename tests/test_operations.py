@@ -44,7 +44,7 @@ def runs_on(stack: Stack, job: str, worker: Service) -> bool:
     return f"-{worker.pid}-" in owner(stack, job)
 
 
-async def wait_until(check, what: str, timeout: float = 15.0) -> None:
+async def eventually(check, what: str, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not await check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
@@ -154,7 +154,7 @@ async def test_sigterm_worker_finishes_its_turn_and_hands_back_waiting_ones(
     async def second_claimed_by_victim() -> bool:
         return runs_on(stack, second_job, victim)
 
-    await wait_until(second_claimed_by_victim, "the victim to take the second turn")
+    await eventually(second_claimed_by_victim, "the victim to take the second turn")
     other.resume()
     victim.terminate()
 
@@ -163,7 +163,7 @@ async def test_sigterm_worker_finishes_its_turn_and_hands_back_waiting_ones(
         async def draining() -> bool:
             return (await probe.get(f"{victim.url}/readyz")).status_code == 503
 
-        await wait_until(draining, "the victim's /readyz to say draining")
+        await eventually(draining, "the victim's /readyz to say draining")
         assert (await probe.get(f"{victim.url}/readyz")).json() == {"status": "draining"}
 
     # A new turn is not taken by the draining worker.
@@ -221,7 +221,7 @@ async def test_draining_api_refuses_new_chats_and_finishes_open_streams(
         async def draining() -> bool:
             return (await http.get("/readyz")).status_code == 503
 
-        await wait_until(draining, "/readyz to say draining")
+        await eventually(draining, "/readyz to say draining")
         assert (await http.get("/readyz")).json() == {"status": "draining"}
         refused = await http.post("/api/chat", json={"message": "hi", "channel": channel})
         assert refused.status_code == 503

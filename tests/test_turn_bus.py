@@ -18,7 +18,9 @@ from arq.constants import in_progress_key_prefix, job_key_prefix
 
 from shared.events import DoneEvent, ErrorCode, TokenEvent, decode
 from shared.jobs import QUEUE_NAME, TurnJob, deserialize_job, serialize_job
-from shared.turn_bus import MAX_REQUEUES, TurnBus, meta_key
+from shared.turn_bus import MAX_REQUEUES, TurnBus
+from shared.turn_keys import meta_key
+from tests.helpers import eventually
 
 
 @pytest.fixture
@@ -146,3 +148,77 @@ async def test_two_reapers_requeue_once(bus: TurnBus) -> None:
     assert all(results)
     assert await bus.redis.hget(meta_key(job.turn_id), "job_id") == f"{job.turn_id}-1".encode()
     assert await bus.read_after(job.turn_id, None) == []  # nobody reported it lost
+
+
+async def test_an_append_retried_after_its_reply_was_lost_is_stored_once(bus: TurnBus) -> None:
+    """A worker retries an append when Redis restarted before answering: the writer's own
+    sequence number tells Redis it has the event already."""
+    job = await _registered(bus)
+    first = await bus.append(job.turn_id, job.channel, TokenEvent(text="a"), seq=1)
+    assert await bus.append(job.turn_id, job.channel, TokenEvent(text="a"), seq=1) == first
+    second = await bus.append(job.turn_id, job.channel, TokenEvent(text="b"), seq=2)
+    assert second != first
+    done = await bus.append(job.turn_id, job.channel, DoneEvent(full_response="ab"), seq=3)
+    assert await bus.append(job.turn_id, job.channel, DoneEvent(full_response="ab"), seq=3) == done
+    assert [e.type for e in await bus.read_after(job.turn_id, None)] == ["token", "token", "done"]
+
+
+async def test_turn_its_live_worker_let_go_of_is_reaped_after_its_lease(bus: TurnBus) -> None:
+    """The worker lives on (its heartbeat goes on) but the turn died without reaching Redis
+    (it lost Redis for longer than it waits): the turn's own lease lapses, so the channel does
+    not stay wedged behind it."""
+    first = await _registered(bus)
+    second = await _registered(bus, first.channel)
+    assert await bus.claim_and_wait(first.turn_id, first.channel, "w5", first.turn_id) == "start"
+    heartbeat = asyncio.create_task(_beat(bus, "w5", holding=[]))  # holds the turn no more
+    try:
+        waiting = bus.claim_and_wait(second.turn_id, second.channel, "w5", second.turn_id)
+        assert await asyncio.wait_for(waiting, 5) == "start"
+    finally:
+        heartbeat.cancel()
+    last = decode((await bus.read_after(first.turn_id, None))[-1].data)
+    assert last.model_dump()["code"] == ErrorCode.WORKER_LOST
+
+
+async def test_a_held_turn_keeps_its_lease_while_its_worker_beats(bus: TurnBus) -> None:
+    job = await _registered(bus)
+    assert await bus.claim_and_wait(job.turn_id, job.channel, "w6", job.turn_id) == "start"
+    beats: list[float] = []
+    heartbeat = asyncio.create_task(_beat(bus, "w6", holding=[job.turn_id], beats=beats))
+
+    async def alive_for_three_leases() -> bool:
+        assert await bus.reap_if_orphaned(job.turn_id) is False
+        return len(beats) > 12  # four beats a lease
+
+    try:
+        await eventually(alive_for_three_leases, "three leases of heartbeats")
+    finally:
+        heartbeat.cancel()
+
+
+async def test_turn_of_a_worker_of_the_previous_release_lives_as_long_as_its_worker(
+    bus: TurnBus,
+) -> None:
+    """During a rolling update, a worker of the release before leases no turn: its own key
+    (value "1") stands for its turns, as it did then."""
+    job = await _registered(bus)
+    await bus.redis.hset(meta_key(job.turn_id), mapping={"worker": "old", "started": "1"})
+    await bus.redis.set("aion:worker:old", "1", px=300)
+    assert await bus.reap_if_orphaned(job.turn_id) is False
+    await eventually(lambda: bus.reap_if_orphaned(job.turn_id), "its key to lapse", timeout=5)
+    last = decode((await bus.read_after(job.turn_id, None))[-1].data)
+    assert last.model_dump()["code"] == ErrorCode.WORKER_LOST
+
+
+async def _beat(
+    bus: TurnBus, worker_id: str, holding: list[str], beats: list[float] | None = None
+) -> None:
+    """What a worker's heartbeat task does, four times a lease."""
+    while True:
+        if holding:
+            await bus.heartbeat(worker_id, bus.lease_ms / 1000, holding)
+        else:
+            await bus.heartbeat(worker_id, bus.lease_ms / 1000)
+        if beats is not None:
+            beats.append(time.monotonic())
+        await asyncio.sleep(bus.lease_ms / 4000)

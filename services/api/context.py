@@ -56,7 +56,11 @@ async def app_context(
     settings: ApiSettings, alexa_trust: AlexaTrust | None = None
 ) -> AsyncIterator[AppContext]:
     """`alexa_trust`: Amazon's certificates and roots unless given (see `create_app`)."""
-    pool = await open_pool(settings.database_url, max_size=settings.aion_db_pool_size)
+    pool = await open_pool(
+        settings.database_url,
+        max_size=settings.aion_db_pool_size,
+        wait_seconds=settings.aion_db_wait_seconds,
+    )
     redis = await create_pool(
         RedisSettings.from_dsn(settings.redis_url),
         job_serializer=serialize_job,

@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from shared.control import CONTROL_CHANNEL
-from shared.turn_bus import StoredEvent, live_channel, parse_announcement
+from shared.turn_keys import StoredEvent, live_channel, parse_announcement
 
 log = logging.getLogger("aion.api.events")
 
@@ -94,14 +94,23 @@ class EventHub:
                 await self._pubsub.unsubscribe(sub.channel)
 
     async def _read_loop(self) -> None:
+        lost = False
         while True:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-                log.warning("event hub lost Redis (%s); readers will resync", exc)
-                self._resync_all()
-                await asyncio.sleep(0.5)
+                if not lost:
+                    log.warning("event hub lost Redis (%s); readers will resync", exc)
+                    lost = True
+                    self._resync_all()
+                await asyncio.sleep(0.5)  # the next read reconnects and subscribes again
                 continue
+            if lost:
+                # Subscribed again: what was announced in between is only in the logs.
+                log.info("event hub reached Redis again; readers resync")
+                lost = False
+                self._resync_all()
+                await self._drop_stale_channels()
             if message is not None:
                 self._dispatch(message)
 
@@ -121,6 +130,19 @@ class EventHub:
         stored = parse_announcement(data)
         for sub in self._readers[channel]:
             sub.queue.put_nowait(stored)
+
+    async def _drop_stale_channels(self) -> None:
+        """redis-py subscribes again to every channel it still counts, including those whose
+        last reader left while Redis was away (that unsubscribe failed): drop them now."""
+        stale = [
+            name
+            for raw in list(self._pubsub.channels)
+            if (name := raw.decode() if isinstance(raw, bytes) else str(raw)) != CONTROL_CHANNEL
+            and name not in self._readers
+        ]
+        if stale:
+            with contextlib.suppress(redis.exceptions.RedisError):
+                await self._pubsub.unsubscribe(*stale)
 
     def _resync_all(self) -> None:
         for readers in self._readers.values():

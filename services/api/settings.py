@@ -35,6 +35,9 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_audio_dir: Path = Path("/data/audio")  # shared with the tts service
     # How long a relay waits in silence before it re-reads the log and checks the worker's lease.
     aion_relay_idle_check_seconds: float = Field(default=1.0, gt=0)
+    # How long a relay waits for Redis to come back (a restart) before it ends the stream with
+    # an `error` event; longer than the worker's own wait, so a turn that survives is followed.
+    aion_relay_redis_grace_seconds: float = Field(default=45.0, ge=0)
     # How long a plugin change waits for every live worker to confirm it.
     aion_plugin_ack_timeout_seconds: float = Field(default=5.0, gt=0)
     # The Alexa skill allowed to call POST /api/alexa; unset refuses every Alexa request.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
+from functools import partial
 
 from sse_starlette.event import ServerSentEvent
 
@@ -16,8 +18,10 @@ from services.api.errors import NotFound, ServiceUnavailable
 from services.api.event_hub import RESYNC
 from services.api.schemas import ChatRequest
 from shared.control import CONTROL_CHANNEL, CancelTurn, encode_control
+from shared.events import ErrorCode, ErrorEvent, encode
 from shared.jobs import TurnJob
-from shared.turn_bus import StoredEvent, stream_id_key
+from shared.retry import RETRYABLE, RedisRetry, RedisUnavailable
+from shared.turn_keys import StoredEvent, stream_id_key
 
 log = logging.getLogger("aion.api.turns")
 
@@ -75,7 +79,22 @@ async def cancel_turn(ctx: AppContext, turn_id: str) -> None:
 
 
 def _as_sse(event: StoredEvent) -> ServerSentEvent:
-    return ServerSentEvent(data=event.data, event=event.type, id=event.id)
+    # An event of the relay's own is not in the log: it has no id, so a client that comes
+    # back resumes after the last logged event it got.
+    return ServerSentEvent(data=event.data, event=event.type, id=event.id or None)
+
+
+def relay_lost_event(grace_seconds: float) -> StoredEvent:
+    """What a relay says when it cannot read the turn's log any more (Redis gone too long)."""
+    error = ErrorEvent(
+        message=(
+            f"Lost the connection to Redis for over {grace_seconds:g} s, so this stream ends "
+            "here. The turn may still finish: follow it again with GET /api/chat/{job}/events "
+            "and the last event id you got as Last-Event-ID."
+        ),
+        code=ErrorCode.INTERRUPTED,
+    )
+    return StoredEvent(id="", type=error.type, data=encode(error))
 
 
 async def relay_events(
@@ -95,14 +114,25 @@ async def follow_turn(
     Subscribing before replaying means nothing falls between the two; ids dedupe the overlap.
     When the stream is quiet the log is re-read (covering lost pub/sub messages) and the
     worker's lease checked, so a dead worker turns into an `error` event within seconds.
+    When Redis goes away (a restart) the relay keeps trying and resumes after the last event it
+    delivered; if Redis stays away past the grace period it ends with an `error` of its own.
     Every reader of a turn (SSE streams, Alexa) goes through here.
     """
     sub = await ctx.hub.subscribe(turn_id)
     idle = ctx.settings.aion_relay_idle_check_seconds
+    retry = RedisRetry(ctx.settings.aion_relay_redis_grace_seconds)
     last_key = stream_id_key(last_event_id) if last_event_id else (0, -1)
     try:
         while True:
-            for stored in await ctx.bus.read_after(turn_id, last_event_id):
+            try:
+                logged = await retry.run(
+                    partial(ctx.bus.read_after, turn_id, last_event_id), "read a turn's log"
+                )
+            except RedisUnavailable:
+                log.exception("relay gave up on Redis", extra={"turn_id": turn_id})
+                yield relay_lost_event(ctx.settings.aion_relay_redis_grace_seconds)
+                return
+            for stored in logged:
                 yield stored
                 last_event_id, last_key = stored.id, stream_id_key(stored.id)
                 if stored.terminal:
@@ -115,7 +145,8 @@ async def follow_turn(
                         async with asyncio.timeout(idle):
                             item = await sub.queue.get()
                     except TimeoutError:
-                        await ctx.bus.reap_if_orphaned(turn_id)
+                        with contextlib.suppress(*RETRYABLE):  # the re-read waits for Redis
+                            await ctx.bus.reap_if_orphaned(turn_id)
                         break  # re-read the log
                 if item is RESYNC:
                     break

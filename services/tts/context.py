@@ -27,7 +27,11 @@ class TTSContext:
 @asynccontextmanager
 async def tts_context(settings: TTSSettings) -> AsyncIterator[TTSContext]:
     settings.aion_audio_dir.mkdir(parents=True, exist_ok=True)
-    pool = await open_pool(settings.database_url, max_size=settings.aion_db_pool_size)
+    pool = await open_pool(
+        settings.database_url,
+        max_size=settings.aion_db_pool_size,
+        wait_seconds=settings.aion_db_wait_seconds,
+    )
     engines = build_engines(settings)
     piper = engines["piper"]
     # piper is the default engine: its voice loads while the service already answers.

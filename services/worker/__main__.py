@@ -10,7 +10,7 @@ import sys
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
-from shared.turn_bus import WORKER_KEY_PREFIX
+from shared.turn_keys import WORKER_KEY_PREFIX
 
 
 async def _has_live_worker_on_this_host(redis_url: str) -> bool:

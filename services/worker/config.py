@@ -19,6 +19,12 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_provider_timeout_seconds: float = Field(default=120.0, gt=0)
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)
+    # How long a turn waits for Redis to come back (a restart) before it gives up; a turn that
+    # gives up is ended with `worker_lost` by whoever looks once Redis is back.
+    aion_worker_redis_grace_seconds: float = Field(default=30.0, ge=0)
+    # The same for PostgreSQL (a turn waits to store the question and the answer); a turn that
+    # gives up ends with `error`, its question stored or not, its answer never half stored.
+    aion_worker_db_grace_seconds: float = Field(default=30.0, ge=0)
     aion_db_pool_size: int = Field(default=10, ge=1)
     aion_plugins_dir: Path | None = Path("/data/plugins")
     # How long a risky tool call waits for the owner's decision.

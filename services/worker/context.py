@@ -62,6 +62,9 @@ class WorkerContext:
     # Set on SIGTERM: no new turns; turns taken but not started are handed to other workers.
     draining: asyncio.Event = field(default_factory=asyncio.Event)
     running: dict[str, RunningTurn] = field(default_factory=dict)
+    # Turns this worker claimed, waiting for their channel or running: the heartbeat renews
+    # their leases; one that leaves (ended, or given up) lets its lease lapse.
+    held: set[str] = field(default_factory=set)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     plugin_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _chores: set[asyncio.Task[None]] = field(default_factory=set)

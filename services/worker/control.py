@@ -69,11 +69,12 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
 
 
 async def heartbeat(app: WorkerContext) -> None:
-    """Keep this worker's lease alive; its turns count as lost once it lapses."""
+    """Keep this worker's lease and those of the turns it holds alive; a turn counts as lost
+    once its lease lapses."""
     lease = app.config.aion_worker_lease_seconds
     while True:
         try:
-            await app.bus.heartbeat(app.worker_id, lease)
+            await app.bus.heartbeat(app.worker_id, lease, list(app.held))
         except redis.exceptions.RedisError as exc:
             log.warning("heartbeat failed: %s", exc)
         await asyncio.sleep(lease / 4)

@@ -3,15 +3,24 @@
 The first delta goes out at once (time to first token); later deltas that arrive within the
 flush window travel as one `token` event. The per-token Redis round trip is the worker's main
 cost, so this is what keeps CPU per turn low under load.
+
+Each event carries the emitter's own sequence number to Redis, so an append retried across a
+Redis restart is stored once. When Redis stays away past the bus's retry budget the emitter
+gives up for good: every later send fails at once with the same `RedisUnavailable`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 
 from shared import metrics
 from shared.events import TERMINAL_TYPES, DoneEvent, Event, ResponseBlock, TextBlock, TokenEvent
+from shared.retry import RedisUnavailable
 from shared.turn_bus import TurnBus
+
+log = logging.getLogger("aion.worker.emitter")
 
 
 class TurnEmitter:
@@ -27,6 +36,8 @@ class TurnEmitter:
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # appends stay in order across the timer and the stream
         self.sealed = False  # a terminal event was written (by us, or by a reaper)
+        self.lost: RedisUnavailable | None = None  # Redis stayed away too long: nothing more
+        self._seq = 0  # events sent so far: makes a retried append idempotent
         self._created = asyncio.get_running_loop().time()  # the worker took the turn
 
     def add_block(self, block: ResponseBlock) -> None:
@@ -53,7 +64,8 @@ class TurnEmitter:
     async def _flush_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
         self._timer = None
-        await self.flush()
+        with contextlib.suppress(RedisUnavailable):  # kept in `lost`: the turn's next send
+            await self.flush()  # raises it where it is awaited
 
     async def flush(self) -> None:
         async with self._lock:
@@ -92,7 +104,16 @@ class TurnEmitter:
     async def _send(self, event: Event) -> None:
         if self.sealed:
             return
-        if await self._bus.append(self._turn_id, self._channel, event) is None:
+        if self.lost is not None:
+            raise self.lost
+        self._seq += 1
+        try:
+            stored = await self._bus.append(self._turn_id, self._channel, event, seq=self._seq)
+        except RedisUnavailable as exc:
+            log.error("turn %s lost Redis; it ends here: %s", self._turn_id, exc)
+            self.lost = exc
+            raise
+        if stored is None:
             # The turn was ended elsewhere (reaped as lost); say nothing more.
             self.sealed = True
         elif getattr(event, "type", None) in TERMINAL_TYPES:

@@ -22,6 +22,7 @@ from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
 from shared.db import open_pool
+from shared.retry import RedisRetry
 from shared.turn_bus import TurnBus
 
 log = logging.getLogger("aion.worker")
@@ -29,7 +30,11 @@ log = logging.getLogger("aion.worker")
 
 async def on_startup(ctx: dict[str, Any]) -> None:
     config: WorkerConfig = ctx["config"]
-    pool = await open_pool(config.database_url, max_size=config.aion_db_pool_size)
+    pool = await open_pool(
+        config.database_url,
+        max_size=config.aion_db_pool_size,
+        wait_seconds=config.aion_db_wait_seconds,
+    )
     secrets = SecretsCache(pool, config.vault(), config.env_secrets())
     app = WorkerContext(
         config=config,
@@ -42,6 +47,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             ttl_seconds=config.aion_event_ttl_seconds,
             maxlen=config.aion_event_maxlen,
             lease_seconds=config.aion_worker_lease_seconds,
+            retry=RedisRetry(config.aion_worker_redis_grace_seconds),
         ),
         secrets=secrets,
         provider=MeteredProvider(ProviderRouter(config, secrets)),

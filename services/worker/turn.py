@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -21,8 +22,10 @@ from shared import metrics
 from shared.app_settings import channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
+from shared.db.retry import DatabaseRetry, DatabaseUnavailable
 from shared.events import ErrorCode, ErrorEvent
 from shared.jobs import TurnJob
+from shared.retry import RedisUnavailable
 
 log = logging.getLogger("aion.worker.turn")
 
@@ -37,6 +40,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     )
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     owns_slot = False
+    app.held.add(turn.turn_id)  # its lease is renewed with the heartbeat from the claim on
     try:
         # While it waits, a cancel reaches the turn through its Redis flag.
         slot = await app.bus.claim_and_wait(
@@ -57,32 +61,55 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     except asyncio.CancelledError:
         # Not the owner's cancel (that one is handled inside): the worker is stopping or
         # the job timed out. Tell the client now rather than after the lease runs out.
-        await asyncio.shield(
-            emitter.emit(
-                ErrorEvent(
-                    message="The turn was interrupted on the server.", code=ErrorCode.INTERRUPTED
+        with contextlib.suppress(RedisUnavailable):
+            await asyncio.shield(
+                emitter.emit(
+                    ErrorEvent(
+                        message="The turn was interrupted on the server.",
+                        code=ErrorCode.INTERRUPTED,
+                    )
                 )
             )
-        )
         raise
+    except DatabaseUnavailable:
+        log.exception("turn lost PostgreSQL", extra=extra)
+        with contextlib.suppress(RedisUnavailable):
+            await emitter.emit(
+                ErrorEvent(
+                    message="PostgreSQL stayed unavailable, so the turn could not go on and its "
+                    "answer was not stored; please send your message again.",
+                    code=ErrorCode.INTERNAL,
+                )
+            )
+        return "database lost"
+    except RedisUnavailable:
+        # Redis stayed away for longer than the retry budget: nothing can be said or freed
+        # now. The turn's lease lapses, and whoever looks once Redis is back (a relay, the
+        # next turn on the channel) ends it with `worker_lost` and frees the channel.
+        log.exception("turn lost Redis", extra=extra)
+        return "redis lost"
     except Exception:
         log.exception("turn failed", extra=extra)
-        await emitter.emit(
-            ErrorEvent(message="The turn failed on the server.", code=ErrorCode.INTERNAL)
-        )
+        with contextlib.suppress(RedisUnavailable):
+            await emitter.emit(
+                ErrorEvent(message="The turn failed on the server.", code=ErrorCode.INTERNAL)
+            )
         return "error"
     finally:
+        app.held.discard(turn.turn_id)
         if app.running.get(turn.turn_id) is running:
             del app.running[turn.turn_id]
-        if owns_slot and not emitter.sealed:  # a terminal event frees the channel by itself
-            await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
+        # A terminal event frees the channel by itself; without Redis, the lease's lapse does.
+        if owns_slot and not emitter.sealed and emitter.lost is None:
+            with contextlib.suppress(RedisUnavailable):
+                await asyncio.shield(app.bus.release_slot(turn.turn_id, turn.channel))
         app.wake.set()  # a job slot is free: look for queued work now
 
 
 async def _converse(
     app: WorkerContext, turn: TurnJob, running: RunningTurn, emitter: TurnEmitter
 ) -> str:
-    owner = await app.settings.get()
+    owner = await _patiently(app).run(app.settings.get, "load the owner's settings")
     settings = owner.app
     if not channel_allowed(turn.channel, settings.channel_allowlist):
         refusal = f"Channel '{turn.channel}' is not in the owner's channel_allowlist."
@@ -151,22 +178,38 @@ def _cut_short(state: AgentState, agent: Agent) -> list[dict[str, Any]]:
     return trace
 
 
+def _patiently(app: WorkerContext) -> DatabaseRetry:
+    """The turn's database steps wait out a PostgreSQL restart (each is safe to repeat)."""
+    return DatabaseRetry(app.config.aion_worker_db_grace_seconds)
+
+
 async def _begin(app: WorkerContext, turn: TurnJob, user_turns: int) -> tuple[int, list[Message]]:
     """Store the user's message; return the conversation id and the history before it."""
-    async with app.pool.connection() as conn:
-        for _ in range(3):  # None only when a reset raced the conversation's creation
-            started = await conversations.start_exchange(
-                conn, turn.channel, turn.turn_id, turn.message, user_turns
-            )
-            if started is not None:
-                return started
-    raise RuntimeError(f"could not open a conversation on channel {turn.channel!r}")
+
+    async def begin() -> tuple[int, list[Message]] | None:
+        async with app.pool.connection() as conn:
+            for _ in range(3):  # None only when a reset raced the conversation's creation
+                started = await conversations.start_exchange(
+                    conn, turn.channel, turn.turn_id, turn.message, user_turns
+                )
+                if started is not None:
+                    return started
+        return None
+
+    started = await _patiently(app).run(begin, "store the question")
+    if started is None:
+        raise RuntimeError(f"could not open a conversation on channel {turn.channel!r}")
+    return started
 
 
 async def _history(app: WorkerContext, channel: str, user_turns: int) -> tuple[int, list[Message]]:
     """The open conversation a continued turn goes on in."""
-    async with app.pool.connection() as conn:
-        found = await conversations.open_history(conn, channel, user_turns)
+
+    async def history() -> tuple[int, list[Message]] | None:
+        async with app.pool.connection() as conn:
+            return await conversations.open_history(conn, channel, user_turns)
+
+    found = await _patiently(app).run(history, "load the history")
     if found is None:  # the owner reset the channel while the approval waited
         raise RuntimeError(f"channel {channel!r} has no open conversation to continue")
     return found
@@ -176,7 +219,12 @@ async def _finish(
     app: WorkerContext, conversation_id: int, turn: TurnJob, trace: list[dict[str, Any]]
 ) -> None:
     """Store what the turn added after the user's message, atomically (an empty answer, a
-    model that said nothing, is not a message)."""
+    model that said nothing, is not a message), once PostgreSQL can take it: one statement
+    that stores nothing twice, so it is retried across a restart."""
     said = [m for m in trace if m["role"] != "assistant" or m.get("content") or m.get("tool_calls")]
-    async with app.pool.connection() as conn:
-        await conversations.add_turn_messages(conn, conversation_id, turn.turn_id, said)
+
+    async def store() -> None:
+        async with app.pool.connection() as conn:
+            await conversations.add_turn_messages(conn, conversation_id, turn.turn_id, said)
+
+    await _patiently(app).run(store, "store the answer")

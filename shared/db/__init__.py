@@ -10,6 +10,12 @@ from psycopg_pool import AsyncConnectionPool
 Conn = AsyncConnection[DictRow]
 Pool = AsyncConnectionPool[Conn]
 
+# The pool retries a lost connection after 1, 2, 4... s; a series that has not reconnected after
+# this long gives up, and the next request starts a new one at once. Short, so that once
+# PostgreSQL is back after a restart the pool finds it within seconds, not after a backoff as
+# long as the outage (the default is 5 minutes).
+_RECONNECT_SECONDS = 10.0
+
 
 async def _configure(conn: Conn) -> None:
     # The vector type exists once migrations ran; every pooled connection learns it.
@@ -17,8 +23,15 @@ async def _configure(conn: Conn) -> None:
     await conn.set_autocommit(True)
 
 
-async def open_pool(database_url: str, *, min_size: int = 1, max_size: int = 10) -> Pool:
-    """Open the process's pool; fails fast when PostgreSQL is unreachable."""
+async def open_pool(
+    database_url: str, *, min_size: int = 1, max_size: int = 10, wait_seconds: float = 30.0
+) -> Pool:
+    """Open the process's pool; fails fast when PostgreSQL is unreachable.
+
+    Every connection is checked as it is handed out, so after a PostgreSQL restart the ones it
+    cut are replaced instead of failing a request each. `wait_seconds`: how long a caller waits
+    for a connection (all busy, or PostgreSQL down) before `PoolTimeout`.
+    """
     pool: Pool = AsyncConnectionPool(
         database_url,
         connection_class=AsyncConnection[DictRow],
@@ -26,6 +39,9 @@ async def open_pool(database_url: str, *, min_size: int = 1, max_size: int = 10)
         max_size=max_size,
         kwargs={"row_factory": dict_row},
         configure=_configure,
+        check=AsyncConnectionPool.check_connection,
+        timeout=wait_seconds,
+        reconnect_timeout=_RECONNECT_SECONDS,
         open=False,
         name="aion",
     )

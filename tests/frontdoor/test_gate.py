@@ -20,7 +20,7 @@ from services.api.deps import require_token
 from services.api.main import create_app
 from services.api.throttle import FREE_FAILURES, MAX_BACKOFF_SECONDS, backoff_seconds
 from tests.conftest import API_TOKEN, TELEGRAM_HANDOVER_KEY, TELEGRAM_SERVICE_TOKEN
-from tests.helpers import fresh_address, wait_until
+from tests.helpers import eventually, fresh_address
 from tests.stack import ROOT, Stack, free_port
 
 MiB = 1024 * 1024
@@ -164,7 +164,7 @@ async def test_an_address_that_keeps_sending_wrong_tokens_backs_off(stack: Stack
         async def let_in() -> bool:  # refusals while blocked do not count as failures
             return (await attempt(API_TOKEN)).status_code == 200
 
-        await wait_until(let_in, "the block to end", timeout=5.0)
+        await eventually(let_in, "the block to end", timeout=5.0)
         assert (await attempt(wrong)).status_code == 401  # the next failure: twice as long
         blocked = await attempt(wrong)
         assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) == 2
@@ -182,7 +182,7 @@ async def test_public_routes_are_rate_limited_per_address(stack: Stack) -> None:
     async def early_in_the_minute() -> bool:  # the limit counts per clock minute
         return time.time() % 60 < 45
 
-    await wait_until(early_in_the_minute, "the start of a minute", timeout=20.0)
+    await eventually(early_in_the_minute, "the start of a minute", timeout=20.0)
     crowd = {"X-Forwarded-For": fresh_address()}
     async with httpx.AsyncClient(base_url=stack.api_url, timeout=10.0) as http:
         for _ in range(60):  # AION_PUBLIC_RATE_LIMIT's default
@@ -223,7 +223,7 @@ async def test_status_counts_memories_at_most_every_few_seconds(
                 await asyncio.sleep(0.2)  # pace the polling under the public rate limit
                 return await counted() > before
 
-            await wait_until(caught_up, "the status to count again", timeout=10.0)
+            await eventually(caught_up, "the status to count again", timeout=10.0)
         finally:
             await db.execute("DELETE FROM memories WHERE id = %s", (row[0],))
 

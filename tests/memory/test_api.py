@@ -17,7 +17,7 @@ from services.worker.memory.store import Candidate
 from shared.embed_rpc import REQUESTS_KEY, EmbedUnavailable, request_embeddings
 from tests.fakellm import FakeLLM
 from tests.fakellm.script import MEMORY_EXTRACTION_MARKER
-from tests.helpers import chat, wait_until
+from tests.helpers import chat, eventually
 
 pytestmark = pytest.mark.usefixtures("no_memories")
 
@@ -144,7 +144,7 @@ async def test_delete_one_and_all(client: httpx.AsyncClient, worker_app: WorkerC
         await asyncio.sleep(0.2)  # polled gently: the public routes are rate-limited
         return bool((await client.get("/api/status")).json()["memory_entries"] == 0)
 
-    await wait_until(status_says_none, "the status to count no memories", timeout=10.0)
+    await eventually(status_says_none, "the status to count no memories", timeout=10.0)
 
 
 async def test_recall_goes_into_the_system_prompt(

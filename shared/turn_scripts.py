@@ -1,0 +1,82 @@
+"""The Lua scripts behind `shared.turn_bus`: each a step of a turn that must happen at once.
+
+A client retries a script when Redis went away before the reply came back, so each is safe to
+run twice: the second run finds the first one's work done and changes nothing (a repeated
+REQUEUE answers 'handled', and the turn, left without a job, is re-queued by the next reaper).
+"""
+
+from __future__ import annotations
+
+# KEYS: events, end, live, meta, channel queue, lease.
+# ARGV: maxlen, type, data, ttl ms, terminal ('1'/'0'), turn id, seq.
+# `seq` (the writer's count of its events, 0 for a writer that has none) makes a retry of an
+# append that already landed return the stored id instead of writing the event twice. A terminal
+# event seals the log and frees the turn's place in its channel queue, in the same step.
+APPEND = """
+local seq = tonumber(ARGV[7])
+if seq > 0 then
+  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  if last then
+    local fields = last[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 's' and tonumber(fields[i + 1]) >= seq then return last[1] end
+    end
+  end
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return false end
+local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+  't', ARGV[2], 'd', ARGV[3], 's', ARGV[7])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+if ARGV[5] == '1' then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
+  redis.call('PEXPIRE', KEYS[4], ARGV[4])
+  redis.call('LREM', KEYS[5], 1, ARGV[6])
+  redis.call('DEL', KEYS[6])
+end
+redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
+return id
+"""
+
+# KEYS: meta, channel queue, cancel, end, lease. ARGV: worker id, job id, turn id, lease ms.
+# Take ownership of a turn (and its lease) and see, in the same step, whether it may start
+# (marked `started` when it may: from then on it has side effects and is never run twice). A
+# turn that already ended, or whose job was superseded by a re-queued one, is not taken.
+CLAIM = """
+if redis.call('EXISTS', KEYS[4]) == 1 then return {false, 0, 1} end
+local current = redis.call('HGET', KEYS[1], 'job_id')
+if current and current ~= ARGV[2] then return {false, 0, 1} end
+redis.call('HSET', KEYS[1], 'worker', ARGV[1])
+redis.call('SET', KEYS[5], ARGV[1], 'PX', ARGV[4])
+local head = redis.call('LINDEX', KEYS[2], 0)
+if head == ARGV[3] then redis.call('HSET', KEYS[1], 'started', '1') end
+return {head, redis.call('EXISTS', KEYS[3]), 0}
+"""
+
+# KEYS: meta, end, channel queue. ARGV: job id, worker id, turn id, ttl ms.
+# A claimed turn that waited its turn starts: 1, or 0 when it ended or was handed to another
+# job meanwhile (its worker lost Redis for longer than a lease). A turn whose place in the
+# queue was lost (Redis restarted without its data) takes a place again first.
+START = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local current = redis.call('HGET', KEYS[1], 'job_id')
+if current and current ~= ARGV[1] then return 0 end
+if not redis.call('LPOS', KEYS[3], ARGV[3]) then redis.call('RPUSH', KEYS[3], ARGV[3]) end
+redis.call('HSET', KEYS[1], 'started', '1', 'worker', ARGV[2])
+if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1
+"""
+
+# KEYS: meta, end. ARGV: job id the reaper saw, turn id, max re-queues.
+# Hand a turn that never started to a new job, once, whoever notices first. Returns what to do:
+# {'requeued', job_id, job}, {'lost'} (it had started, or was re-queued too often) or {'handled'}.
+REQUEUE = """
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'handled'} end
+if redis.call('HGET', KEYS[1], 'job_id') ~= ARGV[1] then return {'handled'} end
+if redis.call('HEXISTS', KEYS[1], 'started') == 1 then return {'lost'} end
+local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+if attempt > tonumber(ARGV[3]) then return {'lost'} end
+local job_id = ARGV[2] .. '-' .. attempt
+redis.call('HSET', KEYS[1], 'job_id', job_id)
+redis.call('HDEL', KEYS[1], 'worker', 'unclaimed_since')
+return {'requeued', job_id, redis.call('HGET', KEYS[1], 'job')}
+"""
