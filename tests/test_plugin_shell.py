@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from services.worker.config import WorkerConfig
-from services.worker.plugins.shell.run import HEAD_BYTES, TAIL_BYTES, _CappedOutput
 from services.worker.tools.plugins import PluginManager
+from shared.command import HEAD_BYTES, TAIL_BYTES, CappedOutput
 from tests.helpers import announce_settings_changed, chat
 from tests.plugin_helpers import call, plugin_switched, run_tool
 from tests.test_agent import of_type
@@ -21,14 +21,14 @@ from tests.test_approvals import approve
 
 
 def test_capped_output_keeps_head_and_tail() -> None:
-    output = _CappedOutput()
+    output = CappedOutput()
     for n in range(3000):
         output.add(f"{n:05d}\n".encode())
     text = output.text()
     assert output.total == 18_000 and output.truncated
     assert text.startswith("00000\n00001\n") and text.endswith("02998\n02999\n")
     assert f"[… {18_000 - HEAD_BYTES - TAIL_BYTES} bytes of output cut …]" in text
-    small = _CappedOutput()
+    small = CappedOutput()
     small.add(b"short")
     assert small.text() == "short" and not small.truncated
 

@@ -37,8 +37,12 @@ def main() -> None:
     import uvloop
 
     from services.worker.runner import build_worker
+    from shared.hardening import make_non_dumpable
     from shared.logging import setup_logging
 
+    # It holds the vault key and provider keys: no process of the same uid (a Claude CLI, a
+    # plugin's helper) may read its environment or memory through /proc.
+    make_non_dumpable()
     setup_logging(config.aion_log_level, config.aion_log_json)
     # uvloop: the worker's work is mostly event-loop wake-ups and socket I/O (~15% less CPU).
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
