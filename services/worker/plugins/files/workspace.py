@@ -63,13 +63,13 @@ def write_text(path: Path, content: str, *, append: bool) -> int:
     """Write (atomically, unless appending); returns the file's new size in bytes."""
     data = content.encode()
     if append:
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o664)
         with os.fdopen(fd, "ab") as handle:
             handle.write(data)
             handle.flush()
             return os.fstat(handle.fileno()).st_size
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o664)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
