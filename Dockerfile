@@ -13,10 +13,13 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1
 # One fixed uid/gid in every image, so the volumes api, worker and tts share stay writable by all.
 # The mount points exist (owned by that user) so new named volumes take that ownership on first use.
+# The workspace is shared with the sandbox's user (another uid, the same group): group-writable,
+# and new files and folders keep the group (setgid).
 RUN groupadd --system --gid 10001 aion \
  && useradd --system --uid 10001 --gid aion --home-dir /app --no-create-home --shell /usr/sbin/nologin aion \
  && mkdir -p /app /data/audio /data/plugins /data/workspace \
- && chown -R aion:aion /data
+ && chown -R aion:aion /data \
+ && chmod 2775 /data/workspace
 WORKDIR /app
 # Per target below: requirements first, code after, so a code change reuses the pip layer.
 # Code stays root-owned: the service user can read it, not rewrite it.
@@ -83,6 +86,25 @@ ENV AION_TELEGRAM_HEALTH_HOST=0.0.0.0
 USER aion
 EXPOSE 7200
 CMD ["python", "-m", "services.telegram"]
+
+# Runs the shell commands of the workers (and, later, MCP servers started as commands): its own
+# user (uid 10002, group aion to share the workspace), no secret, only the workspace. The code
+# it serves with stays root-owned and read-only; /data/audio and /data/plugins are not there.
+FROM base AS sandbox
+RUN useradd --system --uid 10002 --gid aion --home-dir /data/workspace --no-create-home \
+        --shell /usr/sbin/nologin aion-sandbox \
+ && rm -rf /data/audio /data/plugins
+COPY services/sandbox/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
+COPY shared/ shared/
+COPY services/__init__.py services/__init__.py
+COPY services/sandbox/ services/sandbox/
+# Reachable by the workers on the sandbox's own network.
+ENV AION_SANDBOX_HOST=0.0.0.0
+USER aion-sandbox
+EXPOSE 7400
+CMD ["python", "-m", "services.sandbox"]
 
 FROM base AS migrate
 COPY migrations/requirements.txt /tmp/requirements.txt

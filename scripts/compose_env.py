@@ -1,10 +1,10 @@
 """What each container's environment may hold, generated from the services' settings classes.
 
-docker-compose.yml gives every service the variables its settings class declares (and no
-others: the telegram service never sees a provider key or the owner's token). A hand-kept list
-drifted from the classes and settings silently did nothing, so the lists are generated: this
-script rewrites the block between the markers in docker-compose.yml, and tests/test_compose.py
-fails when the block is not what it would write.
+docker-compose.yml gives every service the variables its settings class declares (and no others:
+the telegram service never sees a provider key or the owner's token, the sandbox no secret at all).
+A hand-kept list drifted from the classes and settings silently did nothing, so the lists are
+generated: this script rewrites the block between the markers in docker-compose.yml, and
+tests/test_compose.py fails when the block is not what it would write.
 
     python -m scripts.compose_env          # rewrite the block
     python -m scripts.compose_env --check  # exit 1 when it is out of date
@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings
 
 from migrations.app_role import AppRoleSettings
 from services.api.settings import ApiSettings
+from services.sandbox.settings import SandboxSettings
 from services.telegram.settings import TelegramSettings
 from services.tts.settings import TTSSettings
 from services.worker.config import WorkerConfig
@@ -35,6 +36,7 @@ SERVICE_SETTINGS: dict[str, type[BaseSettings]] = {
     "tts": TTSSettings,
     "telegram": TelegramSettings,
     "migrate": AppRoleSettings,
+    "sandbox": SandboxSettings,
 }
 
 

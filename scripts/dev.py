@@ -4,8 +4,10 @@ Applies the migrations, then runs api, worker, tts and telegram side by side wit
 line prefixed by its service. Ctrl-C or SIGTERM, or any service exiting on its own, stops them all.
 When DATABASE_URL is unset a local PostgreSQL with pgvector is started (scripts/localpg.py);
 when REDIS_URL is unset, a local Redis on loopback with the generated password
-(scripts/localredis.py, port AION_DEV_REDIS_PORT, 6380). Every other variable passes through to
-the services. The owner's token, the vault key, the services' credentials and the Redis password
+(scripts/localredis.py, port AION_DEV_REDIS_PORT, 6380). Other variables pass through, each AION
+setting only to the services that read it (the worker never sees AION_API_TOKEN or
+TELEGRAM_BOT_TOKEN). Shell commands run under bubblewrap (services/worker/sandbox/), when it is
+installed. The owner's token, the vault key, the services' credentials and the Redis password
 are generated once into data/secrets (shared/secret_files.py, as compose does); a variable set in
 the shell wins.
 """
@@ -19,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -81,6 +83,16 @@ def build_env(secrets: Secrets) -> dict[str, str]:
     env.setdefault("AION_LOG_JSON", "false")  # a person reads this log, not a collector
     env["PYTHONUNBUFFERED"] = "1"  # lines through the pipe as they happen
     return env
+
+
+def service_env(name: str, env: Mapping[str, str]) -> dict[str, str]:
+    """What one service is given: the environment without the settings only other services
+    read (as compose does), so the worker never holds the owner's token or the bot token."""
+    from scripts.compose_env import SERVICE_SETTINGS, variable_names
+
+    own = set(variable_names(SERVICE_SETTINGS[name]))
+    others = {n for cls in SERVICE_SETTINGS.values() for n in variable_names(cls)} - own
+    return {key: value for key, value in env.items() if key.upper() not in others}
 
 
 @dataclass(frozen=True)
@@ -149,7 +161,7 @@ class Supervisor:
         (self.kill_now if self.stop_requested.is_set() else self.stop_requested).set()
 
     def start(self, name: str) -> None:
-        env = dict(self.env)
+        env = service_env(name, self.env)
         if name in self.secrets:
             env["AION_SECRETS_DIR"] = str(self.secrets[name])
         proc = spawn(name, ["-m", f"services.{name}"], env, own_group=True)

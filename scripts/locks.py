@@ -30,6 +30,7 @@ IMAGES = (
     Lock("tts", "services/tts/requirements.in", "services/tts/requirements.txt"),
     Lock("telegram", "services/telegram/requirements.in", "services/telegram/requirements.txt"),
     Lock("migrate", "migrations/requirements.in", "migrations/requirements.txt"),
+    Lock("sandbox", "services/sandbox/requirements.in", "services/sandbox/requirements.txt"),
 )
 ALL = (DEV, *IMAGES)
 # Declared dependencies left out of every lock (uv pip compile --excludes); see the file.

@@ -1,12 +1,13 @@
 """First-run secrets: generated once, kept in files, each service shown only what it needs.
 
-A fresh install needs an owner token, a vault key, passwords for PostgreSQL and Redis and the
-telegram service's own credentials; nobody should have to make them by hand. `provision` keeps
-every generated value once in a store folder that only it reads (compose: the `secrets` volume,
-never PostgreSQL, so the vault key does not live beside what it encrypts), and writes each
-service a folder of its own holding just the files that service needs, named after its settings
-fields: pydantic-settings reads them as a secrets directory (AION_SECRETS_DIR, shared/config.py),
-and a variable set in the environment still wins over its file.
+A fresh install needs an owner token, a vault key, passwords for PostgreSQL and Redis, the telegram
+service's own credentials and the workers' credential for the sandbox; nobody should have to make
+them by hand. `provision` keeps every generated value once in a store folder that only it reads
+(compose: the `secrets` volume, never PostgreSQL, so the vault key does not live beside what it
+encrypts), and writes each service a folder of its own holding just the files that service needs,
+named after its settings fields: pydantic-settings reads them as a secrets directory
+(AION_SECRETS_DIR, shared/config.py), and a variable set in the environment still wins over its
+file.
 
 Layout under ROOT: `store/<value>` (the generated values) and `<service>/<setting file>`. Compose
 mounts `store` in the one-shot `secrets` service only, and each service's folder (a volume of
@@ -30,8 +31,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from shared.sandbox import token_digest
+
 STORE = "store"
 APP_UID = 10001  # the `aion` user of every AION image (Dockerfile)
+SANDBOX_UID = 10002  # the sandbox image's own user (Dockerfile)
 APP_DB_ROLE = "aion_app"
 OWNER_DB_ROLE = "aion"
 DB_NAME = "aion"
@@ -69,6 +73,7 @@ VALUES: dict[str, Value] = {
         Value("aion_telegram_service_token", _token, rotatable=True),
         Value("aion_telegram_handover_key", _fernet_key, rotatable=True),
         Value("aion_tts_token", _token, rotatable=True),
+        Value("aion_sandbox_token", _token, rotatable=True),
         Value("postgres_password", _password),
         Value("aion_app_db_password", _password),
         Value("redis_password", _password),
@@ -94,6 +99,10 @@ def _owner_database_url(values: Mapping[str, str]) -> str:
 
 def _redis_url(values: Mapping[str, str]) -> str:
     return f"redis://:{values['redis_password']}@redis:6379/0"
+
+
+def _sandbox_token_digest(values: Mapping[str, str]) -> str:
+    return token_digest(values["aion_sandbox_token"])
 
 
 def _redis_conf(values: Mapping[str, str]) -> str:
@@ -127,11 +136,15 @@ AUDIENCES: dict[str, Audience] = {
         {
             "aion_secret_key": _plain("aion_secret_key"),
             "aion_tts_token": _plain("aion_tts_token"),
+            "aion_sandbox_token": _plain("aion_sandbox_token"),
             "database_url": _app_database_url,
             "redis_url": _redis_url,
         },
         profiles=frozenset({"compose", "dev"}),
     ),
+    # Runs untrusted commands as its own uid, which can read this folder: it holds only the
+    # SHA-256 of the workers' credential, which opens nothing (shared/sandbox.py).
+    "sandbox": Audience({"aion_sandbox_token_sha256": _sandbox_token_digest}, uid=SANDBOX_UID),
     "tts": Audience(
         {"aion_tts_token": _plain("aion_tts_token"), "database_url": _app_database_url},
         profiles=frozenset({"compose", "dev"}),
@@ -161,8 +174,9 @@ AUDIENCES: dict[str, Audience] = {
     ),
 }
 
-# Outside compose (make dev) the stores are the developer's own: no database or Redis files.
-_DEV_SKIPPED = frozenset({"database_url", "redis_url"})
+# Outside compose (make dev) the stores are the developer's own: no database or Redis files; and
+# no sandbox service (commands run under bubblewrap), so no credential for it.
+_DEV_SKIPPED = frozenset({"database_url", "redis_url", "aion_sandbox_token"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from scripts.compose_env import SERVICE_SETTINGS, variable_names
 from scripts.compose_env import main as compose_env_main
 from services.api.settings import ApiSettings
 from services.worker.config import WorkerConfig
-from shared.secret_files import ENV_NAMES
+from shared.secret_files import AUDIENCES, ENV_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -32,15 +32,16 @@ DOCKERFILE = REPO / "Dockerfile"
 COMPOSE_BIN = Path(sys.executable).parent / "docker-compose"
 
 ONE_SHOT = {"secrets", "migrate"}
-LONG_RUNNING = {"postgres", "redis", "api", "worker", "tts", "telegram"}
+LONG_RUNNING = {"postgres", "redis", "api", "worker", "tts", "telegram", "sandbox"}
 # Settings compose fixes for a service whatever .env says (the service's address inside the
 # compose network); every other variable of its settings class must reach it from .env.
 FIXED = {
     "api": {"AION_HOST"},
-    "worker": {"AION_TTS_URL", "AION_WORKER_METRICS_HOST"},
+    "worker": {"AION_TTS_URL", "AION_WORKER_METRICS_HOST", "AION_SANDBOX_URL"},
     "tts": {"AION_TTS_VOICES_DIR", "AION_TTS_PORT", "AION_TTS_HOST"},
     "telegram": {"AION_API_URL", "AION_TELEGRAM_HEALTH_HOST"},
     "migrate": set[str](),
+    "sandbox": {"AION_SANDBOX_HOST", "AION_SANDBOX_PORT"},
 }
 # Variables compose itself reads (interpolation), documented in .env.example beside the settings.
 COMPOSE_VARIABLES = set(re.findall(r"\$\{(\w+)", COMPOSE_FILE.read_text())) | set(ENV_NAMES)
@@ -148,8 +149,47 @@ def tts_not_published(config: Config) -> list[str]:
     return problems
 
 
+SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|DATABASE_URL|REDIS_URL)$")
+
+
+def sandbox_isolated(config: Config) -> list[str]:
+    """The sandbox runs commands: another uid than the workers, no secret, only the workspace,
+    and no network shared with the stores or any AION service but the workers."""
+    services = config["services"]
+    sandbox = services["sandbox"]
+    problems = []
+    user = str(sandbox.get("user", "")).split(":")[0]
+    if not user.isdigit() or int(user) in (0, 10001):
+        problems.append(f"the sandbox runs as {user or 'the image user'}, not a uid of its own")
+    if sandbox.get("read_only") is not True or sandbox.get("cap_drop") != ["ALL"]:
+        problems.append("the sandbox's root file system is writable or it keeps capabilities")
+    if sandbox.get("cap_add") or "no-new-privileges:true" not in sandbox.get("security_opt", []):
+        problems.append("the sandbox may gain privileges")
+    if not sandbox.get("pids_limit"):
+        problems.append("the sandbox has no process limit")
+    secret_env = [name for name in sandbox.get("environment", {}) if SECRET_NAME.search(name)]
+    if secret_env:
+        problems.append(f"the sandbox's environment names secrets: {secret_env}")
+    workspace = sandbox["environment"]["AION_WORKSPACE_DIR"]
+    mounts = {(m["source"], m["target"], bool(m.get("read_only"))) for m in sandbox["volumes"]}
+    allowed = {("workspace", workspace, False), ("secrets-sandbox", "/run/aion-secrets", True)}
+    if mounts != allowed:
+        problems.append(f"the sandbox mounts {sorted(mounts - allowed)}")
+    networks = set(sandbox.get("networks", {}))
+    if networks & {"stores", "egress"} or sandbox.get("network_mode"):
+        problems.append(f"the sandbox is on {sorted(networks)}")
+    for network in networks:
+        others = {n for n, s in services.items() if network in s.get("networks", {})}
+        if others - {"sandbox", "worker"}:
+            problems.append(f"{sorted(others - {'sandbox', 'worker'})} share {network}")
+        if network != "sandbox-egress" and config["networks"][network].get("internal") is not True:
+            problems.append(f"the sandbox's network {network} has a route out")
+    return problems
+
+
 CHECKS: dict[str, Callable[[Config], list[str]]] = {
     "migrate_gates_api_and_worker": migrate_gates_api_and_worker,
+    "sandbox_isolated": sandbox_isolated,
     "telegram_single_replica": telegram_single_replica,
     "long_running_have_healthchecks": long_running_have_healthchecks,
     "tts_not_published": tts_not_published,
@@ -170,6 +210,10 @@ BREAKAGES: dict[str, tuple[str, str]] = {
         "    init: true  # ffmpeg",
         '    ports: ["7100:7100"]\n    init: true  # ffmpeg',
     ),
+    "sandbox_isolated": (
+        "    networks: [sandbox, sandbox-egress]",
+        "    networks: [sandbox, sandbox-egress, stores]",
+    ),
 }
 
 
@@ -187,7 +231,7 @@ def test_compose_runs_without_any_env_file(tmp_path: Path) -> None:
     result = run_compose(tmp_path, "config", "--format", "json")
     assert result.returncode == 0, result.stderr
     services = json.loads(result.stdout)["services"]
-    for name in ("api", "worker", "tts", "telegram", "migrate"):
+    for name in ("api", "worker", "tts", "telegram", "migrate", "sandbox"):
         env = services[name]["environment"]
         assert env["AION_SECRETS_DIR"] == "/run/aion-secrets", name
         (mount,) = [m for m in services[name]["volumes"] if m["target"] == "/run/aion-secrets"]
@@ -220,6 +264,35 @@ def test_each_service_sees_only_its_own_secrets(config: Config) -> None:
     for name, sources in mounted.items():
         if name != "secrets":
             assert sources <= {f"secrets-{name}"}, f"{name} mounts {sources}"
+
+
+def test_the_sandbox_holds_no_secret_and_the_worker_only_its_credential(config: Config) -> None:
+    """Issue 16: a command in the sandbox finds nothing that opens anything. Its folder holds
+    the SHA-256 of the workers' credential; the worker holds the credential, and neither the
+    owner's token nor the bot token."""
+    assert set(AUDIENCES["sandbox"].files) == {"aion_sandbox_token_sha256"}
+    assert AUDIENCES["sandbox"].uid == 10002
+    assert "aion_sandbox_token" in AUDIENCES["worker"].files
+    for name in ("aion_api_token", "aion_telegram_service_token", "aion_telegram_handover_key"):
+        assert name not in AUDIENCES["worker"].files, name
+    worker = config["services"]["worker"]
+    assert worker["environment"]["AION_SANDBOX_URL"] == "http://sandbox:7400"
+    assert "sandbox" in worker["networks"]
+    assert config["services"]["sandbox"]["environment"]["AION_SANDBOX_PORT"] == "7400"
+
+
+def test_the_sandbox_is_offline_unless_the_owner_opens_it(tmp_path: Path, config: Config) -> None:
+    assert config["networks"]["sandbox-egress"]["internal"] is True
+    online = load_config(tmp_path, {"AION_SANDBOX_OFFLINE": "false"})
+    assert not online["networks"]["sandbox-egress"].get("internal")
+    assert online["networks"]["sandbox"]["internal"] is True  # the workers' side never
+
+
+def test_the_sandbox_image_runs_as_its_own_user() -> None:
+    stages = re.split(r"^FROM\s+", DOCKERFILE.read_text(), flags=re.M)
+    (sandbox,) = [stage for stage in stages if re.match(r"\S+\s+AS\s+sandbox\b", stage)]
+    assert re.search(r"useradd[^\n]*--uid 10002", sandbox) and "USER aion-sandbox" in sandbox
+    assert "COPY services/worker" not in sandbox and "COPY services/api" not in sandbox
 
 
 @pytest.mark.parametrize("check", sorted(CHECKS))
@@ -275,7 +348,7 @@ def test_stores_are_reachable_only_from_inside(config: Config) -> None:
 
 
 def test_app_services_are_hardened(config: Config) -> None:
-    for name in ("api", "worker", "tts", "telegram", "migrate"):
+    for name in ("api", "worker", "tts", "telegram", "migrate", "sandbox"):
         service = config["services"][name]
         assert service["read_only"] is True, name
         assert service["cap_drop"] == ["ALL"] and not service.get("cap_add"), name
@@ -333,7 +406,8 @@ def _marked_env() -> dict[str, str]:
     """A recognisable value for every variable any service reads (valid where compose parses it)."""
     names = {n for cls in SERVICE_SETTINGS.values() for n in variable_names(cls)}
     env = {name: f"/set/{name}" for name in names | COMPOSE_VARIABLES}
-    env.update(AION_PORT="7555", AION_BIND="127.0.0.1")
+    env.update(AION_PORT="7555", AION_BIND="127.0.0.1", AION_SANDBOX_OFFLINE="true")
+    env.update(AION_SANDBOX_MEMORY_LIMIT="512m")
     return env
 
 
@@ -370,7 +444,7 @@ def test_every_built_service_names_a_dockerfile_target(config: Config) -> None:
     text = DOCKERFILE.read_text()
     targets = set(re.findall(r"^FROM\s+\S+\s+AS\s+(\S+)", text, flags=re.M | re.I))
     built = {name: s["build"] for name, s in config["services"].items() if "build" in s}
-    assert set(built) == {"secrets", "migrate", "api", "worker", "tts", "telegram"}
+    assert set(built) == {"secrets", "migrate", "api", "worker", "tts", "telegram", "sandbox"}
     for name, build in built.items():
         target = "migrate" if name == "secrets" else name  # the smallest image with shared/
         assert build["target"] == target and target in targets, name

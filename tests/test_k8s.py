@@ -19,6 +19,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import SecretStr
 
 from services.api.settings import ApiSettings
 from services.telegram.settings import TelegramSettings
@@ -119,7 +120,11 @@ PROBES = {
             "livenessProbe": (7100, "/healthz")},
     "telegram": {"startupProbe": (7200, "/healthz"), "readinessProbe": (7200, "/healthz"),
                  "livenessProbe": (7200, "/healthz")},
+    "sandbox": {"startupProbe": (7400, "/healthz"), "readinessProbe": (7400, "/healthz"),
+                "livenessProbe": (7400, "/healthz")},
 }  # fmt: skip
+# The Dockerfile's users: every image runs as `aion`, the sandbox as a uid of its own.
+IMAGE_UIDS = {"sandbox": 10002}
 
 
 def probes_present(objs: list[Obj]) -> list[str]:
@@ -144,8 +149,11 @@ def non_root_read_only(objs: list[Obj]) -> list[str]:
         pod_ctx = pod.get("securityContext", {})
         if pod_ctx.get("runAsNonRoot") is not True:
             problems.append(f"{name} may run as root")
-        if any(is_ours(c) for c in pod["containers"]) and pod_ctx.get("runAsUser") != 10001:
-            problems.append(f"{name} does not run as uid 10001 (the Dockerfile's user)")
+        for container in pod["containers"]:
+            match = IMAGE.match(container["image"])
+            uid = IMAGE_UIDS.get(match["target"], 10001) if match else None
+            if uid is not None and pod_ctx.get("runAsUser") != uid:
+                problems.append(f"{name} does not run as uid {uid} (the Dockerfile's user)")
         if pod.get("automountServiceAccountToken") is not False:
             problems.append(f"{name} mounts a service account token it never uses")
         for container in containers(pod):
@@ -336,6 +344,54 @@ def config_names_are_settings(objs: list[Obj]) -> list[str]:
     ]
 
 
+def sandbox_isolated(objs: list[Obj]) -> list[str]:
+    """The sandbox runs untrusted commands: a uid of its own, no secret but its credential's
+    digest, only the workspace, and a NetworkPolicy that lets only workers in and nothing out."""
+    problems = []
+    pod = find(objs, "Deployment", "aion-sandbox")["spec"]["template"]["spec"]
+    worker = find(objs, "Deployment", "aion-worker")["spec"]["template"]["spec"]
+    if pod["securityContext"].get("runAsUser") in (None, 0, worker["securityContext"]["runAsUser"]):
+        problems.append("the sandbox does not run as a uid of its own")
+    if pod.get("enableServiceLinks") is not False:
+        problems.append("the sandbox gets every Service's address in its environment")
+    (container,) = pod["containers"]
+    if container.get("envFrom"):
+        problems.append("the sandbox loads whole ConfigMaps or Secrets")
+    secret_keys = {
+        e["valueFrom"]["secretKeyRef"]["key"]
+        for e in container.get("env", [])
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    if secret_keys != {"AION_SANDBOX_TOKEN_SHA256"}:
+        problems.append(f"the sandbox reads {sorted(secret_keys)} from the Secret")
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    for mount in container["volumeMounts"]:
+        volume = volumes[mount["name"]]
+        if "emptyDir" in volume:
+            continue
+        if (mount["mountPath"], mount.get("subPath")) != ("/data/workspace", "workspace"):
+            problems.append(f"the sandbox mounts {mount['name']} at {mount['mountPath']}")
+    policies = [
+        o["spec"]
+        for o in objs
+        if o["kind"] == "NetworkPolicy"
+        and o["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+        == "aion-sandbox"
+    ]
+    if len(policies) != 1:
+        return [*problems, f"{len(policies)} NetworkPolicies select the sandbox"]
+    policy = policies[0]
+    if set(policy.get("policyTypes", [])) != {"Ingress", "Egress"}:
+        problems.append("the sandbox's NetworkPolicy does not restrict both directions")
+    if policy.get("egress"):
+        problems.append("the sandbox's NetworkPolicy lets it reach out")
+    sources = [p for rule in policy.get("ingress", []) for p in rule.get("from", [{}])]
+    wanted = {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "aion-worker"}}}
+    if sources != [wanted]:
+        problems.append(f"the sandbox lets in {sources}")
+    return problems
+
+
 CHECKS: dict[str, Callable[[list[Obj]], list[str]]] = {
     f.__name__: f
     for f in (
@@ -351,6 +407,7 @@ CHECKS: dict[str, Callable[[list[Obj]], list[str]]] = {
         scaling_and_disruption,
         references_resolve,
         config_names_are_settings,
+        sandbox_isolated,
     )
 }
 
@@ -402,6 +459,9 @@ BREAKAGES: dict[str, Callable[[list[Obj]], None]] = {
         selector={"app.kubernetes.io/name": "aion-tts-typo"}
     ),
     "config_names_are_settings": lambda o: config_data(o).update(AION_WORKER_DRAIN_SECOND="5"),
+    "sandbox_isolated": lambda o: find(o, "NetworkPolicy", "aion-sandbox")["spec"].update(
+        egress=[{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]
+    ),
 }
 
 
@@ -488,5 +548,28 @@ def test_readme_creates_every_secret_key_the_overlay_needs(name: str) -> None:
     readme = (K8S / "README.md").read_text()
     block = re.search(rf"<!-- secret:{name} -->\n```bash\n(.*?)```", readme, re.S)
     assert block, f"k8s/README.md has no secret block for {name}"
-    documented = set(re.findall(r"--from-literal=([A-Z_]+)=", block[1]))
+    documented = set(re.findall(r"--from-literal=([A-Z0-9_]+)=", block[1]))
     assert required <= documented, f"undocumented keys: {required - documented}"
+
+
+@pytest.mark.parametrize("name", OVERLAYS)
+def test_the_worker_takes_only_its_own_keys_from_the_secret(name: str) -> None:
+    """Issue 16: the worker holds the vault key, the provider keys and its sandbox credential,
+    never the owner's token, the telegram service's credentials or the bot token."""
+    objs = render(K8S / "overlays" / name)
+    container = _first(objs, "aion-worker")
+    assert not any("secretRef" in ref for ref in container.get("envFrom", []))
+    keys = {
+        e["valueFrom"]["secretKeyRef"]["key"]
+        for e in container["env"]
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
+    secrets = {
+        field.upper()
+        for field, info in WorkerConfig.model_fields.items()
+        if SecretStr in getattr(info.annotation, "__args__", (info.annotation,))
+    }
+    assert secrets <= keys, f"the worker cannot read {secrets - keys}"
+    forbidden = {"AION_API_TOKEN", "TELEGRAM_BOT_TOKEN", "AION_TELEGRAM_SERVICE_TOKEN"}
+    assert not keys & (forbidden | {"AION_TELEGRAM_HANDOVER_KEY", "AION_SANDBOX_TOKEN_SHA256"})
+    assert config_data(objs)["AION_SANDBOX_URL"] == "http://aion-sandbox:7400"

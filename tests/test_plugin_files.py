@@ -9,7 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from services.worker.plugins.files.workspace import OutsideWorkspace, read_text, resolve_inside
+from services.worker.plugins.files.workspace import (
+    OutsideWorkspace,
+    folder_inside,
+    read_text,
+    resolve_inside,
+    write_text,
+)
 from services.worker.tools.registry import ToolError
 from tests.helpers import announce_settings_changed, chat
 from tests.plugin_helpers import call, run_tool
@@ -59,14 +65,32 @@ def test_paths_inside_the_workspace(root: Path) -> None:
 
 def test_reading_refuses_links_binaries_and_big_files(root: Path) -> None:
     with pytest.raises(OSError):  # O_NOFOLLOW: a link swapped in after the check
-        read_text(root / "secret-link", 1000)
+        read_text(root, root / "secret-link", 1000)
     (root / "blob.bin").write_bytes(b"\x00\x01\x02")
     with pytest.raises(ToolError, match="binary"):
-        read_text(root / "blob.bin", 1000)
+        read_text(root, root / "blob.bin", 1000)
     (root / "big.txt").write_text("x" * 2000)
     with pytest.raises(ToolError, match="2000 bytes"):
-        read_text(root / "big.txt", 1000)
-    assert read_text(root / "sub" / "note.txt", 1000) == "note"
+        read_text(root, root / "big.txt", 1000)
+    assert read_text(root, root / "sub" / "note.txt", 1000) == "note"
+
+
+def test_a_folder_swapped_for_a_link_after_the_check_is_refused(root: Path) -> None:
+    """The sandbox's commands share the workspace: one may replace a folder with a link out
+    between the path check and the open. Reads, writes and listings then refuse."""
+    note = resolve_inside(root, "sub/note.txt")
+    planted = resolve_inside(root, "sub/planted.txt")
+    (root / "sub").rename(root / "sub-moved")
+    (root / "sub").symlink_to(root.parent / "outside")
+    with pytest.raises(OutsideWorkspace):
+        read_text(root, note.with_name("secret.txt"), 1000)
+    with pytest.raises(OutsideWorkspace):
+        write_text(root, planted, "planted", append=False)
+    with pytest.raises(OutsideWorkspace):
+        write_text(root, planted, "planted", append=True)
+    with pytest.raises(OutsideWorkspace), folder_inside(root, note.parent):
+        pass
+    assert sorted(p.name for p in (root.parent / "outside").iterdir()) == ["secret.txt"]
 
 
 # --- end to end ------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from services.worker.config import WorkerConfig
-from services.worker.plugins.shell.run import HEAD_BYTES, TAIL_BYTES, _CappedOutput
+from services.worker.sandbox import SandboxError, open_sandbox
 from services.worker.tools.plugins import PluginManager
+from shared.command import HEAD_BYTES, TAIL_BYTES, CappedOutput
 from tests.helpers import announce_settings_changed, chat
 from tests.plugin_helpers import call, plugin_switched, run_tool
 from tests.test_agent import of_type
@@ -21,14 +23,14 @@ from tests.test_approvals import approve
 
 
 def test_capped_output_keeps_head_and_tail() -> None:
-    output = _CappedOutput()
+    output = CappedOutput()
     for n in range(3000):
         output.add(f"{n:05d}\n".encode())
     text = output.text()
     assert output.total == 18_000 and output.truncated
     assert text.startswith("00000\n00001\n") and text.endswith("02998\n02999\n")
     assert f"[… {18_000 - HEAD_BYTES - TAIL_BYTES} bytes of output cut …]" in text
-    small = _CappedOutput()
+    small = CappedOutput()
     small.add(b"short")
     assert small.text() == "short" and not small.truncated
 
@@ -39,6 +41,37 @@ def test_the_manifest_keeps_it_off_until_enabled() -> None:
     assert not plugins.is_enabled("shell") and "shell_run" not in plugins.tools
     plugins.set_states({"shell": True})
     assert plugins.tools["shell_run"].risk == "ask"
+
+
+def test_without_a_sandbox_the_plugin_does_not_load_and_says_why() -> None:
+    plugins = PluginManager(WorkerConfig(aion_sandbox_bwrap="/nonexistent/bwrap"), user_dir=None)
+    plugins.load_all()
+    plugins.set_states({"shell": True})
+    assert "shell_run" not in plugins.tools
+    (shell,) = [p for p in plugins.catalog() if p.name == "shell"]
+    assert shell.error is not None and "only in a sandbox" in shell.error
+
+
+async def test_a_sandbox_that_does_not_work_refuses_every_command(tmp_path: Path) -> None:
+    for bwrap, reason in (("/nonexistent/bwrap", "not installed"), ("false", "does not work")):
+        config = WorkerConfig(
+            aion_sandbox="bubblewrap", aion_sandbox_bwrap=bwrap, aion_workspace_dir=tmp_path
+        )
+        sandbox = await open_sandbox(config)
+        assert sandbox.name == "none"
+        with pytest.raises(SandboxError, match=reason):
+            await sandbox.run(f"touch {tmp_path}/ran", time_limit=5)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_the_sandbox_service_needs_its_address_and_credential() -> None:
+    with pytest.raises(ValueError, match="needs AION_SANDBOX_URL"):
+        WorkerConfig(aion_sandbox="service")
+    with pytest.raises(ValueError, match="needs AION_SANDBOX_TOKEN"):
+        WorkerConfig(aion_sandbox_url="http://sandbox:7400")
+    token = SecretStr("t" * 40)
+    config = WorkerConfig(aion_sandbox_url="http://sandbox:7400", aion_sandbox_token=token)
+    assert "AION_SANDBOX_TOKEN" not in config.env_secrets()  # not a provider key
 
 
 async def test_shell_is_off_by_default(client: httpx.AsyncClient, channel: str) -> None:

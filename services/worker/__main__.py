@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import socket
 import sys
 
@@ -37,8 +38,15 @@ def main() -> None:
     import uvloop
 
     from services.worker.runner import build_worker
+    from shared.hardening import make_non_dumpable
     from shared.logging import setup_logging
 
+    # It holds the vault key and provider keys: no process of the same uid (a Claude CLI, a
+    # plugin's helper) may read its environment or memory through /proc.
+    make_non_dumpable()
+    # The workspace is shared with the sandbox's user through the group (Dockerfile): what the
+    # files tools write stays writable for the commands, and the other way round.
+    os.umask(0o002)
     setup_logging(config.aion_log_level, config.aion_log_json, config.secret_values())
     # uvloop: the worker's work is mostly event-loop wake-ups and socket I/O (~15% less CPU).
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())

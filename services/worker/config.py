@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from shared.config import ProviderSettings, TurnTransportSettings
 
@@ -50,6 +50,14 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_update_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
     # The only folder the files and shell tools work in.
     aion_workspace_dir: Path = Path("/data/workspace")
+    # Where shell commands run; never in the worker itself (services/worker/sandbox/). `auto`:
+    # the sandbox service when AION_SANDBOX_URL is set, else bubblewrap when it is installed and
+    # works here; with neither the shell tool refuses to run.
+    aion_sandbox: Literal["auto", "service", "bubblewrap"] = "auto"
+    aion_sandbox_url: str | None = Field(default=None, pattern=r"^https?://")
+    # The worker's credential for the sandbox service (which keeps only its SHA-256).
+    aion_sandbox_token: SecretStr | None = None
+    aion_sandbox_bwrap: str = "bwrap"  # the bubblewrap program (a name on PATH, or a path)
     # A SearXNG instance (base URL, JSON format enabled) for web_search; unset: no search tool.
     aion_search_url: str | None = Field(default=None, pattern=r"^https?://")
     # How often the workers look for due reminders; a divisor of 60 (cron seconds).
@@ -69,3 +77,22 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # config.json + model.safetensors + tokenizer.json of another BERT sentence-transformers model
     aion_embedding_model_dir: str | None = None
     aion_embedding_threads: int = Field(default=0, ge=0)  # numpy's BLAS threads; 0: all cores
+
+    @model_validator(mode="after")
+    def _sandbox_complete(self) -> WorkerConfig:
+        if self.aion_sandbox == "service" and not self.aion_sandbox_url:
+            raise ValueError("AION_SANDBOX=service needs AION_SANDBOX_URL (the sandbox service)")
+        if self.aion_sandbox_url and self.aion_sandbox != "bubblewrap":
+            token = self.aion_sandbox_token
+            if token is None or len(token.get_secret_value()) < 32:
+                raise ValueError(
+                    "AION_SANDBOX_URL needs AION_SANDBOX_TOKEN (at least 32 characters), the "
+                    "credential whose SHA-256 the sandbox service holds"
+                )
+        return self
+
+    def env_secrets(self) -> dict[str, str]:
+        """Provider keys given in the environment (not the sandbox's credential)."""
+        found = super().env_secrets()
+        found.pop("AION_SANDBOX_TOKEN", None)
+        return found

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from services.worker.config import WorkerConfig
 from services.worker.memory.embedding import Embedder
 from services.worker.providers.base import LLMProvider
+from services.worker.sandbox import NO_SANDBOX, Sandbox, Unavailable
 from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
@@ -59,6 +60,8 @@ class WorkerContext:
     wake: asyncio.Event
     embedder: Embedder
     tts: httpx.AsyncClient  # the tts service, base URL AION_TTS_URL
+    # Where shell commands run (lifecycle opens it); none refuses every command.
+    sandbox: Sandbox = field(default_factory=lambda: Unavailable(NO_SANDBOX))
     # Set on SIGTERM: no new turns; turns taken but not started are handed to other workers.
     draining: asyncio.Event = field(default_factory=asyncio.Event)
     running: dict[str, RunningTurn] = field(default_factory=dict)

@@ -18,6 +18,7 @@ from services.worker.memory import embed_server, upkeep
 from services.worker.memory.embedding import build_embedder
 from services.worker.provider_metrics import MeteredProvider
 from services.worker.providers.router import ProviderRouter
+from services.worker.sandbox import open_sandbox
 from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
@@ -62,6 +63,7 @@ async def on_startup(ctx: dict[str, Any]) -> None:
             headers=_bearer(config.aion_tts_token),
         ),
         embedder=await asyncio.to_thread(build_embedder, config),
+        sandbox=await open_sandbox(config),
     )
     await plugin_sync.refresh(app, reload=True)
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
@@ -95,6 +97,7 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         await app.bus.drop_worker(app.worker_id)
     await app.provider.aclose()
     await app.tts.aclose()
+    await app.sandbox.aclose()
     await app.embedder.aclose()
     await app.pool.close()
 

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_BIN = Path(sys.executable).parent / "docker-compose"
 OVERLAY = Path(__file__).resolve().parent / "docker-compose.test.yml"
 PROJECT = "aion-composetest"
-APP_SERVICES = ("api", "worker", "tts", "telegram")
+APP_SERVICES = ("api", "worker", "tts", "telegram", "sandbox")
 HEALTHY_WITHIN_SECONDS = 120.0
 
 T = TypeVar("T")

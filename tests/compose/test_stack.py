@@ -3,8 +3,9 @@
 Builds every image from the Dockerfile (base images: local stand-ins, tests/compose/standins.py),
 starts docker-compose.yml with the test overlay (fake LLM and fake Telegram as containers), and
 checks what a user does in the first hour, in order: everything healthy, the token where the
-README says, a chat, a key and a setting saved, a voice reply, Telegram, a worker killed
-mid-turn, a restart that keeps everything, and `down -v` that forgets everything.
+README says, a chat, a key and a setting saved, a voice reply, Telegram, a shell command that
+finds no secret and reaches no store, a worker killed mid-turn, a restart that keeps
+everything, and `down -v` that forgets everything.
 
 Run: `make compose-test` (needs root for the engine; the first run builds the stand-ins and the
 images, about 10 minutes; later runs reuse both).
@@ -27,6 +28,7 @@ from tests.compose.engine import ensure_engine
 from tests.compose.stack import REPO, ComposeStack, eventually
 from tests.compose.standins import ensure_standins
 from tests.sse import SSEEvent, iter_events_sync
+from tests.test_agent import call
 
 pytestmark = [pytest.mark.compose, pytest.mark.timeout(2400)]
 
@@ -140,6 +142,68 @@ def test_telegram_answers_a_message(stack: ComposeStack, state: dict[str, Any]) 
         return [m for m in found if "t3" in m["text"]]
 
     eventually(answered, f"the bot's answer in Telegram:\n{stack.logs('telegram')}", 60)
+
+
+PROBE = """
+import json, socket, sys
+for host, port in json.loads(sys.argv[1]):
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        print("REACHED", host, port)
+    except OSError as exc:
+        print("unreachable", host, port, type(exc).__name__)
+"""
+
+
+def _secret_files(stack: ComposeStack, service: str) -> dict[str, str]:
+    shown = stack.compose(
+        "exec", "-T", service, "sh", "-c",
+        'for f in /run/aion-secrets/*; do printf "%s\\t%s\\n" "$f" "$(cat "$f")"; done',
+    ).stdout  # fmt: skip
+    return dict(line.split("\t", 1) for line in shown.splitlines() if "\t" in line)
+
+
+def test_a_shell_command_finds_no_secret_and_reaches_no_store(
+    stack: ComposeStack, state: dict[str, Any]
+) -> None:
+    """Issue 16 in the real stack: the command runs in the sandbox container."""
+    secrets = {**_secret_files(stack, "worker"), **_secret_files(stack, "api")}
+    secrets["token"] = state["token"]
+    secrets["OPENAI_API_KEY"] = stack.env["OPENAI_API_KEY"]
+    secrets = {name: value for name, value in secrets.items() if len(value) >= 16}
+    assert any("redis_url" in name for name in secrets) and len(secrets) >= 6, secrets
+    addresses = stack.compose(
+        "exec", "-T", "worker", "python", "-c",
+        "import socket; print(' '.join(socket.gethostbyname(h) for h in ('redis', 'postgres')))",
+    ).stdout.split()  # fmt: skip
+    targets = [["redis", 6379], ["postgres", 5432], ["api", 7000], ["tts", 7100]]
+    targets += [[addresses[0], 6379], [addresses[1], 5432], ["169.254.169.254", 80]]
+    script = PROBE.replace("'", "'\\''")
+    command = (
+        "{ id -u; env; cat /proc/*/environ; echo; ls /run/aion-secrets; cat /run/aion-secrets/*;"
+        " ls /data/plugins /data/audio; python -c '" + script + "' '" + json.dumps(targets) + "';"
+        " } > sandbox-probe.txt 2>&1; echo done"
+    )
+    with stack.client(state["token"]) as http:
+        enabled = http.post("/api/plugins/enable", json={"name": "shell"})
+        assert enabled.status_code == 200 and enabled.json()["unconfirmed"] == [], enabled.text
+        allowed = http.post(
+            "/api/config/settings", json={"tool_permissions": {"shell_run": "allow"}}
+        )
+        assert allowed.status_code == 200, allowed.text
+        # Names that do not resolve take the resolver several seconds each (49 s in all here).
+        directive = call("shell_run", {"command": command, "timeout_seconds": 240})
+        events = chat(http, f"[[{directive}]]", channel="compose-shell")
+        results = [e.data for e in events if e.type == "tool_result"]
+        assert results and results[0]["ok"] is True, [e.data for e in events]
+        assert results[0]["result"]["output"] == "done\n", results[0]
+        http.post("/api/plugins/disable", json={"name": "shell"})
+    seen = stack.compose("exec", "-T", "worker", "cat", "/data/workspace/sandbox-probe.txt").stdout
+    assert seen.splitlines()[0] == "10002", seen[:2000]
+    assert "PATH=" in seen and "aion_sandbox_token_sha256" in seen
+    leaked = [name for name, value in secrets.items() if value in seen]
+    assert leaked == [], f"a command read {leaked}"
+    assert seen.count("unreachable") == len(targets) and "REACHED" not in seen, seen[-3000:]
 
 
 def test_a_worker_killed_mid_turn_gives_an_error_and_the_next_turn_works(

@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from services.api.settings import ApiSettings
+from services.sandbox.settings import SandboxSettings
 from services.telegram.settings import TelegramSettings
+from services.worker.config import WorkerConfig
+from shared.sandbox import token_digest
 from shared.secret_files import (
     AUDIENCES,
     LEGACY_POSTGRES_PASSWORD,
@@ -144,3 +147,27 @@ def test_services_read_their_folder_and_the_environment_wins(
         == files(layout.service_dir("telegram"))["aion_telegram_service_token"]
     )
     assert telegram.handover().available
+
+
+def test_the_sandbox_holds_only_the_digest_of_the_workers_credential(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    layout = Layout(tmp_path)
+    provision(layout, {}, own=False)
+    token = files(layout.service_dir("worker"))["aion_sandbox_token"]
+    assert len(token) >= 32
+    sandbox = files(layout.service_dir("sandbox"))
+    assert sandbox == {"aion_sandbox_token_sha256": token_digest(token)}
+    # Both ends read their folder: the worker's credential opens the sandbox.
+    for name in ("AION_SANDBOX_TOKEN", "AION_SANDBOX_TOKEN_SHA256", "DATABASE_URL", "REDIS_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AION_SECRETS_DIR", str(layout.service_dir("sandbox")))
+    digest = SandboxSettings().aion_sandbox_token_sha256
+    monkeypatch.setenv("AION_SECRETS_DIR", str(layout.service_dir("worker")))
+    monkeypatch.setenv("AION_SANDBOX_URL", "http://sandbox:7400")
+    worker_token = WorkerConfig().aion_sandbox_token
+    assert worker_token is not None and token_digest(worker_token.get_secret_value()) == digest
+    rotate(layout, "aion_sandbox_token", own=False)
+    rotated = files(layout.service_dir("worker"))["aion_sandbox_token"]
+    rotated_digest = files(layout.service_dir("sandbox"))["aion_sandbox_token_sha256"]
+    assert rotated_digest == token_digest(rotated)

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from services.worker.plugins.files.workspace import (
+    folder_inside,
     read_text,
     resolve_inside,
     shown,
@@ -62,7 +63,7 @@ def _list(root: Path, relative: str) -> dict[str, Any]:
     if not folder.is_dir():
         raise ToolError(f"{relative!r} is not a folder in the workspace")
     entries: list[dict[str, Any]] = []
-    with os.scandir(folder) as found:
+    with folder_inside(root, folder) as fd, os.scandir(fd) as found:
         for entry in sorted(found, key=lambda e: e.name):
             if len(entries) >= MAX_LIST_ENTRIES:
                 break
@@ -95,7 +96,7 @@ def _read(root: Path, args: ReadArguments) -> dict[str, Any]:
     path = resolve_inside(root, args.path)
     if not path.is_file():
         raise ToolError(f"{args.path!r} is not a file in the workspace")
-    text = read_text(path, MAX_READ_FILE_BYTES)
+    text = read_text(root, path, MAX_READ_FILE_BYTES)
     chunk = text[args.offset : args.offset + args.max_chars]
     end = args.offset + len(chunk)
     return {
@@ -118,7 +119,7 @@ def _write(root: Path, args: WriteArguments) -> dict[str, Any]:
     if existing + len(args.content.encode()) > MAX_FILE_BYTES:
         raise ToolError(f"the file would exceed {MAX_FILE_BYTES} bytes")
     path.parent.mkdir(parents=True, exist_ok=True)
-    size = write_text(path, args.content, append=args.mode == "append")
+    size = write_text(root, path, args.content, append=args.mode == "append")
     return {"path": shown(root, path), "bytes": size, "mode": args.mode}
 
 
@@ -130,15 +131,18 @@ def _delete(root: Path, relative: str) -> dict[str, Any]:
     path = resolve_inside(root, relative)
     if path == root:
         raise ToolError("the workspace folder itself cannot be deleted")
-    if path.is_dir():
+    with folder_inside(root, path.parent) as folder:
         try:
-            path.rmdir()
-        except OSError as exc:
-            raise ToolError(f"{relative!r} is a folder that is not empty") from exc
-    elif path.exists():
-        path.unlink()
-    else:
-        raise ToolError(f"{relative!r} does not exist in the workspace")
+            info = os.stat(path.name, dir_fd=folder, follow_symlinks=False)
+        except FileNotFoundError:
+            raise ToolError(f"{relative!r} does not exist in the workspace") from None
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                os.rmdir(path.name, dir_fd=folder)
+            except OSError as exc:
+                raise ToolError(f"{relative!r} is a folder that is not empty") from exc
+        else:
+            os.unlink(path.name, dir_fd=folder)
     return {"deleted": shown(root, path)}
 
 

@@ -1,7 +1,8 @@
-"""`shell_run`: a shell command in the worker container, inside the workspace folder.
+"""`shell_run`: a shell command in the sandbox (services/worker/sandbox/), in the workspace.
 
 Off by default (the owner enables the plugin) and always `ask` unless the owner's
-tool_permissions say otherwise; each command has a time limit and its output is capped.
+tool_permissions say otherwise; each command has a time limit and its output is capped. The
+command never runs in the worker: without a sandbox the plugin does not load (and says why).
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.worker.plugins.files.workspace import workspace_root
-from services.worker.plugins.shell.run import run_command
+from services.worker.sandbox import NO_SANDBOX, SandboxError, configured_backend
 from services.worker.tools.context import ToolContext
 from services.worker.tools.registry import ToolError, ToolRegistry
 
@@ -24,8 +24,10 @@ class ShellArguments(BaseModel):
 
 
 async def shell_run(ctx: ToolContext, args: ShellArguments) -> dict[str, Any]:
-    cwd = workspace_root(ctx.app.config.aion_workspace_dir)
-    result = await run_command(args.command, cwd=cwd, time_limit=args.timeout_seconds)
+    try:
+        result = await ctx.app.sandbox.run(args.command, time_limit=args.timeout_seconds)
+    except SandboxError as exc:
+        raise ToolError(str(exc)) from exc
     if result.timed_out:
         raise ToolError(
             f"The command did not finish within {args.timeout_seconds} s and was killed. "
@@ -41,16 +43,19 @@ async def shell_run(ctx: ToolContext, args: ShellArguments) -> dict[str, Any]:
 
 
 def register(registry: ToolRegistry) -> None:
+    if configured_backend(registry.config) is None:
+        raise RuntimeError(NO_SANDBOX)
     registry.add(
         "shell_run",
-        "Run a shell command in the workspace folder of AION's worker container; returns "
-        "its exit code and output (stdout and stderr together, long output cut in the middle).",
+        "Run a shell command in the workspace folder, in a sandbox (no access to AION's own "
+        "files, processes or databases); returns its exit code and output (stdout and stderr "
+        "together, long output cut in the middle).",
         ShellArguments,
         shell_run,
         risk="ask",
         timeout=MAX_TIMEOUT_SECONDS + 10,  # the command's own limit comes first
-        # Output of programs and of whatever they fetched; a command can reach the network and
-        # write anywhere in the workspace.
+        # Output of programs and of whatever they fetched; a command can write anywhere in the
+        # workspace (and reach the internet where the sandbox is given a route out).
         reads_untrusted=True,
         sends_or_persists=True,
     )

@@ -1,8 +1,9 @@
-"""Run one shell command in the workspace: its own process group, a time limit, capped output.
+"""Run one untrusted program: its own session, a given environment, a time limit, capped output.
 
-The command gets a minimal environment (no API keys, tokens or database URLs of the worker).
-When it runs out of time, or once it has exited, its whole process group is killed, so
-nothing it started in the background lives on.
+Both sandbox backends use it: the `sandbox` service for each command it is asked to run, and
+the worker's bubblewrap backend for `bwrap` itself. When the program runs out of time, is
+cancelled, or has exited, its whole process group is killed, so nothing it started in the
+background lives on in that group (the sandbox service also sweeps up what left the group).
 """
 
 from __future__ import annotations
@@ -12,26 +13,18 @@ import contextlib
 import os
 import signal
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from shared.sandbox import CommandResult
 
 HEAD_BYTES = 6_000  # of the output kept from the start...
 TAIL_BYTES = 6_000  # ...and from the end
 _READ_CHUNK = 65_536
-_DRAIN_SECONDS = 0.5  # output still in the pipe after the command exited
+_DRAIN_SECONDS = 0.5  # output still in the pipe after the program exited
 
 
-@dataclass(frozen=True, slots=True)
-class CommandResult:
-    exit_code: int | None  # None when it was killed for running too long
-    output: str  # stdout and stderr, interleaved as written
-    output_bytes: int  # how much it wrote in all
-    truncated: bool
-    timed_out: bool
-    duration_ms: int
-
-
-class _CappedOutput:
+class CappedOutput:
     """Keeps the first HEAD_BYTES and the last TAIL_BYTES of a stream."""
 
     def __init__(self) -> None:
@@ -62,27 +55,21 @@ class _CappedOutput:
         return f"{head}\n[… {cut} bytes of output cut …]\n{tail}"
 
 
-def command_env(workspace: Path) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
-        "HOME": str(workspace),
-        "LANG": "C.UTF-8",
-        "TERM": "dumb",
-    }
-
-
-async def run_command(command: str, *, cwd: Path, time_limit: float) -> CommandResult:
+async def run_program(
+    argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], time_limit: float
+) -> CommandResult:
+    """Run `argv` (no shell of ours) and return how it ended; see the module's docstring."""
     started = time.perf_counter()
-    process = await asyncio.create_subprocess_shell(
-        command,
+    process = await asyncio.create_subprocess_exec(
+        *argv,
         cwd=cwd,
-        env=command_env(cwd),
+        env=dict(env),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        start_new_session=True,  # its own process group, to kill all of it
+        start_new_session=True,  # its own session and process group, to kill all of it
     )
-    output = _CappedOutput()
+    output = CappedOutput()
     reader = asyncio.create_task(_read_all(process, output))
     timed_out = False
     try:
@@ -96,8 +83,8 @@ async def run_command(command: str, *, cwd: Path, time_limit: float) -> CommandR
                 async with asyncio.timeout(_DRAIN_SECONDS):
                     await asyncio.shield(reader)
     finally:
-        # Also on cancellation (the tool's own limit, a cancelled turn): nothing survives.
-        _kill_group(process.pid)
+        # Also on cancellation (the tool's own limit, a cancelled turn, a closed connection).
+        kill_group(process.pid)
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await reader
@@ -115,12 +102,12 @@ async def run_command(command: str, *, cwd: Path, time_limit: float) -> CommandR
     )
 
 
-async def _read_all(process: asyncio.subprocess.Process, output: _CappedOutput) -> None:
+async def _read_all(process: asyncio.subprocess.Process, output: CappedOutput) -> None:
     assert process.stdout is not None
     while chunk := await process.stdout.read(_READ_CHUNK):
         output.add(chunk)
 
 
-def _kill_group(pid: int) -> None:
+def kill_group(pgid: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+        os.killpg(pgid, signal.SIGKILL)
