@@ -490,3 +490,17 @@ def test_local_profile_adds_an_internal_ollama(tmp_path: Path, config: Config) -
     assert ollama["healthcheck"]["test"][1:] == ["ollama", "list"]
     assert ollama["restart"] == "unless-stopped"
     assert any(m["target"] == "/root/.ollama" and m["type"] == "volume" for m in ollama["volumes"])
+
+
+def test_plugins_are_a_host_folder_mounted_read_only_into_the_workers_alone(
+    config: Config,
+) -> None:
+    """Plugin code every worker imports: nothing inside AION (a command, a plugin) may change it."""
+    worker = config["services"]["worker"]
+    target = worker["environment"]["AION_PLUGINS_DIR"]
+    (mount,) = [m for m in worker["volumes"] if m["target"] == target]
+    assert mount["type"] == "bind" and mount["read_only"] is True
+    assert Path(mount["source"]) == REPO / "plugins" and (REPO / "plugins").is_dir()
+    for name, service in config["services"].items():
+        if name != "worker":
+            assert all(m["target"] != target for m in service.get("volumes", [])), name
