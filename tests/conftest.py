@@ -33,6 +33,7 @@ API_TOKEN = "test-token-" + uuid.uuid4().hex
 # compose and `make dev`); every test process gets the same environment.
 TELEGRAM_SERVICE_TOKEN = "test-telegram-" + uuid.uuid4().hex
 TTS_TOKEN = "test-tts-" + uuid.uuid4().hex
+METRICS_TOKEN = "test-metrics-" + uuid.uuid4().hex
 TTS_AUTH = {"Authorization": f"Bearer {TTS_TOKEN}"}  # what the workers present to tts
 TELEGRAM_HANDOVER_KEY = Fernet.generate_key().decode()
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"  # the owner's plugin folder in tests
@@ -117,6 +118,7 @@ def service_env(
         "AION_TELEGRAM_SERVICE_TOKEN": TELEGRAM_SERVICE_TOKEN,
         "AION_TELEGRAM_HANDOVER_KEY": TELEGRAM_HANDOVER_KEY,
         "AION_TTS_TOKEN": TTS_TOKEN,
+        "AION_METRICS_TOKEN": METRICS_TOKEN,
         "AION_PROVIDER_MAX_RETRIES": "0",
         "AION_LOG_JSON": "true",
         "AION_PLUGINS_DIR": str(PLUGINS_DIR),

@@ -1,4 +1,5 @@
-"""Who may call the api: the owner's bearer token, and the telegram service's own credential.
+"""Who may call the api: the owner's bearer token, the telegram service's own credential, and a
+metrics scraper's (GET /metrics only).
 
 The owner's token comes from AION_API_TOKEN (the environment, or the file the first start
 generated: shared/secret_files.py); an install from before those files keeps the hash stored in
@@ -41,6 +42,8 @@ TELEGRAM_ROUTES = frozenset(
     }
 )
 _TELEGRAM = RouteSet(TELEGRAM_ROUTES)
+# What a metrics scraper's credential opens.
+_METRICS = RouteSet([("GET", "/metrics")])
 
 # Where the gate leaves the caller it let in (an ASGI scope extension key).
 CALLER_SCOPE_KEY = "aion.caller"
@@ -49,6 +52,16 @@ CALLER_SCOPE_KEY = "aion.caller"
 class Caller(Enum):
     OWNER = "owner"
     TELEGRAM = "telegram"
+    METRICS = "metrics"
+
+    @property
+    def credential(self) -> str:
+        """How a refusal names the credential presented."""
+        return {
+            "owner": "The owner's token",
+            "telegram": "The telegram service's credential",
+            "metrics": "The metrics scraper's credential (AION_METRICS_TOKEN)",
+        }[self.value]
 
 
 def _digest(token: str) -> bytes:
@@ -73,18 +86,24 @@ class TokenVerifier:
 class Credentials:
     owner: TokenVerifier
     telegram: TokenVerifier | None = None
+    metrics: TokenVerifier | None = None
 
     def caller(self, presented: str) -> Caller | None:
         if self.owner.verify(presented):
             return Caller.OWNER
         if self.telegram is not None and self.telegram.verify(presented):
             return Caller.TELEGRAM
+        if self.metrics is not None and self.metrics.verify(presented):
+            return Caller.METRICS
         return None
 
     @staticmethod
     def allows(caller: Caller, method: str, path: str | None) -> bool:
         """Whether `caller` may use the route at `path` (a request path or a route template)."""
-        return caller is Caller.OWNER or (path is not None and (method, path) in _TELEGRAM)
+        if caller is Caller.OWNER:
+            return True
+        routes = _TELEGRAM if caller is Caller.TELEGRAM else _METRICS
+        return path is not None and (method, path) in routes
 
 
 async def load_verifier(configured: str | None, pool: Pool, token_file: Path) -> TokenVerifier:

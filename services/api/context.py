@@ -76,6 +76,7 @@ async def app_context(
             alexa_trust = await exits.enter_async_context(amazon_trust())
         api_token = settings.aion_api_token.get_secret_value() if settings.aion_api_token else None
         telegram_token = settings.aion_telegram_service_token
+        metrics_token = settings.aion_metrics_token
         yield AppContext(
             settings=settings,
             pool=pool,
@@ -91,6 +92,9 @@ async def app_context(
                 owner=await load_verifier(api_token, pool, settings.aion_api_token_file),
                 telegram=TokenVerifier.of(telegram_token.get_secret_value())
                 if telegram_token
+                else None,
+                metrics=TokenVerifier.of(metrics_token.get_secret_value())
+                if metrics_token
                 else None,
             ),
             alexa=AlexaVerifier(settings.alexa_skill_id, alexa_trust),

@@ -39,7 +39,7 @@ async def require_token(request: Request) -> Caller:
         raise Unauthorized("Missing bearer token: send 'Authorization: Bearer <token>'.")
     route_path = getattr(request.scope.get("route"), "path", None)
     if not Credentials.allows(caller, request.method, route_path):
-        raise Forbidden(f"The {caller.value} service's credential does not open this route.")
+        raise Forbidden(f"{caller.credential} does not open this route.")
     return caller
 
 

@@ -98,7 +98,7 @@ class Gate:
             return False
         ctx.failed_tokens.passed(address)
         if not ctx.credentials.allows(caller, method, path):
-            detail = f"The {caller.value} service's credential does not open this route."
+            detail = f"{caller.credential} does not open this route."
             await send_error(send, 403, "Forbidden", detail)
             return False
         scope[CALLER_SCOPE_KEY] = caller

@@ -54,8 +54,11 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_telegram_switch_seconds: float = Field(default=5.0, ge=0, le=30)
     # The telegram service's own credential (only the routes it calls), generated at first start.
     aion_telegram_service_token: SecretStr | None = None
+    # A Prometheus scraper's credential: it opens GET /metrics and nothing else. Unset: only the
+    # owner's token reads the metrics.
+    aion_metrics_token: SecretStr | None = None
 
-    @field_validator("aion_api_token", "aion_telegram_service_token")
+    @field_validator("aion_api_token", "aion_telegram_service_token", "aion_metrics_token")
     @classmethod
     def _long_enough(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is not None and len(value.get_secret_value()) < MIN_TOKEN_CHARS:

@@ -1,4 +1,5 @@
-"""The telegram service's credential opens the routes the bot calls, and nothing else."""
+"""Service credentials open what their service calls, and nothing else: the telegram service's
+the routes the bot calls, a metrics scraper's GET /metrics."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import httpx
 import pytest
 
 from services.api.auth import TELEGRAM_ROUTES
-from tests.conftest import TELEGRAM_SERVICE_TOKEN
+from tests.conftest import METRICS_TOKEN, TELEGRAM_SERVICE_TOKEN
 from tests.stack import Stack
 
 
@@ -71,3 +72,21 @@ async def test_a_wrong_token_is_unauthorized(stack: Stack) -> None:
     async with httpx.AsyncClient(base_url=stack.api_url) as http:
         answer = await http.get("/api/config", headers={"Authorization": "Bearer nope"})
     assert answer.status_code == 401
+
+
+async def test_the_metrics_credential_reads_the_metrics_and_nothing_else(stack: Stack) -> None:
+    async with httpx.AsyncClient(
+        base_url=stack.api_url, headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10.0
+    ) as scraper:
+        metrics = await scraper.get("/metrics")
+        assert metrics.status_code == 200 and "aion_" in metrics.text
+        for method, path in [
+            ("GET", "/api/config"),
+            ("GET", "/api/keys"),
+            ("POST", "/api/chat"),
+            ("GET", "/api/history"),
+            ("GET", "/api/telegram/bot"),
+        ]:
+            answer = await scraper.request(method, path, json={"message": "hi"})
+            assert answer.status_code == 403, (path, answer.text)
+            assert "metrics scraper's credential" in answer.json()["detail"]
