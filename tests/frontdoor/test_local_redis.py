@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,11 @@ def test_a_redis_without_a_password_there_is_refused_with_a_clear_message(
         check=True,
     )  # fmt: skip
     try:
+        with redis.Redis(host="127.0.0.1", port=port) as plain:  # daemonized: wait until it listens
+            deadline = time.monotonic() + 10
+            while not _pings(plain):
+                assert time.monotonic() < deadline, "the plain redis-server never answered"
+                time.sleep(0.05)
         with pytest.raises(localredis.LocalRedisError, match="without a password"):
             localredis.ensure_server(tmp_path / "none.conf", "pw", tmp_path / "data", port)
     finally:
@@ -68,3 +74,10 @@ def test_a_redis_without_a_password_there_is_refused_with_a_clear_message(
             contextlib.suppress(redis.ConnectionError),
         ):
             plain.shutdown(nosave=True)
+
+
+def _pings(client: redis.Redis) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
