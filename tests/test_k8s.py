@@ -14,12 +14,15 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import kubernetes_validate
 import pytest
 import yaml
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings
 
+from scripts.compose_env import SERVICE_SETTINGS, variable_names
 from services.api.settings import ApiSettings
 from services.telegram.settings import TelegramSettings
 from services.tts.settings import TTSSettings
@@ -32,6 +35,13 @@ OVERLAYS = ("small", "managed")
 KUBE_VERSIONS = ("1.29.0", kubernetes_validate.latest_version())
 IMAGE = re.compile(r"^ghcr\.io/OWNER/aion-(?P<target>[a-z]+):(?P<tag>[\w.-]+)$")
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)$")
+# `$(NAME)` in an env value, command or args: expanded by Kubernetes (`$$(` escapes it).
+ENV_REFERENCE = re.compile(r"(?<!\$)\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+# Set only to build a store URL from (`$(POSTGRES_PASSWORD)`); no settings class reads them.
+URL_PARTS = {"POSTGRES_PASSWORD", "REDIS_PASSWORD"}
+# Secret settings k8s leaves unset on purpose: no `aion_app` role here yet, so the services
+# use the migrator's role (migrations/app_role.py does nothing without the password).
+NOT_WIRED = {"migrate": {"AION_APP_DB_PASSWORD"}}
 WORKLOADS = ("Deployment", "StatefulSet")
 
 Obj = dict[str, Any]
@@ -85,6 +95,20 @@ def port_number(container: Obj, port: int | str) -> int:
         return port
     (number,) = [p["containerPort"] for p in container.get("ports", []) if p["name"] == port]
     return int(number)
+
+
+def secret_settings(settings: type[BaseSettings]) -> set[str]:
+    """The variables a settings class reads as secrets (SecretStr fields)."""
+    return {
+        name.upper()
+        for name, field in settings.model_fields.items()
+        if field.annotation is SecretStr or SecretStr in get_args(field.annotation)
+    }
+
+
+def secret_ref(env: Obj) -> Obj | None:
+    ref: Obj | None = env.get("valueFrom", {}).get("secretKeyRef")
+    return ref
 
 
 def config_data(objs: list[Obj]) -> dict[str, str]:
@@ -336,6 +360,74 @@ def config_names_are_settings(objs: list[Obj]) -> list[str]:
     ]
 
 
+def secrets_where_read(objs: list[Obj]) -> list[str]:
+    """Each of our containers names the Secret's keys its settings class reads as secrets, all
+    of them, and no other (no whole-Secret envFrom): a worker running the model's tool calls
+    holds neither the owner's token nor the bot token."""
+    problems = []
+    for name, pod in pod_specs(objs):
+        for container in filter(is_ours, containers(pod)):
+            where = f"{name}/{container['name']}"
+            settings = SERVICE_SETTINGS[container["name"]]
+            if any("secretRef" in ref for ref in container.get("envFrom", [])):
+                problems.append(f"{where} loads the whole Secret")
+            env = container.get("env", [])
+            expanded = {ref for e in env for ref in ENV_REFERENCE.findall(e.get("value", ""))}
+            wired = set()
+            for entry in env:
+                if (ref := secret_ref(entry)) is None:
+                    continue
+                if ref["key"] != entry["name"]:
+                    problems.append(f"{where}: {entry['name']} holds the key {ref['key']}")
+                if entry["name"] in variable_names(settings):
+                    wired.add(entry["name"])
+                elif entry["name"] not in URL_PARTS or entry["name"] not in expanded:
+                    problems.append(f"{where} gets {entry['name']}, which it never reads")
+            missing = secret_settings(settings) - wired - NOT_WIRED.get(container["name"], set())
+            problems += [f"{where} cannot get {key} from the Secret" for key in sorted(missing)]
+    return problems
+
+
+def worker_holds_no_owner_or_bot_token(objs: list[Obj]) -> list[str]:
+    pod = find(objs, "Deployment", "aion-worker")["spec"]["template"]["spec"]
+    problems = []
+    for container in containers(pod):
+        where = f"aion-worker/{container['name']}"
+        if any("secretRef" in ref for ref in container.get("envFrom", [])):
+            problems.append(f"{where} loads the whole Secret")
+        for entry in container.get("env", []):
+            names = {entry["name"], (secret_ref(entry) or {}).get("key")}
+            for forbidden in sorted(names & {"AION_API_TOKEN", "TELEGRAM_BOT_TOKEN"}):
+                problems.append(f"{where} gets {forbidden}")
+    return problems
+
+
+def env_references_resolve(objs: list[Obj]) -> list[str]:
+    """`$(NAME)` expands only to a variable defined before it in the same container; anything
+    else stays in the value as written (a URL with a literal `$(...)` for its password)."""
+    config = set(config_data(objs))
+    problems = []
+    for name, pod in pod_specs(objs):
+        for container in containers(pod):
+            where = f"{name}/{container['name']}"
+            defined = {
+                key
+                for ref in container.get("envFrom", [])
+                if "configMapRef" in ref
+                for key in config
+            }
+            for entry in container.get("env", []):
+                for ref in ENV_REFERENCE.findall(entry.get("value", "")):
+                    if ref not in defined:
+                        problems.append(f"{where}: {entry['name']} uses $({ref}) before it is set")
+                defined.add(entry["name"])
+            for word in [*container.get("command", []), *container.get("args", [])]:
+                for ref in ENV_REFERENCE.findall(word):
+                    if ref not in defined:
+                        problems.append(f"{where}: its command uses an unset $({ref})")
+    return problems
+
+
 CHECKS: dict[str, Callable[[list[Obj]], list[str]]] = {
     f.__name__: f
     for f in (
@@ -351,6 +443,9 @@ CHECKS: dict[str, Callable[[list[Obj]], list[str]]] = {
         scaling_and_disruption,
         references_resolve,
         config_names_are_settings,
+        secrets_where_read,
+        worker_holds_no_owner_or_bot_token,
+        env_references_resolve,
     )
 }
 
@@ -402,6 +497,18 @@ BREAKAGES: dict[str, Callable[[list[Obj]], None]] = {
         selector={"app.kubernetes.io/name": "aion-tts-typo"}
     ),
     "config_names_are_settings": lambda o: config_data(o).update(AION_WORKER_DRAIN_SECOND="5"),
+    "secrets_where_read": lambda o: _first(o, "aion-telegram")["env"].append(
+        {
+            "name": "AION_SECRET_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "aion-secrets", "key": "AION_SECRET_KEY"}},
+        }
+    ),
+    "worker_holds_no_owner_or_bot_token": lambda o: _first(o, "aion-worker")["envFrom"].append(
+        {"secretRef": {"name": "aion-secrets"}}
+    ),
+    "env_references_resolve": lambda o: _first(o, "aion-api")["env"].insert(
+        0, {"name": "DATABASE_URL", "value": "postgresql://aion:$(PGPASSWORD)@db:5432/aion"}
+    ),
 }
 
 
