@@ -207,7 +207,7 @@ def no_plaintext_secrets(objs: list[Obj]) -> list[str]:
                 if SECRET_NAME.search(env["name"]):
                     problems.append(f"{name}: {env['name']} has a literal value")
                 # user:password@ in a URL must be a reference to a secret-backed variable
-                for password in re.findall(r"://[^:/@]+:([^@]+)@", value):
+                for password in re.findall(r"://[^:/@]*:([^@]+)@", value):
                     if not re.fullmatch(r"\$\([A-Z_]+\)", password):
                         problems.append(f"{name}: {env['name']} holds a password")
     return problems
@@ -561,10 +561,36 @@ def test_small_runs_the_stores_in_the_cluster() -> None:
     assert postgres["volumeClaimTemplates"][0]["spec"]["accessModes"] == ["ReadWriteOnce"]
     redis = find(objs, "Deployment", "aion-redis")["spec"]["template"]["spec"]
     assert redis["volumes"][0]["persistentVolumeClaim"]["claimName"] == "aion-redis-data"
-    assert config_data(objs)["REDIS_URL"] == "redis://aion-redis:6379/0"
-    for name in ("aion-api", "aion-worker"):
+    for name in ("aion-api", "aion-worker", "aion-tts"):
         env = {e["name"]: e for e in _first(objs, name)["env"]}
-        assert env["DATABASE_URL"]["value"].endswith("@aion-postgres:5432/aion")
+        assert (
+            env["DATABASE_URL"]["value"]
+            == "postgresql://aion:$(POSTGRES_PASSWORD)@aion-postgres:5432/aion"
+        )
+
+
+def test_small_redis_requires_its_password() -> None:
+    """Redis starts with `requirepass` from the Secret, kept off its command line; the probes
+    authenticate, and every client's REDIS_URL carries the password (tts has none)."""
+    objs = render(K8S / "overlays" / "small")
+    pod = find(objs, "Deployment", "aion-redis")["spec"]["template"]["spec"]
+    (redis,) = pod["containers"]
+    command = "\n".join([*redis.get("command", []), *redis.get("args", [])])
+    assert "requirepass %s" in command and '"${REDIS_PASSWORD:?' in command
+    assert "$(REDIS_PASSWORD)" not in command and "--requirepass" not in command
+    env = {e["name"]: e for e in redis["env"]}
+    assert secret_ref(env["REDIS_PASSWORD"]) == {"name": "aion-secrets", "key": "REDIS_PASSWORD"}
+    assert env["REDISCLI_AUTH"]["value"] == "$(REDIS_PASSWORD)"
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert redis[probe]["exec"]["command"][-1] == "redis-cli ping | grep -q PONG"
+    mounts = {m["mountPath"]: m["name"] for m in redis["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes[mounts["/run/redis"]]["emptyDir"]["medium"] == "Memory"
+    assert "REDIS_URL" not in config_data(objs)
+    for name in ("aion-api", "aion-worker", "aion-telegram"):
+        env = {e["name"]: e for e in _first(objs, name)["env"]}
+        assert env["REDIS_URL"]["value"] == "redis://:$(REDIS_PASSWORD)@aion-redis:6379/0"
+    assert not any(e["name"].startswith("REDIS") for e in _first(objs, "aion-tts")["env"])
 
 
 def test_managed_takes_the_store_urls_from_the_secret() -> None:
