@@ -27,6 +27,7 @@ from services.api.settings import ApiSettings
 from services.telegram.settings import TelegramSettings
 from services.tts.settings import TTSSettings
 from services.worker.config import WorkerConfig
+from tests.netpol import Endpoint, allowed
 
 REPO = Path(__file__).resolve().parent.parent
 K8S = REPO / "k8s"
@@ -428,6 +429,172 @@ def env_references_resolve(objs: list[Obj]) -> list[str]:
     return problems
 
 
+# --- who may connect to whom: the rendered NetworkPolicies in a small model (tests/netpol.py) --
+
+NAMESPACE = "aion"
+# What surrounds AION's pods: the sandbox (its Deployment comes later; the policy keyed on its
+# label must hold before), the ingress controller, a Prometheus, another application's pod, the
+# cluster DNS, the internet, the cloud metadata endpoint and managed stores in a provider's VPC.
+AROUND = (
+    Endpoint("aion-sandbox", "10.244.9.1", NAMESPACE, {"app.kubernetes.io/name": "aion-sandbox"},
+             {"http": 8080}),
+    Endpoint("ingress-controller", "10.244.9.2", "ingress-nginx",
+             {"app.kubernetes.io/name": "ingress-nginx"}),
+    Endpoint("prometheus", "10.244.9.3", "monitoring", {"app.kubernetes.io/name": "prometheus"}),
+    Endpoint("stranger", "10.244.9.4", "default", {"app": "stranger"}),
+    Endpoint("kube-dns", "10.244.9.5", "kube-system", {"k8s-app": "kube-dns"}),
+    Endpoint("internet", "203.0.113.7"),
+    Endpoint("metadata", "169.254.169.254"),
+    Endpoint("managed-postgres", "10.20.0.5"),
+    Endpoint("managed-redis", "10.20.0.6"),
+)  # fmt: skip
+STORE_CLIENTS = {
+    "postgres": (5432, {"aion-api", "aion-worker", "aion-tts"}),
+    "redis": (6379, {"aion-api", "aion-worker", "aion-telegram"}),
+}
+
+
+def network(objs: list[Obj]) -> tuple[list[Obj], dict[str, Endpoint]]:
+    """The rendered policies, and every endpoint by name: the rendered pods and AROUND."""
+    world = {e.name: e for e in AROUND}
+    workloads = [o for o in objs if o["kind"] in WORKLOADS]
+    for number, obj in enumerate(workloads, start=1):
+        template, name = obj["spec"]["template"], obj["metadata"]["name"]
+        ports = {p["name"]: p["containerPort"]
+                 for c in template["spec"]["containers"] for p in c.get("ports", [])}  # fmt: skip
+        world[name] = Endpoint(
+            name, f"10.244.0.{number}", obj["metadata"]["namespace"],
+            template["metadata"]["labels"], ports,
+        )  # fmt: skip
+    return [o for o in objs if o["kind"] == "NetworkPolicy"], world
+
+
+def store(world: dict[str, Endpoint], kind: str) -> Endpoint:
+    """The in-cluster store (small), or the managed one outside the cluster."""
+    return world.get(f"aion-{kind}") or world[f"managed-{kind}"]
+
+
+def reaching(
+    policies: list[Obj], world: dict[str, Endpoint], target: Endpoint, port: int
+) -> set[str]:
+    """Who may connect to `target`; for a target outside the cluster, only our pods count (the
+    others' egress is not ours to govern)."""
+    ours = target.namespace == NAMESPACE
+    return {
+        e.name
+        for e in world.values()
+        if e != target and (ours or e.namespace == NAMESPACE) and allowed(policies, e, target, port)
+    }
+
+
+def default_deny_everywhere(objs: list[Obj]) -> list[str]:
+    """One policy selects every pod of the namespace (today's and later ones) for both
+    directions and allows nothing; nothing gets in or out on a port no rule names."""
+    policies, world = network(objs)
+    problems = [
+        f"NetworkPolicy/{p['metadata']['name']} is outside the namespace"
+        for p in policies
+        if p["metadata"].get("namespace") != NAMESPACE
+    ]
+    deny_all = [
+        p
+        for p in policies
+        if p["spec"]["podSelector"] == {}
+        and {"Ingress", "Egress"} <= set(p["spec"].get("policyTypes", []))
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
+    if not deny_all:
+        problems.append("no policy denies every pod both ways by default")
+    stranger = world["stranger"]
+    for pod in (e for e in world.values() if e.namespace == NAMESPACE):
+        if allowed(policies, stranger, pod, 9999) or allowed(policies, pod, stranger, 9999):
+            problems.append(f"{pod.name} talks to another namespace on an unlisted port")
+    return problems
+
+
+def stores_take_only_their_clients(objs: list[Obj]) -> list[str]:
+    policies, world = network(objs)
+    problems = []
+    for kind, (port, clients) in STORE_CLIENTS.items():
+        got = reaching(policies, world, store(world, kind), port)
+        if got != clients:
+            problems.append(f"{kind} is reached by {sorted(got)}, not {sorted(clients)}")
+    return problems
+
+
+def telegram_never_reaches_the_database(objs: list[Obj]) -> list[str]:
+    policies, world = network(objs)
+    public = Endpoint("public-postgres", "198.51.100.9")
+    return [
+        f"telegram reaches PostgreSQL at {target.ip}"
+        for target in (store(world, "postgres"), public)
+        if allowed(policies, world["aion-telegram"], target, 5432)
+    ]
+
+
+def tts_only_from_the_worker(objs: list[Obj]) -> list[str]:
+    policies, world = network(objs)
+    got = reaching(policies, world, world["aion-tts"], 7100)
+    return [] if got == {"aion-worker"} else [f"tts is reached by {sorted(got)}"]
+
+
+def sandbox_confined(objs: list[Obj]) -> list[str]:
+    """Only the worker reaches the sandbox; it reaches the internet and DNS, nothing else."""
+    policies, world = network(objs)
+    sandbox = world["aion-sandbox"]
+    problems = []
+    got = reaching(policies, world, sandbox, 8080)
+    if got != {"aion-worker"}:
+        problems.append(f"the sandbox is reached by {sorted(got)}")
+    for target in world.values():
+        if target in (sandbox, world["kube-dns"], world["internet"]):
+            continue
+        for port in {*target.ports.values(), 80, 443, 5432, 6379}:
+            if allowed(policies, sandbox, target, port):
+                problems.append(f"the sandbox reaches {target.name} on {port}")
+    if not allowed(policies, sandbox, world["internet"], 443):
+        problems.append("the sandbox cannot reach the internet")
+    return problems
+
+
+def cloud_metadata_unreachable(objs: list[Obj]) -> list[str]:
+    policies, world = network(objs)
+    return [
+        f"{pod.name} reaches the cloud metadata endpoint"
+        for pod in world.values()
+        if pod.namespace == NAMESPACE and allowed(policies, pod, world["metadata"], 80)
+    ]
+
+
+def app_flows_pass(objs: list[Obj]) -> list[str]:
+    """What AION needs still passes: the policies do not cut the app off."""
+    policies, world = network(objs)
+    flows = [
+        ("ingress-controller", world["aion-api"], 7000),
+        ("aion-telegram", world["aion-api"], 7000),
+        ("aion-api", world["internet"], 443),
+        ("aion-worker", world["aion-tts"], 7100),
+        ("aion-worker", world["aion-sandbox"], 8080),
+        ("aion-worker", world["internet"], 443),
+        ("aion-worker", world["internet"], 11434),
+        ("aion-tts", world["internet"], 443),
+        ("aion-telegram", world["internet"], 443),
+    ]
+    for kind, (port, clients) in STORE_CLIENTS.items():
+        flows += [(client, store(world, kind), port) for client in sorted(clients)]
+    problems = [
+        f"{source} cannot reach {target.name} on {port}"
+        for source, target, port in flows
+        if not allowed(policies, world[source], target, port)
+    ]
+    for pod in (e for e in world.values() if e.namespace == NAMESPACE):
+        for protocol in ("UDP", "TCP"):
+            if not allowed(policies, pod, world["kube-dns"], 53, protocol):
+                problems.append(f"{pod.name} cannot look names up over {protocol}")
+    return problems
+
+
 CHECKS: dict[str, Callable[[list[Obj]], list[str]]] = {
     f.__name__: f
     for f in (
@@ -446,6 +613,13 @@ CHECKS: dict[str, Callable[[list[Obj]], list[str]]] = {
         secrets_where_read,
         worker_holds_no_owner_or_bot_token,
         env_references_resolve,
+        default_deny_everywhere,
+        stores_take_only_their_clients,
+        telegram_never_reaches_the_database,
+        tts_only_from_the_worker,
+        sandbox_confined,
+        cloud_metadata_unreachable,
+        app_flows_pass,
     )
 }
 
@@ -461,6 +635,17 @@ def _first(objs: list[Obj], name: str) -> Obj:
 
 def _set(objs: list[Obj], name: str, **fields: Any) -> None:
     _deployment(objs, name)["spec"]["template"]["spec"]["containers"][0].update(fields)
+
+
+def _open(objs: list[Obj], *names: str) -> None:
+    """A policy letting everything into and out of the named pods."""
+    for name in names:
+        objs.append({
+            "apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+            "metadata": {"name": f"open-{name}", "namespace": NAMESPACE},
+            "spec": {"podSelector": {"matchLabels": {"app.kubernetes.io/name": name}},
+                     "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]},
+        })  # fmt: skip
 
 
 BREAKAGES: dict[str, Callable[[list[Obj]], None]] = {
@@ -506,6 +691,15 @@ BREAKAGES: dict[str, Callable[[list[Obj]], None]] = {
     "worker_holds_no_owner_or_bot_token": lambda o: _first(o, "aion-worker")["envFrom"].append(
         {"secretRef": {"name": "aion-secrets"}}
     ),
+    "default_deny_everywhere": lambda o: find(o, "NetworkPolicy", "aion-default-deny")[
+        "spec"
+    ].update(policyTypes=["Ingress"]),
+    "stores_take_only_their_clients": lambda o: _open(o, "aion-telegram", "aion-postgres"),
+    "telegram_never_reaches_the_database": lambda o: _open(o, "aion-telegram", "aion-postgres"),
+    "tts_only_from_the_worker": lambda o: _open(o, "aion-tts"),
+    "sandbox_confined": lambda o: _open(o, "aion-sandbox"),
+    "cloud_metadata_unreachable": lambda o: _open(o, "aion-worker"),
+    "app_flows_pass": lambda o: o.remove(find(o, "NetworkPolicy", "aion-dns")),
     "env_references_resolve": lambda o: _first(o, "aion-api")["env"].insert(
         0, {"name": "DATABASE_URL", "value": "postgresql://aion:$(PGPASSWORD)@db:5432/aion"}
     ),
@@ -623,3 +817,34 @@ def test_readme_creates_every_secret_key_the_overlay_needs(name: str) -> None:
     assert block, f"k8s/README.md has no secret block for {name}"
     documented = set(re.findall(r"--from-literal=([A-Z_]+)=", block[1]))
     assert required <= documented, f"undocumented keys: {required - documented}"
+
+
+def _policy(selector: Obj, types: list[str], **rules: list[Obj]) -> Obj:
+    spec = {"podSelector": selector, "policyTypes": types, **rules}
+    return {"kind": "NetworkPolicy", "metadata": {"name": "p", "namespace": "ns"}, "spec": spec}
+
+
+def test_the_policy_model_follows_kubernetes() -> None:
+    """tests/netpol.py on the cases the checks above lean on."""
+    a = Endpoint("a", "10.0.0.1", "ns", {"app": "a"}, {"web": 8080})
+    b = Endpoint("b", "10.0.0.2", "other", {"app": "b"})
+    public, blocked = Endpoint("public", "1.1.1.1"), Endpoint("blocked", "8.8.8.8")
+    assert allowed([], a, b, 1), "a pod no policy selects is open"
+    deny = _policy({}, ["Ingress", "Egress"])
+    assert not allowed([deny], a, public, 443)
+    assert not allowed([deny], b, a, 8080)
+    in_other = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "other"}}}
+    for labels, expected in (({"app": "b"}, True), ({"app": "x"}, False)):
+        # namespaceSelector and podSelector in one peer: both must match; `web` is a's 8080
+        peer = {**in_other, "podSelector": {"matchLabels": labels}}
+        ingress = [{"from": [peer], "ports": [{"port": "web"}]}]
+        policy = _policy({"matchLabels": {"app": "a"}}, ["Ingress"], ingress=ingress)
+        assert allowed([policy], b, a, 8080) is expected
+        assert not allowed([policy], b, a, 8081)
+    block = {"cidr": "0.0.0.0/0", "except": ["8.8.0.0/16"]}
+    egress = [{"to": [{"ipBlock": block}], "ports": [{"port": 400, "endPort": 500}]}]
+    policy = _policy({}, ["Egress"], egress=egress)
+    assert allowed([policy], a, public, 443)
+    assert not allowed([policy], a, public, 501)
+    assert not allowed([policy], a, blocked, 443)
+    assert not allowed([policy], a, public, 443, "UDP")
