@@ -977,3 +977,13 @@ def test_the_policy_model_follows_kubernetes() -> None:
     sealed = _policy({"matchLabels": {"app": "a"}}, ["Ingress", "Egress"], ingress=[], egress=[])
     assert not allowed([sealed], a, public, 443)
     assert not allowed([sealed], c, a, 8080)
+
+
+def test_the_workers_mount_the_plugins_read_only(overlay: tuple[str, list[Obj]]) -> None:
+    """Plugin code every worker imports: nothing inside AION may rewrite it (as in compose)."""
+    worker = find(overlay[1], "Deployment", "aion-worker")
+    (container,) = [
+        c for c in worker["spec"]["template"]["spec"]["containers"] if c["name"] == "worker"
+    ]
+    mounts = [m for m in container["volumeMounts"] if m["mountPath"] == "/data/plugins"]
+    assert mounts and all(m.get("readOnly") is True for m in mounts), mounts
