@@ -24,7 +24,7 @@ from scripts import localpg
 from tests.fakeanthropic import FakeAnthropic
 from tests.fakegoogle import FakeGoogle
 from tests.fakellm import FakeLLM
-from tests.helpers import announce_settings_changed
+from tests.helpers import announce_settings_changed, fresh_address
 from tests.providers_env import PROVIDER_ENV, provider_env
 from tests.stack import Stack, run_migrations
 
@@ -171,7 +171,10 @@ async def client(ensure_worker: Stack) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def anonymous(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack.api_url, timeout=10.0) as http:
+    """A client with no token, from an address of its own (the stack trusts loopback as a proxy):
+    the public routes' rate limit and the failed-token backoff count each test apart."""
+    headers = {"X-Forwarded-For": fresh_address()}
+    async with httpx.AsyncClient(base_url=stack.api_url, headers=headers, timeout=10.0) as http:
         yield http
 
 

@@ -17,6 +17,7 @@ import psycopg
 import pytest
 from psycopg.rows import dict_row
 
+from scripts import localpg
 from services.worker.plugins.scheduler.schedule import (
     ScheduleError,
     check_cron,
@@ -26,7 +27,7 @@ from services.worker.plugins.scheduler.schedule import (
 from shared.db import reminders as reminders_repo
 from tests.helpers import announce_settings_changed, history
 from tests.plugin_helpers import plugin_switched, run_tool
-from tests.stack import Stack
+from tests.stack import Stack, run_migrations
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -59,7 +60,17 @@ def test_times_without_an_offset_are_the_owner_local_time() -> None:
         parse_at("tomorrow at nine", BERLIN)
 
 
-async def test_concurrent_claimers_never_take_one_reminder_twice(database_url: str) -> None:
+@pytest.fixture(scope="module")
+def claim_database(database_url: str) -> str:
+    """A database of its own: the stack's live workers would claim due reminders too."""
+    admin = localpg.with_database(database_url, "postgres")
+    database = localpg.ensure_database(admin, f"aion_claims_{uuid.uuid4().hex[:8]}")
+    run_migrations(database)
+    return database
+
+
+async def test_concurrent_claimers_never_take_one_reminder_twice(claim_database: str) -> None:
+    database_url = claim_database
     channel = f"claim-{uuid.uuid4().hex[:8]}"
     async with await psycopg.AsyncConnection.connect(
         database_url, autocommit=True, row_factory=dict_row
