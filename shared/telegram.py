@@ -1,7 +1,9 @@
 """The Telegram channel's contract between the api and the telegram service.
 
 - The bot token is a vault secret (TELEGRAM_BOT_TOKEN; the environment variable of that name is
-  the default), the allowed user ids are rows in PostgreSQL (shared/db/telegram.py).
+  the default), the allowed user ids are rows in PostgreSQL (shared/db/telegram.py); only the api
+  reads them (services/api/telegram.py). This module holds no database code: the telegram
+  service imports it and must not ship or load the database layer.
 - The service never touches PostgreSQL: it asks the api (`GET /api/telegram/bot`, BotConfig),
   which hands a stored token over sealed under AION_TELEGRAM_HANDOVER_KEY (which both have from
   their settings, and nothing else does), so the token never crosses the API in clear.
@@ -22,10 +24,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 from redis.asyncio import Redis
-
-from shared.db import Conn
-from shared.db import telegram as repo
-from shared.vault import Vault
 
 TOKEN_SECRET = "TELEGRAM_BOT_TOKEN"  # noqa: S105 - a name, not a value
 # `<bot id>:<secret>` as BotFather issues them (the secret is 35 characters today).
@@ -89,15 +87,6 @@ class BotConfig(BaseModel):
     # user's private chat.
     owner_chat: str | None
     transcription_key: SealedSecret  # OPENAI_API_KEY, for voice notes
-
-
-async def load_config(conn: Conn, vault: Vault, env_token: str | None) -> TelegramConfig:
-    """The stored token over the environment's; the allowed ids from the database."""
-    stored = (await vault.load(conn)).get(TOKEN_SECRET)
-    token = (stored or env_token or "").strip() or None
-    return TelegramConfig(
-        token, frozenset(await repo.allowed_ids(conn)), frozenset(await repo.group_chats(conn))
-    )
 
 
 class TelegramStatus(BaseModel):

@@ -24,12 +24,12 @@ from shared.telegram import (
     TOKEN_SECRET,
     BotConfig,
     SealedSecret,
+    TelegramConfig,
     TelegramStatus,
     fingerprint,
-    load_config,
     read_status,
 )
-from shared.vault import VaultUnavailable, mask
+from shared.vault import Vault, VaultUnavailable, mask
 
 MAX_ALLOWED_IDS = 1000
 _MAX_ID = 2**63 - 1  # bigint
@@ -98,6 +98,15 @@ class TelegramConfigUpdate(BaseModel):
         if value is None or str(value).strip() == "":
             return None
         return _chat_id(value, group=str(value).strip().startswith("-"))
+
+
+async def load_config(conn: Conn, vault: Vault, env_token: str | None) -> TelegramConfig:
+    """The stored token over the environment's; the allowed ids and groups from the database."""
+    stored = (await vault.load(conn)).get(TOKEN_SECRET)
+    token = (stored or env_token or "").strip() or None
+    return TelegramConfig(
+        token, frozenset(await repo.allowed_ids(conn)), frozenset(await repo.group_chats(conn))
+    )
 
 
 async def view(ctx: AppContext, conn: Conn) -> dict[str, Any]:

@@ -17,14 +17,14 @@ from services.tts import synthesis
 from services.tts.context import TTSContext, tts_context
 from services.tts.errors import Unauthorized, install_error_handlers
 from services.tts.settings import TTSSettings
-from shared import metrics
+from shared import db, metrics
 from shared.tts import SYNTHESIZE_PATH, SynthesizeRequest, SynthesizeResult
 
 
 async def _database_up(ctx: TTSContext) -> bool:
     try:
-        async with asyncio.timeout(2.0), ctx.pool.connection() as conn:
-            await conn.execute("SELECT 1")
+        async with asyncio.timeout(2.0):
+            await db.reachable(ctx.pool)
     except Exception:  # any failure means "not ready"; the reason is for the logs
         return False
     return True

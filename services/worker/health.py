@@ -18,7 +18,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 
 from services.worker.context import WorkerContext
-from shared import metrics
+from shared import db, metrics
 
 log = logging.getLogger("aion.worker.health")
 
@@ -27,8 +27,7 @@ async def _dependencies_ok(app: WorkerContext) -> bool:
     try:
         async with asyncio.timeout(2.0):
             await app.redis.ping()
-            async with app.pool.connection() as conn:
-                await conn.execute("SELECT 1")
+            await db.reachable(app.pool)
         return True
     except Exception as exc:  # any failure means "not ready"; the reason is for the logs
         log.warning("not ready: %s: %s", type(exc).__name__, exc)

@@ -47,3 +47,9 @@ async def open_pool(
     )
     await pool.open(wait=True, timeout=30)
     return pool
+
+
+async def reachable(pool: Pool) -> None:
+    """One round trip through the pool (readiness probes); raises when PostgreSQL is not there."""
+    async with pool.connection() as conn:
+        await conn.execute("SELECT 1")
