@@ -178,6 +178,9 @@ async def test_bad_requests_are_refused_in_openais_shape(client: httpx.AsyncClie
     tool = {"role": "tool", "content": "42", "tool_call_id": "x"}
     error = await refusal({"model": "aion", "messages": [tool, *hi]}, 422)
     assert error["param"] == "messages[0].role"
+    asked = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function"}]}
+    error = await refusal({"model": "aion", "messages": [asked, *hi]}, 422)
+    assert error["param"] == "messages[0]" and "own tools" in error["message"]
     error = await refusal({"messages": hi}, 422)
     assert error["param"] == "model"
     response = await client.post(
@@ -357,3 +360,27 @@ async def test_after_untrusted_content_a_call_that_would_ask_is_refused_not_paus
     assert await cur.fetchone() == (0,)
     cur = await db.execute("SELECT count(*) FROM memories WHERE content = 'obey the file'")
     assert await cur.fetchone() == (0,)
+
+
+async def test_images_reach_the_model_and_bodies_are_bounded_like_chat(
+    client: httpx.AsyncClient, fake_llm: FakeLLM, user: str
+) -> None:
+    # Over the 256 KiB of most routes, well under AION_MAX_BODY_BYTES (as for POST /api/chat).
+    image = "data:image/png;base64," + "A" * (512 * 1024)
+    marker = uuid.uuid4().hex
+    parts = [{"type": "text", "text": marker}, {"type": "image_url", "image_url": {"url": image}}]
+    body = {"model": "aion", "messages": [{"role": "user", "content": parts}], "user": user}
+    response = await client.post("/v1/chat/completions", json=body)
+    assert response.status_code == 200, response.text[:300]
+    (sent,) = [r for r in fake_llm.requests if marker in json.dumps(r["messages"][-1])]
+    assert {"type": "image_url", "image_url": {"url": image}} in sent["messages"][-1]["content"]
+
+    huge = b'{"model": "aion", "messages": "' + b"x" * (21 * 1024 * 1024) + b'"}'
+    response = await client.post(
+        "/v1/chat/completions", content=huge, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "request_too_large"
+    bad = {**body, "messages": [{"role": "assistant", "content": parts}, *body["messages"]]}
+    response = await client.post("/v1/chat/completions", json=bad)
+    assert response.status_code == 422 and "only user messages" in response.text

@@ -83,7 +83,8 @@ def channel_for(user: str | None) -> str:
 def job_for(body: ChatCompletionRequest, model: str | None) -> TurnJob:
     """The turn: the last message is the question, the ones before it the conversation."""
     *earlier, question = body.messages
-    conversation = [ClientMessage.model_validate(m.as_chat()) for m in earlier if m.text.strip()]
+    said = [m for m in earlier if m.text.strip() or m.images]  # an empty message says nothing
+    conversation = [ClientMessage.model_validate(m.as_chat()) for m in said]
     return TurnJob(
         turn_id=turns.new_turn_id(),
         channel=channel_for(body.user),

@@ -61,11 +61,14 @@ class InputMessage(_Lenient):
 
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[ContentPart] | None = None
+    tool_calls: list[Any] | None = None  # refused when not empty
 
     @model_validator(mode="after")
-    def _images_from_the_user(self) -> InputMessage:
+    def _what_aion_takes(self) -> InputMessage:
         if self.role != "user" and self.images:
             raise ValueError("only user messages may carry images")
+        if self.tool_calls:
+            raise ValueError("AION runs its own tools: a client's tool calls are not taken")
         return self
 
     @property
