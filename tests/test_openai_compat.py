@@ -384,3 +384,25 @@ async def test_images_reach_the_model_and_bodies_are_bounded_like_chat(
     bad = {**body, "messages": [{"role": "assistant", "content": parts}, *body["messages"]]}
     response = await client.post("/v1/chat/completions", json=bad)
     assert response.status_code == 422 and "only user messages" in response.text
+
+
+async def test_what_the_owner_says_through_a_client_is_remembered(
+    sdk: AsyncOpenAI, client: httpx.AsyncClient, fresh_settings: None, user: str
+) -> None:
+    fact = f"The owner's favourite editor is {user}."
+    response = await client.post("/api/config/settings", json={"check_model": "fake-model-2"})
+    assert response.status_code == 200
+    await sdk.chat.completions.create(
+        model="aion",
+        messages=[{"role": "user", "content": f"I use a new editor. {{{{fact: {fact}}}}}"}],
+        user=user,
+    )
+
+    async def remembered() -> bool:
+        found = await client.get("/api/memory", params={"limit": 500})
+        return any(
+            e["content"] == fact and e["channel"] == f"openai:{user}"
+            for e in found.json()["entries"]
+        )
+
+    await eventually(remembered, "the fact to be remembered", timeout=15)
