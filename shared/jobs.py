@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,11 +26,26 @@ class ResumeApproval(BaseModel):
     approved: bool
 
 
+class ClientMessage(BaseModel):
+    """One earlier message of a conversation a client sent whole (the OpenAI-compatible API),
+    in the providers' chat format: text, or text and image_url parts."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    role: Literal["system", "user", "assistant"]
+    content: str | list[dict[str, Any]]
+
+
 class TurnJob(BaseModel):
     """Everything a worker needs to run one chat turn; the api validated it already.
 
     A turn either answers `message`, or (with `resume`, and no message) continues a turn that
     paused for the owner's approval.
+
+    `conversation` (a stateless client, the OpenAI-compatible API): the messages before
+    `message`, used instead of the channel's stored history; the exchange is still recorded on
+    the channel. `approvals=False`: nobody can answer an approval on this turn, so tools that
+    would need one are not offered, and a call that would need one is refused, never paused on.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -42,6 +57,8 @@ class TurnJob(BaseModel):
     images: list[str] = Field(default_factory=list)
     voice: bool = False
     model: str | None = None
+    conversation: list[ClientMessage] | None = None
+    approvals: bool = True
     enqueued_at_ms: int
 
 

@@ -60,5 +60,8 @@ PUBLIC = RouteSet(
 )
 
 # Authenticated routes that take large bodies (AION_MAX_BODY_BYTES): chat with images as data
-# URLs, and prompts of up to 100,000 characters (up to 6 bytes each once JSON-escaped).
-LARGE_BODIES = RouteSet([("POST", "/api/chat"), ("POST", "/api/prompt/{name}")])
+# URLs (and the OpenAI-compatible chat, which also carries the whole conversation), and prompts
+# of up to 100,000 characters (up to 6 bytes each once JSON-escaped).
+LARGE_BODIES = RouteSet(
+    [("POST", "/api/chat"), ("POST", "/v1/chat/completions"), ("POST", "/api/prompt/{name}")]
+)

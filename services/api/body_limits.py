@@ -25,21 +25,21 @@ async def within_limits(
     if scope["method"] not in _BODY_METHODS:
         await app(scope, receive, send)
         return
+    path = scope["path"]  # picks the error shape (OpenAI's under /v1/)
     headers = dict(scope["headers"])
     length = headers.get(b"content-length")
     chunked = b"chunked" in headers.get(b"transfer-encoding", b"").lower()
     if length is not None and not length.isdigit():
-        await send_error(send, 400, "BadRequest", "Content-Length is not a number.")
+        await send_error(send, 400, "BadRequest", "Content-Length is not a number.", path=path)
         return
     if length is not None and int(length) > max_bytes:
-        await send_error(send, 413, "PayloadTooLarge", _too_large(max_bytes))
+        await send_error(send, 413, "PayloadTooLarge", _too_large(max_bytes), path=path)
         return
     has_body = chunked or (length is not None and int(length) > 0)
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
     if has_body and content_type != b"application/json":
-        await send_error(
-            send, 415, "UnsupportedMediaType", "The request body must be application/json."
-        )
+        detail = "The request body must be application/json."
+        await send_error(send, 415, "UnsupportedMediaType", detail, path=path)
         return
 
     received = 0

@@ -1,4 +1,8 @@
-"""One error hierarchy and one error shape: {"error": "<ErrorClass>", "detail": "..."}."""
+"""One error hierarchy and one error shape: {"error": "<ErrorClass>", "detail": "..."}.
+
+The OpenAI-compatible routes (/v1/...) render the same errors in OpenAI's shape instead
+(services/api/openai_errors.py): the shape is picked by the request path, in one place.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Send
 
+from services.api.openai_errors import is_openai_path, openai_error
+
 log = logging.getLogger("aion.api.errors")
 
 
@@ -22,10 +28,19 @@ class AppError(Exception):
     status = 400
     error = "BadRequest"
 
-    def __init__(self, detail: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.headers = headers
+        self.param = param  # `param` and `code` only show in the OpenAI shape
+        self.code = code
 
 
 class Unauthorized(AppError):
@@ -65,6 +80,18 @@ class Unprocessable(AppError):
     error = "ValidationError"
 
 
+class BadGateway(AppError):
+    """The model provider behind a turn failed (the OpenAI-compatible routes say so)."""
+
+    status = 502
+    error = "BadGateway"
+
+
+class InternalError(AppError):
+    status = 500
+    error = "InternalError"
+
+
 class RangeNotSatisfiable(AppError):
     status = 416
     error = "RangeNotSatisfiable"
@@ -87,60 +114,102 @@ _HTTP_NAMES = {
 
 
 def error_response(
-    status: int, error: str, detail: str, headers: dict[str, str] | None = None
+    status: int,
+    error: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    *,
+    path: str = "",
+    param: str | None = None,
+    code: str | None = None,
 ) -> JSONResponse:
+    """The error as AION renders it, or as OpenAI does when `path` is one of its routes."""
     if status == 401:
         headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+    if is_openai_path(path):
+        body: dict[str, object] = openai_error(status, detail, param, code)
+    else:
+        body = {"error": error, "detail": detail}
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 async def send_error(
-    send: Send, status: int, error: str, detail: str, headers: dict[str, str] | None = None
+    send: Send,
+    status: int,
+    error: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    *,
+    path: str = "",
 ) -> None:
     """The same shape as `error_response`, sent by an ASGI middleware (before any route)."""
-    response = error_response(status, error, detail, headers)
+    response = error_response(status, error, detail, headers, path=path)
     start = {"type": "http.response.start", "status": status, "headers": response.raw_headers}
     await send(start)
     await send({"type": "http.response.body", "body": response.body})
 
 
-def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str]:
+def _field(loc: tuple[object, ...] | list[object]) -> str:
+    """`messages[0].content` for ("body", "messages", 0, "content")."""
+    field = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header"):
+            continue
+        field += f"[{part}]" if isinstance(part, int) else f".{part}" if field else str(part)
+    return field
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[int, str, str, str | None]:
+    """Status, error class, detail and the first field at fault."""
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
-        return 400, "InvalidJSON", "The request body is not valid JSON."
+        return 400, "InvalidJSON", "The request body is not valid JSON.", None
     parts = []
     for err in errors:
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or "body"
         parts.append(f"{field}: {err.get('msg', 'invalid value')}")
-    return 422, "ValidationError", "; ".join(parts)
+    first = _field(errors[0].get("loc", ())) if errors else ""
+    return 422, "ValidationError", "; ".join(parts), first or None
 
 
-async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return error_response(exc.status, exc.error, exc.detail, exc.headers)
+    return error_response(
+        exc.status,
+        exc.error,
+        exc.detail,
+        exc.headers,
+        path=request.url.path,
+        param=exc.param,
+        code=exc.code,
+    )
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     detail = exc.detail if isinstance(exc.detail, str) else "Request failed."
-    return error_response(exc.status_code, _HTTP_NAMES.get(exc.status_code, "HTTPError"), detail)
+    name = _HTTP_NAMES.get(exc.status_code, "HTTPError")
+    return error_response(exc.status_code, name, detail, path=request.url.path)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(*_describe_validation(exc))
+    status, error, detail, param = _describe_validation(exc)
+    return error_response(status, error, detail, path=request.url.path, param=param)
 
 
 async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
     which = "Redis" if isinstance(exc, redis.exceptions.RedisError) else "PostgreSQL"
     log.error("%s unavailable during %s %s: %s", which, request.method, request.url.path, exc)
-    return error_response(503, "ServiceUnavailable", f"{which} is unavailable; try again shortly.")
+    detail = f"{which} is unavailable; try again shortly."
+    return error_response(503, "ServiceUnavailable", detail, path=request.url.path)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
-    return error_response(500, "InternalError", "Something went wrong on the server.")
+    detail = "Something went wrong on the server."
+    return error_response(500, "InternalError", detail, path=request.url.path)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -5,7 +5,8 @@ Public routes (services/api/access.py) are rate-limited per client address; ever
 known or not, needs a bearer token (401 otherwise, so an anonymous client learns nothing of the
 routes). A wrong token counts towards its address's backoff (services/api/throttle.py); a
 blocked address gets 429 with Retry-After. Bodies are then bounded: 256 KiB, or
-AION_MAX_BODY_BYTES on the authenticated routes that take large ones.
+AION_MAX_BODY_BYTES on the authenticated routes that take large ones. Refusals under /v1/ come
+in OpenAI's shape (services/api/errors.py), as every answer on those routes does.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from services.api.throttle import client_address
 log = logging.getLogger("aion.api.gate")
 
 ASK_FOR_BEARER = "Missing bearer token: send 'Authorization: Bearer <token>'."
+NOT_VALID = "The bearer token is not valid."
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -76,11 +78,11 @@ class Gate:
         """Authenticate; on success leave the caller in the scope, otherwise answer."""
         token = bearer_token(scope)
         if token is None:
-            await send_error(send, 401, "Unauthorized", ASK_FOR_BEARER)
+            await send_error(send, 401, "Unauthorized", ASK_FOR_BEARER, path=path)
             return False
         blocked = await ctx.failed_tokens.blocked_for(address)
         if blocked:
-            await _too_many_failures(send, blocked)
+            await _too_many_failures(send, blocked, path)
             return False
         caller = ctx.credentials.caller(token)
         if caller is None:
@@ -94,18 +96,19 @@ class Gate:
                 failures,
                 f"; blocked for {wait:.0f} s" if wait else "",
             )
-            await send_error(send, 401, "Unauthorized", "The bearer token is not valid.")
+            await send_error(send, 401, "Unauthorized", NOT_VALID, path=path)
             return False
         ctx.failed_tokens.passed(address)
         if not ctx.credentials.allows(caller, method, path):
             detail = f"{caller.credential} does not open this route."
-            await send_error(send, 403, "Forbidden", detail)
+            await send_error(send, 403, "Forbidden", detail, path=path)
             return False
         scope[CALLER_SCOPE_KEY] = caller
         return True
 
 
-async def _too_many_failures(send: Send, blocked: float) -> None:
+async def _too_many_failures(send: Send, blocked: float, path: str) -> None:
     wait = max(1, math.ceil(blocked))
     detail = f"Too many invalid tokens from this address; try again in {wait} s."
-    await send_error(send, 429, "TooManyRequests", detail, {"Retry-After": str(wait)})
+    headers = {"Retry-After": str(wait)}
+    await send_error(send, 429, "TooManyRequests", detail, headers, path=path)

@@ -26,6 +26,7 @@ from services.api.routes import (
     memory,
     metrics,
     oauth,
+    openai_compat,
     plugins,
     prompts,
     providers,
@@ -83,6 +84,7 @@ def create_app(
         oauth,
         claude_cli,
         telegram,
+        openai_compat,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from shared.prompts import MAX_PROMPT_CHARS
 
 CHANNEL_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$"
-_IMAGE_URL = re.compile(r"^(data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+|https?://\S+)$", re.I)
+IMAGE_URL = re.compile(r"^(data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+|https?://\S+)$", re.I)
 
 Channel = Field(default="web", pattern=CHANNEL_PATTERN, description="conversation channel")
 
@@ -37,7 +37,7 @@ class ChatRequest(_Body):
     @classmethod
     def _image_urls(cls, images: list[str]) -> list[str]:
         for index, image in enumerate(images):
-            if not _IMAGE_URL.match(image):
+            if not IMAGE_URL.match(image):
                 raise ValueError(
                     f"images[{index}] must be a data:image/...;base64 URL or an http(s) URL"
                 )

@@ -68,8 +68,10 @@ class Agent:
         channel: str,
         thinking: ThinkingLevel,
         fallbacks: tuple[str, ...],
+        approvals: bool = True,
     ) -> None:
         self._app = app
+        self._approvals = approvals  # False: nobody can approve; see `policy`
         self._emitter = emitter
         self._turn_id = turn_id
         self._channel = channel
@@ -94,7 +96,7 @@ class Agent:
             if state.rounds >= settings.max_tool_iterations:
                 await self._round_limit(state, settings.max_tool_iterations)
                 return None
-            tools = policy.offered(self._app.plugins.tools, settings)
+            tools = self._offered(settings)
             text, calls, blocks = await self._model_call(base + state.trace, tools, state)
             if not calls:
                 state.trace.append({"role": "assistant", "content": text})
@@ -166,7 +168,7 @@ class Agent:
                 f"the turn paused on a call its approval did not show: {paused_on.name}"
             )
         settings = (await self._app.settings.get()).app
-        tool = policy.offered(self._app.plugins.tools, settings).get(paused_on.name)
+        tool = self._offered(settings).get(paused_on.name)
         await self._emit_call(paused_on)
         if decision.approved:
             outcome = await self._run(state, tool, paused_on, settings)
@@ -180,7 +182,7 @@ class Agent:
         self, state: AgentState, calls: list[ToolCallRequest]
     ) -> PendingApproval | None:
         settings = (await self._app.settings.get()).app
-        tools = policy.offered(self._app.plugins.tools, settings)
+        tools = self._offered(settings)
         known = [tools.get(call.name) for call in calls]
         if all(known) and policy.may_run_concurrently(
             [t for t in known if t is not None], settings, state.untrusted_from
@@ -192,6 +194,12 @@ class Agent:
             tool = tools.get(call.name)
             # Checked call by call: a page read by the call before taints this one.
             reason = policy.approval_reason(tool, settings, state.untrusted_from) if tool else None
+            if reason is not None and not self._approvals:
+                await self._emit_call(call)
+                metrics.tool_call(call.name, "denied", 0.0)
+                refusal = policy.NO_APPROVALS.format(reason=reason)
+                await self._record(state, call, ToolOutcome(False, refusal, 0))
+                continue
             if reason is not None:
                 state.pending = calls[index:]
                 return await self._pause(state, call, reason)
@@ -286,6 +294,9 @@ class Agent:
         await self._thought(note, "tool_limit")
         await self._emitter.token(note)
         state.trace.append({"role": "assistant", "content": note})
+
+    def _offered(self, settings: AppSettings) -> dict[str, Tool]:
+        return policy.offered(self._app.plugins.tools, settings, approvals=self._approvals)
 
     async def _emit_call(self, call: ToolCallRequest) -> None:
         await self._emitter.emit(

@@ -7,7 +7,10 @@ owner's instructions from material it was given:
   `self` always matches what is loaded;
 - `## Context`: current time (UTC) and the channel of the turn;
 - `## Memories`: what recall found for the owner's message, between <memories> tags,
-  introduced as notes rather than orders.
+  introduced as notes rather than orders;
+- `## The client's instructions`: the system messages of a conversation a client sent whole
+  (the OpenAI-compatible API), last: the client speaks with the owner's token, but AION's own
+  rules come first. Every provider takes one system prompt, so they join it here.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 from services.worker.tools.registry import Tool
 from shared.db.conversations import Message
 from shared.db.memories import Memory
+from shared.jobs import ClientMessage
 from shared.prompts import PROMPT_NAMES
 
 _MEMORY_TAG = re.compile(r"</?\s*memories\s*>", re.IGNORECASE)
@@ -44,6 +48,7 @@ def system_prompt(
     tools: Iterable[Tool] = (),
     now: datetime | None = None,
     memories: Sequence[Memory] = (),
+    client_instructions: Sequence[str] = (),
 ) -> str:
     now = now or datetime.now(UTC)
     parts = [prompts[name].strip() for name in PROMPT_NAMES if prompts.get(name, "").strip()]
@@ -56,11 +61,25 @@ def system_prompt(
     parts.append(f"## Context\nCurrent time: {now:%Y-%m-%d %H:%M} UTC. Channel: {channel}.")
     if memories:
         parts.append(memories_block(memories))
+    if client_instructions:
+        parts.append("## The client's instructions\n" + "\n\n".join(client_instructions))
     return "\n\n".join(parts)
 
 
 def _first_line(text: str) -> str:
     return text.split("\n", 1)[0]
+
+
+def _chat(message: Message | ClientMessage) -> dict[str, Any]:
+    if isinstance(message, ClientMessage):
+        return {"role": message.role, "content": message.content}
+    return message.as_chat()
+
+
+def _text(content: str | list[dict[str, Any]]) -> str:
+    if isinstance(content, str):
+        return content
+    return "\n".join(p["text"] for p in content if p.get("type") == "text")
 
 
 def user_content(message: str, images: list[str]) -> str | list[dict[str, Any]]:
@@ -74,17 +93,21 @@ def user_content(message: str, images: list[str]) -> str | list[dict[str, Any]]:
 def build_messages(
     prompts: dict[str, str],
     channel: str,
-    history: list[Message],
+    history: list[Message] | list[ClientMessage],
     message: str | None,
     images: list[str],
     tools: Iterable[Tool] = (),
     memories: Sequence[Memory] = (),
 ) -> list[dict[str, Any]]:
-    """System prompt, history, then the new user message (None: a turn that continues)."""
-    messages: list[dict[str, Any]] = [
-        {"role": "system", "content": system_prompt(prompts, channel, tools, memories=memories)}
-    ]
-    messages += [m.as_chat() for m in history]
+    """System prompt, history, then the new user message (None: a turn that continues).
+    `history` is the channel's stored one, or the conversation a client sent whole."""
+    earlier = [_chat(m) for m in history]
+    instructions = [_text(m["content"]) for m in earlier if m["role"] == "system"]
+    system = system_prompt(
+        prompts, channel, tools, memories=memories, client_instructions=instructions
+    )
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
+    messages += [m for m in earlier if m["role"] != "system"]
     if message is not None:
         messages.append({"role": "user", "content": user_content(message, images)})
     return messages

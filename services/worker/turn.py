@@ -24,7 +24,7 @@ from shared.db import conversations
 from shared.db.conversations import Message
 from shared.db.retry import DatabaseRetry, DatabaseUnavailable
 from shared.events import ErrorCode, ErrorEvent
-from shared.jobs import TurnJob
+from shared.jobs import ClientMessage, TurnJob
 from shared.retry import RedisUnavailable
 
 log = logging.getLogger("aion.worker.turn")
@@ -116,6 +116,7 @@ async def _converse(
         await emitter.emit(ErrorEvent(message=refusal, code=ErrorCode.NOT_ALLOWED))
         return "not allowed"
     continuation = await approvals.continuation_for(app, turn)
+    history: list[Message] | list[ClientMessage]
     if continuation is not None:
         conversation_id, history = await _history(app, turn.channel, settings.max_history_turns)
         state = AgentState.from_json(continuation.approval.state)
@@ -123,13 +124,16 @@ async def _converse(
         memories = []
     else:
         conversation_id, history = await _begin(app, turn, settings.max_history_turns)
+        if turn.conversation is not None:
+            # A stateless client sent the whole conversation: that, not the channel's history.
+            history = turn.conversation
         model = choose_model(
             turn.model, settings, owner.active_model, app.config.aion_model, turn.message
         )
         state = AgentState(model=model)
         message = turn.message
         memories = await recall.recall(app, turn.message)
-    tools = policy.offered(app.plugins.tools, settings).values()
+    tools = policy.offered(app.plugins.tools, settings, approvals=turn.approvals).values()
     base = build_messages(
         owner.prompts, turn.channel, history, message, turn.images, tools, memories
     )
@@ -140,6 +144,7 @@ async def _converse(
         channel=turn.channel,
         thinking=thinking_for(settings, turn.channel),
         fallbacks=fallbacks_for(settings, state.model),
+        approvals=turn.approvals,
     )
     running.task = asyncio.create_task(agent.run(base, state, continuation))
     try:

