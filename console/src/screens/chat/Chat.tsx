@@ -8,18 +8,35 @@ import { Composer } from "./Composer";
 import { Markdown } from "./Markdown";
 import { useTurns } from "./useTurns";
 
+/** The channel a client route names: /chat/<channel> (a link to one conversation). */
+function channelOfLocation(): string {
+  const match = /^\/chat\/([^/]+)$/.exec(location.pathname);
+  return match ? decodeURIComponent(match[1]) : "web";
+}
+
 export function Chat({ onSignOut }: { onSignOut: () => void }) {
   const [channels, setChannels] = useState<Channel[]>([]);
-  const [channel, setChannel] = useState("web");
+  const [channel, setChannelState] = useState(channelOfLocation);
+  const setChannel = (id: string) => {
+    history.pushState(null, "", `/chat/${encodeURIComponent(id)}`);
+    setChannelState(id);
+  };
+
+  useEffect(() => {
+    const onPop = () => setChannelState(channelOfLocation());
+    addEventListener("popstate", onPop);
+    return () => removeEventListener("popstate", onPop);
+  }, []);
   const { entries, load, send, decide, cancel, busy, canCancel } = useTurns(channel);
   const end = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     api.channels().then(({ channels: listed }) => {
-      const web: Channel = { id: "web", label: "Web", count: 0, last_ts: null, last_msg: null };
-      setChannels(listed.some((c) => c.id === "web") ? listed : [web, ...listed]);
+      const blank = (id: string): Channel => ({ id, label: id === "web" ? "Web" : id, count: 0, last_ts: null, last_msg: null });
+      const missing = [...new Set(["web", channel])].filter((id) => !listed.some((c) => c.id === id));
+      setChannels([...missing.map(blank), ...listed]);
     }, () => {});
-  }, [busy]);
+  }, [busy, channel]);
 
   useEffect(() => {
     load().catch(() => {});
