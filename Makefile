@@ -12,7 +12,7 @@ REQUIREMENTS := requirements-dev.txt
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock audit notices dev test lint fmt typecheck up bench compose-test
+.PHONY: help venv lock audit notices dev test lint fmt typecheck up bench compose-test console console-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,6 +36,7 @@ notices: venv ## rewrite THIRD_PARTY_NOTICES.md from the locked packages' metada
 	$(BIN)/python -m scripts.notices
 
 dev: venv ## run every service as local processes (no Docker), in the foreground
+	test -f console/dist/index.html || $(MAKE) console
 	$(BIN)/python -m scripts.dev
 
 test: venv ## run the tests (extra pytest arguments: make test ARGS="-k chat -x")
@@ -59,6 +60,20 @@ up: ## build the images and start everything with docker compose (settings: .env
 
 compose-test: venv ## build the images and run docker-compose.yml for real (root; starts dockerd if needed)
 	$(BIN)/python -m pytest -m compose tests/compose $(ARGS)
+
+# The web console (console/): npm packages from the committed lock, then a build into
+# console/dist, which the api serves at /. Needs Node.js 20+ and npm; the build is not committed.
+CONSOLE_STAMP := console/node_modules/.installed
+
+$(CONSOLE_STAMP): console/package-lock.json
+	cd console && npm ci --no-audit --no-fund
+	touch $@
+
+console: $(CONSOLE_STAMP) ## build the web console into console/dist (type-checked)
+	cd console && npm run build
+
+console-test: $(CONSOLE_STAMP) ## the console's unit tests (the SSE parser, the turn reducer)
+	cd console && npm test
 
 bench: venv ## chat overhead benchmark: the fake LLM directly vs through AION
 	$(BIN)/python -m bench.chat_overhead $(ARGS)

@@ -73,7 +73,7 @@ async def test_private_routes_need_the_token(
 async def test_no_public_docs_or_schema(
     anonymous: httpx.AsyncClient, client: httpx.AsyncClient
 ) -> None:
-    for path in ("/docs", "/openapi.json", "/redoc"):
+    for path in ("/api/docs", "/api/openapi.json", "/api/redoc"):
         # Only the listed public routes open without a token, known paths or not: an anonymous
         # client cannot tell which paths exist.
         response = await anonymous.get(path)
@@ -82,6 +82,12 @@ async def test_no_public_docs_or_schema(
         response = await client.get(path)
         assert response.status_code == 404
         assert response.json() == {"error": "NotFound", "detail": "Not Found"}
+    for path in ("/docs", "/openapi.json", "/redoc"):
+        # Outside /api these are the web console's paths (public): never FastAPI's docs.
+        for http in (anonymous, client):
+            response = await http.get(path)
+            assert "swagger" not in response.text.lower(), path
+            assert '"openapi"' not in response.text, path
 
 
 async def test_status_is_public_and_tells_no_secrets(

@@ -48,16 +48,30 @@ PROBES = RouteSet(
     [("GET", "/healthz"), ("HEAD", "/healthz"), ("GET", "/readyz"), ("HEAD", "/readyz")]
 )
 
+# Console sign-in: public, with the token in the body, which the route checks. The gate also
+# refuses a blocked address (429) before the body is read; the route counts a wrong token.
+SIGN_IN = RouteSet([("POST", "/api/session")])
+
 # Public: no bearer token; rate-limited per client address (probes excepted).
 PUBLIC = RouteSet(
     [
         *PROBES.pairs(),
+        *SIGN_IN.pairs(),
         ("GET", "/api/status"),
         ("HEAD", "/api/status"),
         ("POST", "/api/alexa"),  # Amazon-signed: the route verifies the signature
         ("GET", "/api/oauth/google/callback"),  # checks the one-time `state` it issued
     ]
 )
+
+# First path segments that are never the console's: the api, the probes, the metrics.
+_NOT_CONSOLE = frozenset({"api", "v1", "metrics", "healthz", "readyz"})
+
+
+def is_console(method: str, path: str) -> bool:
+    """A page or asset of the web console (public: it holds no data; the api behind it does)."""
+    return method in ("GET", "HEAD") and path.split("/", 2)[1] not in _NOT_CONSOLE
+
 
 # Authenticated routes that take large bodies (AION_MAX_BODY_BYTES): chat with images as data
 # URLs (and the OpenAI-compatible chat, which also carries the whole conversation), and prompts

@@ -17,6 +17,7 @@ from services.api.auth import Credentials, TokenVerifier, load_verifier
 from services.api.draining import DrainState
 from services.api.event_hub import EventHub
 from services.api.model_lists import ModelLists
+from services.api.sessions import SessionStore
 from services.api.settings import ApiSettings
 from services.api.throttle import FailedTokens, PublicRate
 from services.api.ttl_cache import TtlCache
@@ -48,6 +49,7 @@ class AppContext:
     failed_tokens: FailedTokens  # per-address backoff of wrong bearer tokens
     public_rate: PublicRate  # per-address rate limit of the public routes
     memory_count: TtlCache[int]  # the public status's count, not counted per request
+    sessions: SessionStore  # the console's cookie sessions
     drain: DrainState = field(default_factory=DrainState)
 
 
@@ -107,6 +109,7 @@ async def app_context(
             failed_tokens=FailedTokens(redis),
             public_rate=PublicRate(redis, settings.aion_public_rate_limit),
             memory_count=TtlCache(STATUS_COUNT_SECONDS),
+            sessions=SessionStore(redis, max(1, round(settings.aion_session_days * 86400))),
         )
     finally:
         await exits.aclose()

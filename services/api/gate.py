@@ -1,11 +1,13 @@
 """The api's front gate: who may come in, and with how large a body, settled from the request
 line and headers alone, before a byte of the body is read.
 
-Public routes (services/api/access.py) are rate-limited per client address; every other path,
-known or not, needs a bearer token (401 otherwise, so an anonymous client learns nothing of the
-routes). A wrong token counts towards its address's backoff (services/api/throttle.py); a
-blocked address gets 429 with Retry-After. Bodies are then bounded: 256 KiB, or
-AION_MAX_BODY_BYTES on the authenticated routes that take large ones. Refusals under /v1/ come
+Public routes (services/api/access.py) are rate-limited per client address; the console's pages
+are public too. Every other path, known or not, needs a bearer token or a console session cookie
+(401 otherwise, so an anonymous client learns nothing of the routes). A wrong token counts towards
+its address's backoff (services/api/throttle.py); a blocked address gets 429 with Retry-After,
+also on sign-in. A request riding on the cookie that may change something (not GET or HEAD)
+must name the server's own origin in `Origin` (403 otherwise). Bodies are then bounded: 256 KiB,
+or AION_MAX_BODY_BYTES on the authenticated routes that take large ones. Refusals under /v1/ come
 in OpenAI's shape (services/api/errors.py), as every answer on those routes does.
 """
 
@@ -14,19 +16,36 @@ from __future__ import annotations
 import logging
 import math
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.api.access import LARGE_BODIES, PROBES, PUBLIC, SMALL_BODY_BYTES
-from services.api.auth import CALLER_SCOPE_KEY
+from services.api.access import (
+    LARGE_BODIES,
+    PROBES,
+    PUBLIC,
+    SIGN_IN,
+    SMALL_BODY_BYTES,
+    is_console,
+)
+from services.api.auth import CALLER_SCOPE_KEY, Caller
 from services.api.body_limits import within_limits
 from services.api.context import AppContext
 from services.api.errors import send_error
+from services.api.origin import header, same_origin
+from services.api.sessions import COOKIE_NAME
 from services.api.throttle import client_address
 
 log = logging.getLogger("aion.api.gate")
 
-ASK_FOR_BEARER = "Missing bearer token: send 'Authorization: Bearer <token>'."
 NOT_VALID = "The bearer token is not valid."
+ASK_FOR_BEARER = (
+    "Missing bearer token: send 'Authorization: Bearer <token>' (or sign in to the console)."
+)
+SESSION_ENDED = "The console session has expired or was signed out; sign in again."
+CROSS_ORIGIN = (
+    "A request made with the console's session cookie must come from this server's own page."
+)
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -36,6 +55,13 @@ def bearer_token(scope: Scope) -> str | None:
             token = token.strip()
             return token if scheme.lower() == "bearer" and token else None
     return None
+
+
+def session_cookie(scope: Scope) -> str | None:
+    cookies = header(scope, b"cookie")
+    if not cookies:
+        return None
+    return cookie_parser(cookies).get(COOKIE_NAME) or None
 
 
 class Gate:
@@ -54,9 +80,17 @@ class Gate:
         # if it were, paths would look private here: closed, not open).
         method, path = scope["method"], scope["path"]
         address = client_address(scope)
-        if (method, path) in PUBLIC:
+        if is_console(method, path):
+            # Static files: cheap, and not rate-limited (one page load fetches several).
+            limit = SMALL_BODY_BYTES
+        elif (method, path) in PUBLIC:
             limit = SMALL_BODY_BYTES
             if (method, path) not in PROBES and await self._over_public_rate(ctx, address, send):
+                return
+            if (method, path) in SIGN_IN and (
+                blocked := await ctx.failed_tokens.blocked_for(address)
+            ):
+                await _too_many_failures(send, blocked, path)
                 return
         else:
             if not await self._let_in(ctx, scope, send, method, path, address):
@@ -78,8 +112,7 @@ class Gate:
         """Authenticate; on success leave the caller in the scope, otherwise answer."""
         token = bearer_token(scope)
         if token is None:
-            await send_error(send, 401, "Unauthorized", ASK_FOR_BEARER, path=path)
-            return False
+            return await self._let_in_by_session(ctx, scope, send, method, path)
         blocked = await ctx.failed_tokens.blocked_for(address)
         if blocked:
             await _too_many_failures(send, blocked, path)
@@ -102,6 +135,30 @@ class Gate:
         if not ctx.credentials.allows(caller, method, path):
             detail = f"{caller.credential} does not open this route."
             await send_error(send, 403, "Forbidden", detail, path=path)
+            return False
+        scope[CALLER_SCOPE_KEY] = caller
+        return True
+
+    async def _let_in_by_session(
+        self, ctx: AppContext, scope: Scope, send: Send, method: str, path: str
+    ) -> bool:
+        """The console's cookie. An unknown one is not counted as a failed token: a session id
+        is 256 random bits, and an expired cookie in a browser must not lock its owner out."""
+        session_id = session_cookie(scope)
+        if session_id is None:
+            await send_error(send, 401, "Unauthorized", ASK_FOR_BEARER, path=path)
+            return False
+        caller = await ctx.sessions.caller(session_id)
+        if caller is not Caller.OWNER:
+            await send_error(send, 401, "Unauthorized", SESSION_ENDED, path=path)
+            return False
+        if method not in _SAFE_METHODS and not same_origin(scope, ctx.settings.aion_public_url):
+            log.warning(
+                "refused a cross-origin %s %r riding on a session cookie",
+                method,
+                scope["path"][:200],
+            )
+            await send_error(send, 403, "Forbidden", CROSS_ORIGIN, path=path)
             return False
         scope[CALLER_SCOPE_KEY] = caller
         return True

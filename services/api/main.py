@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from services.api.alexa.certs import AlexaTrust
+from services.api.console import Console
 from services.api.context import app_context
 from services.api.errors import install_error_handlers
 from services.api.gate import Gate
@@ -22,6 +23,7 @@ from services.api.routes import (
     claude_cli,
     config,
     conversations,
+    history,
     keys,
     memory,
     metrics,
@@ -30,6 +32,7 @@ from services.api.routes import (
     plugins,
     prompts,
     providers,
+    session,
     status,
     telegram,
     updates,
@@ -68,8 +71,10 @@ def create_app(
     install_error_handlers(app)
     routers = (
         status,
+        session,
         chat,
         conversations,
+        history,
         config,
         prompts,
         plugins,
@@ -88,6 +93,8 @@ def create_app(
     )
     for router in (module.router for module in routers):
         app.include_router(router)
+    # Paths no route matched (and no route half-matched: those stay 405) are the console's.
+    app.router.default = Console(settings.aion_console_dir, app.router.default)
     # Innermost first. The gate runs before any route reads a body; CORS answers preflights
     # (which carry no token) before it; the client address is settled before both.
     app.add_middleware(Gate, large_body_bytes=settings.aion_max_body_bytes)

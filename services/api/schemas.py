@@ -44,6 +44,10 @@ class ChatRequest(_Body):
         return images
 
 
+class SignInRequest(_Body):
+    token: str = Field(min_length=1, max_length=512)
+
+
 class PromptBody(_Body):
     content: str = Field(max_length=MAX_PROMPT_CHARS)
 

@@ -30,6 +30,10 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     # Requests per minute one client address may make to the public routes (probes excepted).
     aion_public_rate_limit: int = Field(default=60, ge=1)
     aion_cors_origins: list[str] = Field(default_factory=list)
+    # How long a console session (POST /api/session) lasts before the owner signs in again.
+    aion_session_days: float = Field(default=7.0, gt=0, le=366)
+    # The built web console (console/dist; `make console`), served at /.
+    aion_console_dir: Path = Path(__file__).resolve().parents[2] / "console" / "dist"
     aion_sse_ping_seconds: float = Field(default=15.0, gt=0)
     aion_db_pool_size: int = Field(default=10, ge=1)
     aion_audio_dir: Path = Path("/data/audio")  # shared with the tts service
