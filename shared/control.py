@@ -1,4 +1,9 @@
-"""Control broadcasts: one Redis pub/sub channel that every replica listens to."""
+"""Control broadcasts: one Redis pub/sub channel that every replica listens to.
+
+A change a worker must have applied before the api answers (settings, secrets, plugins) carries
+a `request_id`; each worker acknowledges it under ack_key(request_id) once it has, so the api
+can wait for every live worker instead of a client guessing how long pub/sub takes.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 CONTROL_CHANNEL = "aion:control"
+ACK_TTL_SECONDS = 60
+
+
+def ack_key(request_id: str) -> str:
+    """A hash: worker id → what that worker reports with its acknowledgement."""
+    return f"aion:control:ack:{request_id}"
 
 
 class _Control(BaseModel):
@@ -20,7 +31,7 @@ class CancelTurn(_Control):
 
 class PluginsChanged(_Control):
     """Re-read which plugins are on (and re-import plugin code when `reload`); every worker
-    acknowledges `request_id` once it applied the change (see shared/plugin_catalog.py)."""
+    acknowledges `request_id` with the tools it now offers (see shared/plugin_catalog.py)."""
 
     kind: Literal["plugins_changed"] = "plugins_changed"
     request_id: str | None = None
@@ -29,10 +40,12 @@ class PluginsChanged(_Control):
 
 class SettingsChanged(_Control):
     kind: Literal["settings_changed"] = "settings_changed"
+    request_id: str | None = None
 
 
 class SecretsChanged(_Control):
     kind: Literal["secrets_changed"] = "secrets_changed"
+    request_id: str | None = None
 
 
 class TelegramChanged(_Control):

@@ -12,11 +12,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 CATALOG_KEY = "aion:plugins:catalog"
-ACK_TTL_SECONDS = 60
-
-
-def ack_key(request_id: str) -> str:
-    return f"aion:plugins:ack:{request_id}"
 
 
 class _Model(BaseModel):

@@ -7,13 +7,15 @@ import inspect
 import ipaddress
 import random
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 from redis.asyncio import Redis
 
-from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
+from shared.control import CONTROL_CHANNEL, SettingsChanged, ack_key, encode_control
+from shared.turn_keys import WORKER_KEY_PREFIX
 from tests.sse import SSEEvent, collect
 
 
@@ -44,10 +46,23 @@ async def history(client: httpx.AsyncClient, channel: str) -> list[dict[str, Any
 
 
 async def announce_settings_changed(redis_url: str) -> None:
-    """What the api does after a settings or prompt write: tell every worker."""
+    """What the api does after a settings or prompt write: tell every worker, and wait until
+    each live one has acknowledged it (shared/control.py)."""
     redis = Redis.from_url(redis_url)
     try:
-        await redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+        request_id = uuid.uuid4().hex
+        workers = {
+            key.decode().removeprefix(WORKER_KEY_PREFIX)
+            async for key in redis.scan_iter(match=f"{WORKER_KEY_PREFIX}*")
+        }
+        message = SettingsChanged(request_id=request_id)
+        await redis.publish(CONTROL_CHANNEL, encode_control(message))
+
+        async def all_acknowledged() -> bool:
+            acked = {worker.decode() for worker in await redis.hkeys(ack_key(request_id))}
+            return workers <= acked
+
+        await eventually(all_acknowledged, "every worker to apply the settings", timeout=10)
     finally:
         await redis.aclose()
 

@@ -76,8 +76,7 @@ async def _set_setting(db, redis_url: str, key: str, value: str | None) -> None:
             " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             (key, value),
         )
-    await announce_settings_changed(redis_url)
-    await asyncio.sleep(0.2)  # the broadcast is asynchronous
+    await announce_settings_changed(redis_url)  # returns once every worker applied it
 
 
 async def test_max_history_turns_limits_what_the_model_sees(

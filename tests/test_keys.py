@@ -125,10 +125,9 @@ async def test_a_saved_key_is_used_from_the_next_call_without_restart(
         assert (
             await client.post("/api/keys", json={"ANTHROPIC_API_KEY": rotated})
         ).status_code == 200
-        await asyncio.sleep(0.3)  # secrets_changed reaches the worker
+        # No wait: the api answers once every live worker has applied the change.
         assert await key_of_next_call() == rotated
     await client.delete("/api/keys/ANTHROPIC_API_KEY")
-    await asyncio.sleep(0.3)
     assert await key_of_next_call() == ANTHROPIC_ENV_KEY  # the environment's default again
 
 
@@ -139,7 +138,6 @@ async def test_secrets_never_reach_the_logs(
     await client.post("/api/keys", json={"LOGCHECK_API_KEY": secret})
     await client.post("/api/keys", json={"PATH": secret})  # refused: not echoed either
     await client.delete("/api/keys/LOGCHECK_API_KEY")
-    await asyncio.sleep(0.3)
     assert ensure_worker.api is not None
     logs = ensure_worker.api.log() + "".join(w.log() for w in ensure_worker.workers)
     assert secret not in logs
@@ -218,7 +216,6 @@ async def test_google_login_with_pkce_then_gemini_without_an_api_key(
         replay = await anonymous.get("/api/oauth/google/callback", params=callback)
         assert replay.status_code == 400 and "not valid" in replay.text
 
-        await asyncio.sleep(0.3)
         _, events = await chat(client, "hello gemini", channel, model="gemini-2.5-flash")
         assert events[-1].data["full_response"] == "You said: hello gemini"
         assert fake_llm.requests[-1]["model"] == "gemini-2.5-flash"

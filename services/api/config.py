@@ -6,10 +6,11 @@ from typing import Any
 
 import pydantic
 
+from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.errors import Unprocessable
 from shared.app_settings import AppSettings
-from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
+from shared.control import SettingsChanged
 from shared.db import Conn, stats
 from shared.db import settings as settings_repo
 
@@ -38,7 +39,7 @@ async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> dict[str
     async with conn.transaction():
         for key in patch:
             await settings_repo.store_value(conn, key, values[key])
-    await ctx.redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+    await announce(ctx, SettingsChanged())  # applied by every live worker when this returns
     return values
 
 

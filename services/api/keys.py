@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.api import broadcast
 from services.api.context import AppContext
 from services.api.errors import Conflict, NotFound, Unprocessable
-from shared.control import CONTROL_CHANNEL, SecretsChanged, encode_control
+from shared.control import SecretsChanged
 from shared.db import Conn
 from shared.providers import GOOGLE_REFRESH_TOKEN, PROVIDERS
 from shared.vault import MAX_VALUE_CHARS, SecretNameError, VaultUnavailable, check_name, mask
@@ -96,4 +97,5 @@ async def delete(ctx: AppContext, conn: Conn, name: str) -> None:
 
 
 async def announce(ctx: AppContext) -> None:
-    await ctx.redis.publish(CONTROL_CHANNEL, encode_control(SecretsChanged()))
+    """Tell the workers the keys changed; they have applied it when this returns."""
+    await broadcast.announce(ctx, SecretsChanged())

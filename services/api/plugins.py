@@ -3,19 +3,18 @@ before the call returns."""
 
 from __future__ import annotations
 
-import asyncio
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.errors import NotFound, ServiceUnavailable
-from shared.control import CONTROL_CHANNEL, PluginsChanged, encode_control
+from shared.control import PluginsChanged
 from shared.db import Conn
 from shared.db import plugins as repo
-from shared.plugin_catalog import CATALOG_KEY, Catalog, PluginInfo, ack_key
+from shared.plugin_catalog import CATALOG_KEY, Catalog, PluginInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,22 +59,6 @@ async def set_enabled(ctx: AppContext, conn: Conn, name: str, enabled: bool) -> 
 
 async def broadcast(ctx: AppContext, *, reload: bool) -> Applied:
     """Tell every worker, and wait (bounded) until each live one has applied the change."""
-    request_id = uuid.uuid4().hex
-    waiting = await ctx.bus.live_worker_ids()
-    await ctx.redis.publish(
-        CONTROL_CHANNEL, encode_control(PluginsChanged(request_id=request_id, reload=reload))
-    )
-    acks: dict[bytes, bytes] = {}
-    try:
-        async with asyncio.timeout(ctx.settings.aion_plugin_ack_timeout_seconds):
-            while True:
-                acks = await ctx.redis.hgetall(ack_key(request_id))
-                answered = {worker.decode() for worker in acks}
-                waiting -= answered
-                if not waiting or not (waiting & await ctx.bus.live_worker_ids()):
-                    break  # everyone answered, or those who did not have died meanwhile
-                await asyncio.sleep(0.02)
-    except TimeoutError:
-        pass
-    tools = sorted({tool for tools in acks.values() for tool in orjson.loads(tools)})
-    return Applied(tools, sorted(waiting))
+    acks = await announce(ctx, PluginsChanged(reload=reload))
+    tools = sorted({tool for report in acks.reports.values() for tool in orjson.loads(report)})
+    return Applied(tools, acks.unconfirmed)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.errors import NotFound
-from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
+from shared.control import SettingsChanged
 from shared.db import Conn
 from shared.db import prompts as repo
 from shared.prompts import DEFAULT_PROMPTS, PROMPT_NAMES, canonical_name
@@ -35,5 +36,5 @@ async def save(ctx: AppContext, conn: Conn, name: str, content: str) -> dict[str
     canonical = resolve(name)
     await repo.save(conn, canonical, content)
     # Prompts are cached with the settings on every worker.
-    await ctx.redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+    await announce(ctx, SettingsChanged())  # applied by every live worker when this returns
     return {"ok": True, "name": canonical, "bytes": len(content.encode())}

@@ -6,9 +6,10 @@ import asyncio
 from typing import Any
 
 from services.api import claude_cli
+from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.keys import stored_values
-from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
+from shared.control import SettingsChanged
 from shared.db import Conn
 from shared.db import settings as settings_repo
 from shared.providers import GOOGLE_REFRESH_TOKEN, PROVIDERS, ProviderInfo, provider_for
@@ -78,5 +79,5 @@ async def listing(ctx: AppContext, conn: Conn) -> dict[str, Any]:
 
 async def set_model(ctx: AppContext, conn: Conn, model: str) -> dict[str, Any]:
     await settings_repo.store_value(conn, settings_repo.ACTIVE_MODEL_KEY, model)
-    await ctx.redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
+    await announce(ctx, SettingsChanged())  # applied by every live worker when this returns
     return {"ok": True, "model": model, "provider": provider_for(model).id}

@@ -42,7 +42,8 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     # How long a relay waits for Redis to come back (a restart) before it ends the stream with
     # an `error` event; longer than the worker's own wait, so a turn that survives is followed.
     aion_relay_redis_grace_seconds: float = Field(default=45.0, ge=0)
-    # How long a plugin change waits for every live worker to confirm it.
+    # How long a change every worker must apply (plugins, settings, prompts, keys, the model)
+    # waits for each live worker to confirm it before the api answers.
     aion_plugin_ack_timeout_seconds: float = Field(default=5.0, gt=0)
     # The Alexa skill allowed to call POST /api/alexa; unset refuses every Alexa request.
     alexa_skill_id: str | None = None

@@ -9,6 +9,7 @@ import pydantic
 import redis.exceptions
 
 from services.worker import claude_cli_status, plugin_sync
+from services.worker.acks import acknowledge
 from services.worker.context import WorkerContext
 from shared.control import (
     CONTROL_CHANNEL,
@@ -60,11 +61,13 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
     if isinstance(message, CancelTurn):
         app.cancel_turn(message.turn_id)
     elif isinstance(message, SettingsChanged):
-        app.settings.invalidate()
+        app.settings.invalidate()  # the next turn reads them again
+        app.spawn(acknowledge(app, message.request_id))
     elif isinstance(message, PluginsChanged):
         app.spawn(plugin_sync.apply(app, message))
     elif isinstance(message, SecretsChanged):
         app.secrets.invalidate()  # the router builds new clients from the next call on
+        app.spawn(acknowledge(app, message.request_id))
         app.spawn(claude_cli_status.publish(app))  # a CLAUDE_CODE_OAUTH_TOKEN may have come
 
 

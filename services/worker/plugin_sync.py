@@ -7,10 +7,11 @@ import logging
 
 import orjson
 
+from services.worker.acks import acknowledge
 from services.worker.context import WorkerContext
 from shared.control import PluginsChanged
 from shared.db import plugins as plugins_repo
-from shared.plugin_catalog import ACK_TTL_SECONDS, CATALOG_KEY, Catalog, ack_key
+from shared.plugin_catalog import CATALOG_KEY, Catalog
 
 log = logging.getLogger("aion.worker.plugins")
 
@@ -36,9 +37,4 @@ async def apply(app: WorkerContext, message: PluginsChanged) -> None:
     except Exception:
         log.exception("could not apply a plugin change", extra={"worker_id": app.worker_id})
         return  # no acknowledgement: the api reports this worker as not confirmed
-    if message.request_id is not None:
-        key = ack_key(message.request_id)
-        async with app.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(key, app.worker_id, orjson.dumps(sorted(app.plugins.tools)))
-            pipe.expire(key, ACK_TTL_SECONDS)
-            await pipe.execute()
+    await acknowledge(app, message.request_id, orjson.dumps(sorted(app.plugins.tools)))
