@@ -8,6 +8,7 @@ import pydantic
 
 from services.api.context import AppContext
 from services.api.errors import Unprocessable
+from services.api.schemas.config import ConfigView, UsageStats
 from shared.app_settings import AppSettings
 from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from shared.db import Conn, stats
@@ -18,16 +19,16 @@ class InvalidSettings(Unprocessable):
     pass
 
 
-async def current(ctx: AppContext, conn: Conn) -> dict[str, Any]:
+async def current(ctx: AppContext, conn: Conn) -> ConfigView:
     stored = await settings_repo.load_settings(conn)
-    return {
-        "model": stored.active_model or ctx.settings.aion_model,
-        "settings": stored.app.model_dump(mode="json"),
-        "stats": await stats.usage_stats(conn),
-    }
+    return ConfigView(
+        model=stored.active_model or ctx.settings.aion_model,
+        settings=stored.app,
+        stats=UsageStats(**await stats.usage_stats(conn)),
+    )
 
 
-async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> dict[str, Any]:
+async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> AppSettings:
     """Validate the patch against everything stored, store it whole or not at all."""
     stored = await settings_repo.load_settings(conn)
     try:
@@ -39,7 +40,7 @@ async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> dict[str
         for key in patch:
             await settings_repo.store_value(conn, key, values[key])
     await ctx.redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
-    return values
+    return merged
 
 
 def _describe(exc: pydantic.ValidationError) -> str:

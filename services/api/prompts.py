@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.api.context import AppContext
 from services.api.errors import NotFound
+from services.api.schemas.config import PromptSaved, PromptView
 from shared.control import CONTROL_CHANNEL, SettingsChanged, encode_control
 from shared.db import Conn
 from shared.db import prompts as repo
@@ -19,7 +18,7 @@ def resolve(name: str) -> str:
     return canonical
 
 
-async def read(conn: Conn, name: str, back: int) -> dict[str, Any]:
+async def read(conn: Conn, name: str, back: int) -> PromptView:
     canonical = resolve(name)
     saved = await repo.revision(conn, canonical, back)
     if saved is not None:
@@ -28,12 +27,12 @@ async def read(conn: Conn, name: str, back: int) -> dict[str, Any]:
         content, updated_at = DEFAULT_PROMPTS[canonical], None  # never saved: AION's default
     else:
         raise NotFound(f"Prompt '{canonical}' has no revision {back} (up to 19 are kept).")
-    return {"name": canonical, "content": content, "updated_at": updated_at, "revision": back}
+    return PromptView(name=canonical, content=content, updated_at=updated_at, revision=back)
 
 
-async def save(ctx: AppContext, conn: Conn, name: str, content: str) -> dict[str, Any]:
+async def save(ctx: AppContext, conn: Conn, name: str, content: str) -> PromptSaved:
     canonical = resolve(name)
     await repo.save(conn, canonical, content)
     # Prompts are cached with the settings on every worker.
     await ctx.redis.publish(CONTROL_CHANNEL, encode_control(SettingsChanged()))
-    return {"ok": True, "name": canonical, "bytes": len(content.encode())}
+    return PromptSaved(name=canonical, bytes=len(content.encode()))

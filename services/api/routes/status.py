@@ -7,12 +7,13 @@ from fastapi.responses import JSONResponse
 
 from services.api import status as status_service
 from services.api.deps import Ctx
-from services.api.schemas import StatusResponse
+from services.api.schemas.common import errors
+from services.api.schemas.status import StatusResponse
 
 router = APIRouter()
 
 
-@router.get("/api/status", response_model=StatusResponse)
+@router.get("/api/status", response_model=StatusResponse, responses=errors(public=True))
 async def get_status(ctx: Ctx) -> StatusResponse:
     return await status_service.status(ctx)
 
