@@ -23,6 +23,8 @@ PRIVATE_ROUTES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("GET", f"/api/chat/{JOB}/events", None),
     ("POST", f"/api/chat/{JOB}/cancel", None),
     ("POST", "/api/reset", {}),
+    ("POST", "/api/stop", {}),
+    ("GET", "/api/openapi.json", None),
     ("GET", "/api/history", None),
     ("GET", "/api/channels", None),
     ("GET", "/api/config", None),

@@ -26,6 +26,7 @@ from services.api.routes import (
     memory,
     metrics,
     oauth,
+    openapi,
     plugins,
     prompts,
     providers,
@@ -55,7 +56,8 @@ def create_app(
             app.state.context = context
             yield
 
-    # No public schema or docs: every route but a few needs the owner's token (API.md).
+    # No public schema or docs: the OpenAPI document is a route that needs the owner's token
+    # (routes/openapi.py), like every route but a few (API.md).
     app = FastAPI(
         title="AION",
         version=__version__,
@@ -83,6 +85,7 @@ def create_app(
         oauth,
         claude_cli,
         telegram,
+        openapi,
     )
     for router in (module.router for module in routers):
         app.include_router(router)
