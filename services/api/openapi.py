@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from services.api.access import PUBLIC
+from services.api.schemas.events import turn_event_schemas
 
 DESCRIPTION = (
     "AION's HTTP API (docs/API.md). Every operation needs `Authorization: Bearer <token>` "
@@ -40,6 +41,8 @@ def document(app: FastAPI) -> dict[str, Any]:
                 if (method.upper(), path) in PUBLIC:
                     operation["security"] = []  # no token: rate-limited per address instead
                 _one_error_shape(operation["responses"])
+        # The turn events the SSE routes stream, from shared/events.py.
+        doc["components"]["schemas"].update(turn_event_schemas())
         for fastapi_own in ("HTTPValidationError", "ValidationError"):
             doc["components"]["schemas"].pop(fastapi_own, None)
         app.openapi_schema = doc

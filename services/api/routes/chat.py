@@ -32,10 +32,17 @@ def event_stream(ctx: Ctx, turn_id: str, last_event_id: str | None) -> EventSour
     )
 
 
+# What a client (or a fuzzer following links) does next with the turn it started.
+_JOB = {"job": "$response.header.X-AION-Job"}
+_STARTED = event_stream_response()
+_STARTED[200]["links"] = {
+    "follow": {"operationId": "chat_events", "parameters": _JOB},
+    "cancel": {"operationId": "chat_cancel", "parameters": _JOB},
+}
+
+
 @router.post(
-    "/chat",
-    response_class=EventSourceResponse,
-    responses={**event_stream_response(), **errors(body=True)},
+    "/chat", response_class=EventSourceResponse, responses={**_STARTED, **errors(body=True)}
 )
 async def chat(request: ChatRequest, ctx: Ctx) -> EventSourceResponse:
     turn_id = await turns.start_turn(ctx, request)
@@ -44,6 +51,7 @@ async def chat(request: ChatRequest, ctx: Ctx) -> EventSourceResponse:
 
 @router.get(
     "/chat/{job}/events",
+    operation_id="chat_events",
     response_class=EventSourceResponse,
     responses={**event_stream_response(), **errors(400, 404, 422)},
 )
@@ -58,7 +66,9 @@ async def events(
     return event_stream(ctx, job, last_event_id)
 
 
-@router.post("/chat/{job}/cancel", response_model=Ok, responses=errors(404, 422))
+@router.post(
+    "/chat/{job}/cancel", operation_id="chat_cancel", response_model=Ok, responses=errors(404, 422)
+)
 async def cancel(job: JobId, ctx: Ctx) -> Ok:
     await turns.cancel_turn(ctx, job)
     return Ok()
