@@ -112,6 +112,7 @@ def _bad_bodies() -> list[tuple[str, bytes, dict[str, str], int, str]]:
         ("too long", b'{"message": "' + b"x" * 32001 + b'"}', json_headers, 422, "message"),
         ("wrong type", b'{"message": 42}', json_headers, 422, "message"),
         ("unknown field", b'{"message": "hi", "mesage": "x"}', json_headers, 422, "mesage"),
+        ("NUL in message", b'{"message": "a\\u0000b"}', json_headers, 422, "NUL"),
         ("bad channel", b'{"message": "hi", "channel": "a b/c"}', json_headers, 422, "channel"),
         (
             "bad image",

@@ -118,6 +118,7 @@ async def test_bad_parameters(client: httpx.AsyncClient, anonymous: httpx.AsyncC
         ({"offset": -1}, "offset"),
         ({"category": "Not A Category"}, "category"),
         ({"search": "x" * 1001}, "search"),
+        ({"search": "a\x00\u00f3"}, "NUL"),  # found by tests/test_fuzz.py: was a 500
     ]
     for params, field in cases:
         response = await client.get("/api/memory", params=params)

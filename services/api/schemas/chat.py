@@ -29,6 +29,13 @@ class ChatRequest(Body):
                 )
         return images
 
+    @field_validator("message")
+    @classmethod
+    def _storable(cls, message: str) -> str:
+        if "\x00" in message:
+            raise ValueError("message must not contain NUL (U+0000) characters")
+        return message
+
     @model_validator(mode="after")
     def _says_something(self) -> ChatRequest:
         if not self.message.strip() and not self.images:
