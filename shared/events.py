@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, computed_field, model_validator
 
 
 def _is_none(value: object) -> bool:
@@ -22,9 +22,29 @@ class Event(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class TokenEvent(Event):
+class _WithOldNames(Event):
+    """An event that also carries names the clients of the system we replace read (API.md,
+    "kept for old clients"): computed fields, derived from ours and sent with the event; a
+    decoded event accepts them back and drops them, so nothing is stored twice."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_old_names(cls, data: Any) -> Any:
+        old_names = cls.__pydantic_decorators__.computed_fields
+        if isinstance(data, dict) and not old_names.keys().isdisjoint(data):
+            return {key: value for key, value in data.items() if key not in old_names}
+        return data
+
+
+class TokenEvent(_WithOldNames):
     type: Literal["token"] = "token"
     text: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def content(self) -> str:
+        """`text`, under the old clients' name."""
+        return self.text
 
 
 class ThoughtEvent(Event):
@@ -33,20 +53,32 @@ class ThoughtEvent(Event):
     trigger: str | None = Field(default=None, exclude_if=_is_none)
 
 
-class ToolCallEvent(Event):
+class ToolCallEvent(_WithOldNames):
     type: Literal["tool_call"] = "tool_call"
     name: str
     args: dict[str, Any] = Field(default_factory=dict)
     call_id: str
 
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool(self) -> str:
+        """`name`, under the old clients' name."""
+        return self.name
 
-class ToolResultEvent(Event):
+
+class ToolResultEvent(_WithOldNames):
     type: Literal["tool_result"] = "tool_result"
     name: str
     call_id: str
     result: Any = None
     ok: bool
     duration_ms: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tool(self) -> str:
+        """`name`, under the old clients' name."""
+        return self.name
 
 
 class ProgressEvent(Event):
@@ -122,6 +154,18 @@ TurnEvent = Annotated[
 ]
 
 TERMINAL_TYPES = frozenset({"done", "error"})
+
+
+def approval_text(said: str, message: str) -> str:
+    """The text an approval's question adds to a turn that said `said` so far."""
+    return f"\n\n{message}" if said else message
+
+
+def without_approval(full_response: str, approval: ApprovalEvent) -> str:
+    """`full_response` without the question its approval added (for clients that ask with
+    buttons or by voice instead)."""
+    return full_response.removesuffix(approval.message).rstrip()
+
 
 # Approval ids are 16 random bytes in hex (the worker makes them); anything else is not one.
 APPROVAL_ID = re.compile(r"[0-9a-f]{32}")

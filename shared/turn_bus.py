@@ -159,6 +159,11 @@ class TurnBus:
             pipe.lrem(channel_queue_key(channel), 1, turn_id)
             await pipe.execute()
 
+    async def channel_head(self, channel: str) -> str | None:
+        """The turn at the head of the channel's queue: running, or next to run."""
+        head = await self.redis.lindex(channel_queue_key(channel), 0)
+        return head.decode() if head is not None else None
+
     async def request_cancel(self, turn_id: str) -> None:
         await self.redis.set(cancel_key(turn_id), "1", px=self.ttl_ms)
 

@@ -153,11 +153,15 @@ async def test_plugins_are_listed_with_their_load_errors(client: httpx.AsyncClie
     plugins = {p["name"]: p for p in body["plugins"]}
     assert plugins["core"]["loaded"] and plugins["testkit"]["loaded"]
     assert {"name": "risky", "description": "Does something the owner must approve.",
-            "risk": "ask"} in plugins["testkit"]["tools"]  # fmt: skip
+            "risk": "ask", "loaded": True} in plugins["testkit"]["tools"]  # fmt: skip
     assert "broken on purpose" in plugins["broken"]["error"] and not plugins["broken"]["loaded"]
     assert "bad plugin.json" in plugins["badmanifest"]["error"]
-    assert body["total_loaded"] == sum(1 for p in body["plugins"] if p["loaded"])
+    # `total_loaded` counts loaded tools, as the old clients read it
+    loaded_tools = [t for p in body["plugins"] for t in p["tools"] if p["loaded"]]
+    assert body["total_loaded"] == len(loaded_tools) > len(plugins["testkit"]["tools"])
     for plugin in body["plugins"]:
         assert set(plugin) == {
-            "name", "version", "description", "enabled", "loaded", "error", "tools"
+            "name", "version", "description", "enabled", "disabled", "loaded", "error", "tools"
         }  # fmt: skip
+        assert plugin["disabled"] is not plugin["enabled"]
+        assert all(tool["loaded"] is plugin["loaded"] for tool in plugin["tools"])

@@ -48,7 +48,10 @@ async def test_config_has_every_setting_stats_and_no_secrets(
     response = await client.get("/api/config")
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"model", "settings", "stats"}
+    old_names = {"config", *body["stats"]}  # kept for the old clients, equal to ours
+    assert set(body) == {"model", "settings", "stats", *old_names}
+    assert body["config"] == body["settings"]
+    assert {name: body[name] for name in body["stats"]} == body["stats"]
     assert body["settings"] == AppSettings().model_dump(mode="json")
     assert set(body["stats"]) == {
         "memory_entries",

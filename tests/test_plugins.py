@@ -107,6 +107,7 @@ async def test_a_plugin_off_by_default_is_offered_once_enabled(
     # Listed from its manifest; its code is not even imported while it is off (its register()
     # would have named its tools), a reload included.
     assert listed["dormant"]["enabled"] is False and listed["dormant"]["loaded"] is False
+    assert listed["dormant"]["disabled"] is True  # the old clients' name
     assert listed["dormant"]["description"] == "Off until the owner turns it on."
     assert listed["dormant"]["tools"] == []
     assert (await client.post("/api/plugins/reload")).status_code == 200
@@ -116,9 +117,9 @@ async def test_a_plugin_off_by_default_is_offered_once_enabled(
     assert "wake_up" not in offered(fake_llm, channel)
     assert (await client.post("/api/plugins/enable", json={"name": "dormant"})).status_code == 200
     listed = {p["name"]: p for p in (await client.get("/api/plugins")).json()["plugins"]}
-    assert listed["dormant"]["loaded"] is True
+    assert listed["dormant"]["loaded"] is True and listed["dormant"]["disabled"] is False
     assert listed["dormant"]["tools"] == [
-        {"name": "wake_up", "description": "Says it is awake.", "risk": "safe"}
+        {"name": "wake_up", "description": "Says it is awake.", "risk": "safe", "loaded": True}
     ]
     _, events = await chat(client, f"[[{call('wake_up')}]]", channel)
     assert of_type(events, "tool_result")[0]["result"] == "awake"

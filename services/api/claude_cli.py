@@ -7,9 +7,8 @@ subprocess here.
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.api.context import AppContext
+from services.api.schemas.providers import ClaudeCliLogin, ClaudeCliView
 from shared.claude_cli import STATUS_KEY, ClaudeCliStatus
 
 HOW_TO_LOGIN = (
@@ -25,24 +24,23 @@ async def _status(ctx: AppContext) -> ClaudeCliStatus:
     return ClaudeCliStatus.model_validate_json(raw) if raw else ClaudeCliStatus()
 
 
-async def status(ctx: AppContext) -> dict[str, Any]:
+async def status(ctx: AppContext) -> ClaudeCliView:
     found = await _status(ctx)
-    return found.model_dump(include={"installed", "authenticated", "path", "version"})
+    return ClaudeCliView(
+        **found.model_dump(include={"installed", "authenticated", "path", "version"})
+    )
 
 
-async def login(ctx: AppContext) -> dict[str, Any]:
+async def login(ctx: AppContext) -> ClaudeCliLogin:
     found = await _status(ctx)
     if not found.installed:
         message = (
             "No worker has the Claude CLI: install it in the worker image "
             "(npm install -g @anthropic-ai/claude-code) or set AION_CLAUDE_CLI_PATH."
         )
-        return {"ok": False, "step": "not_installed", "message": message}
+        return ClaudeCliLogin(ok=False, step="not_installed", message=message)
     if found.authenticated:
         how = "a saved token" if found.auth_source == "token" else "its credentials file"
-        return {
-            "ok": True,
-            "step": "already_authenticated",
-            "message": f"The Claude CLI is logged in ({how}).",
-        }
-    return {"ok": False, "step": "failed", "message": HOW_TO_LOGIN}
+        message = f"The Claude CLI is logged in ({how})."
+        return ClaudeCliLogin(ok=True, step="already_authenticated", message=message)
+    return ClaudeCliLogin(ok=False, step="failed", message=HOW_TO_LOGIN)

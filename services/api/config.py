@@ -9,6 +9,7 @@ import pydantic
 from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.errors import Unprocessable
+from services.api.schemas.config import ConfigView, UsageStats
 from shared.app_settings import AppSettings
 from shared.control import SettingsChanged
 from shared.db import Conn, stats
@@ -19,16 +20,16 @@ class InvalidSettings(Unprocessable):
     pass
 
 
-async def current(ctx: AppContext, conn: Conn) -> dict[str, Any]:
+async def current(ctx: AppContext, conn: Conn) -> ConfigView:
     stored = await settings_repo.load_settings(conn)
-    return {
-        "model": stored.active_model or ctx.settings.aion_model,
-        "settings": stored.app.model_dump(mode="json"),
-        "stats": await stats.usage_stats(conn),
-    }
+    return ConfigView(
+        model=stored.active_model or ctx.settings.aion_model,
+        settings=stored.app,
+        stats=UsageStats(**await stats.usage_stats(conn)),
+    )
 
 
-async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> dict[str, Any]:
+async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> AppSettings:
     """Validate the patch against everything stored, store it whole or not at all."""
     stored = await settings_repo.load_settings(conn)
     try:
@@ -40,7 +41,7 @@ async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> dict[str
         for key in patch:
             await settings_repo.store_value(conn, key, values[key])
     await announce(ctx, SettingsChanged())  # applied by every live worker when this returns
-    return values
+    return merged
 
 
 def _describe(exc: pydantic.ValidationError) -> str:

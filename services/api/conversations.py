@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.api.schemas import ChannelInfo, HistoryMessage
+from services.api.schemas.conversations import ChannelInfo, HistoryMessage
 from shared.db import Conn
 from shared.db import conversations as repo
 

@@ -206,6 +206,19 @@ async def _dependency_down(request: Request, exc: Exception) -> JSONResponse:
     return error_response(503, "ServiceUnavailable", detail, path=request.url.path)
 
 
+async def _data_error(request: Request, exc: Exception) -> JSONResponse:
+    """PostgreSQL cannot store some characters a valid JSON string or URL may hold (NUL): that
+    is the request's fault, said as a 422. Any other data error is ours (500)."""
+    if _unstorable(exc):
+        detail = "A value holds a character that cannot be stored (NUL, U+0000)."
+        return error_response(422, "ValidationError", detail)
+    return await _unexpected(request, exc)
+
+
+def _unstorable(exc: Exception) -> bool:
+    return isinstance(exc, psycopg.errors.UntranslatableCharacter) or "NUL" in str(exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error in %s %s", request.method, request.url.path)
     detail = "Something went wrong on the server."
@@ -223,4 +236,5 @@ def install_error_handlers(app: FastAPI) -> None:
         psycopg_pool.PoolTimeout,
     ):
         app.add_exception_handler(dependency_error, _dependency_down)
+    app.add_exception_handler(psycopg.DataError, _data_error)
     app.add_exception_handler(Exception, _unexpected)

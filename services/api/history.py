@@ -7,9 +7,9 @@ from typing import Literal
 
 from services.api.conversations import channel_label
 from services.api.errors import NotFound
-from services.api.history_schemas import ConversationDetail, ConversationList
-from services.api.history_schemas import ConversationSummary as Summary
-from services.api.schemas import HistoryMessage
+from services.api.schemas.conversations import HistoryMessage
+from services.api.schemas.history import ConversationDetail, ConversationList
+from services.api.schemas.history import ConversationSummary as Summary
 from shared.db import Conn
 from shared.db import history as repo
 

@@ -11,6 +11,7 @@ from typing import Any
 from services.api import broadcast
 from services.api.context import AppContext
 from services.api.errors import Conflict, NotFound, Unprocessable
+from services.api.schemas.keys import KeyEntry, KeyGroup, KeysResponse
 from shared.control import SecretsChanged
 from shared.db import Conn
 from shared.providers import GOOGLE_REFRESH_TOKEN, PROVIDERS
@@ -29,14 +30,14 @@ def groups() -> list[tuple[str, tuple[str, ...]]]:
     return [*listed, ("Google login (Gemini without an API key)", GOOGLE_LOGIN)]
 
 
-def _entry(name: str, stored: dict[str, str | None], env: dict[str, str]) -> dict[str, Any]:
+def _entry(name: str, stored: dict[str, str | None], env: dict[str, str]) -> KeyEntry:
     if name in stored:
         value = stored[name]
         # A stored key that does not decrypt (no or another AION_SECRET_KEY) still counts as set.
-        return {"key": name, "set": True, "source": "vault", "masked": mask(value or "")}
+        return KeyEntry(key=name, set=True, source="vault", masked=mask(value or ""))
     if env.get(name):
-        return {"key": name, "set": True, "source": "env", "masked": mask(env[name])}
-    return {"key": name, "set": False, "source": "unset", "masked": ""}
+        return KeyEntry(key=name, set=True, source="env", masked=mask(env[name]))
+    return KeyEntry(key=name, set=False, source="unset", masked="")
 
 
 async def stored_values(ctx: AppContext, conn: Conn) -> dict[str, str | None]:
@@ -45,18 +46,18 @@ async def stored_values(ctx: AppContext, conn: Conn) -> dict[str, str | None]:
     return {name: readable.get(name) for name in await vault.names(conn)}
 
 
-async def listing(ctx: AppContext, conn: Conn) -> dict[str, Any]:
+async def listing(ctx: AppContext, conn: Conn) -> KeysResponse:
     stored = await stored_values(ctx, conn)
     env = ctx.env_secrets
     known = {name for _, names in groups() for name in names}
     others = sorted((set(stored) | set(env)) - known)
-    return {
-        "providers": [
-            {"label": label, "env_keys": [_entry(n, stored, env) for n in names]}
+    return KeysResponse(
+        providers=[
+            KeyGroup(label=label, env_keys=[_entry(n, stored, env) for n in names])
             for label, names in groups()
         ],
-        "other_keys": [_entry(n, stored, env) for n in others],
-    }
+        other_keys=[_entry(n, stored, env) for n in others],
+    )
 
 
 def validate(body: dict[str, Any]) -> dict[str, str]:

@@ -29,6 +29,7 @@ from services.api.routes import (
     metrics,
     oauth,
     openai_compat,
+    openapi,
     plugins,
     prompts,
     providers,
@@ -59,7 +60,8 @@ def create_app(
             app.state.context = context
             yield
 
-    # No public schema or docs: every route but a few needs the owner's token (API.md).
+    # No public schema or docs: the OpenAPI document is a route that needs the owner's token
+    # (routes/openapi.py), like every route but a few (API.md).
     app = FastAPI(
         title="AION",
         version=__version__,
@@ -90,6 +92,7 @@ def create_app(
         claude_cli,
         telegram,
         openai_compat,
+        openapi,
     )
     for router in (module.router for module in routers):
         app.include_router(router)

@@ -12,7 +12,7 @@ from pgvector import Vector
 
 from services.api.context import AppContext
 from services.api.errors import NotFound, ServiceUnavailable
-from services.api.schemas import MemoryEntry, MemoryPage
+from services.api.schemas.memory import MemoryEntry, MemoryPage
 from shared import metrics
 from shared.db import Conn
 from shared.db import memories as repo

@@ -258,7 +258,7 @@ async def models(ctx: AppContext, conn: Conn) -> ModelList:
     """`aion`, then `aion/<model>` for every model of a configured provider."""
     created = int(time.time() - (time.monotonic() - ctx.started_at))  # when this api started
     found = await listing(ctx, conn)
-    names = [m for p in found["providers"] if p["configured"] for m in p["models"]]
+    names = [m for p in found.providers if p.configured for m in p.models]
     cards = [ModelCard(id=AION_MODEL, created=created)]
     cards += [ModelCard(id=f"{AION_MODEL}/{m}", created=created) for m in dict.fromkeys(names)]
     return ModelList(data=cards)

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from services.api.schemas import IMAGE_URL, MODEL_PATTERN
+from services.api.schemas.chat import IMAGE_URL
+from services.api.schemas.providers import MODEL_PATTERN
 
 AION_MODEL = "aion"
 MAX_IMAGES = 8  # as POST /api/chat

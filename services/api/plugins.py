@@ -4,13 +4,13 @@ before the call returns."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.errors import NotFound, ServiceUnavailable
+from services.api.schemas.plugins import PluginsResponse, PluginTool, PluginView
 from shared.control import PluginsChanged
 from shared.db import Conn
 from shared.db import plugins as repo
@@ -30,20 +30,22 @@ async def catalog(ctx: AppContext) -> list[PluginInfo] | None:
     return Catalog.model_validate_json(raw).plugins if raw else None
 
 
-async def list_plugins(ctx: AppContext, conn: Conn) -> dict[str, Any]:
+def _view(plugin: PluginInfo, enabled: bool) -> PluginView:
+    loaded = enabled and plugin.error is None
+    return PluginView(
+        **plugin.model_dump(exclude={"enabled", "loaded", "tools"}),
+        enabled=enabled,
+        loaded=loaded,
+        tools=[PluginTool(**tool.model_dump(), loaded=loaded) for tool in plugin.tools],
+    )
+
+
+async def list_plugins(ctx: AppContext, conn: Conn) -> PluginsResponse:
     plugins = await catalog(ctx) or []
     states = await repo.enabled_states(conn)  # the source of truth, newer than any report
-    shown = []
-    for plugin in plugins:
-        enabled = states.get(plugin.name, plugin.enabled)
-        shown.append(
-            {
-                **plugin.model_dump(),
-                "enabled": enabled,
-                "loaded": enabled and plugin.error is None,
-            }
-        )
-    return {"plugins": shown, "total_loaded": sum(1 for p in shown if p["loaded"])}
+    return PluginsResponse(
+        plugins=[_view(plugin, states.get(plugin.name, plugin.enabled)) for plugin in plugins]
+    )
 
 
 async def set_enabled(ctx: AppContext, conn: Conn, name: str, enabled: bool) -> Applied:

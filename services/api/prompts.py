@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.errors import NotFound
+from services.api.schemas.config import PromptSaved, PromptView
 from shared.control import SettingsChanged
 from shared.db import Conn
 from shared.db import prompts as repo
@@ -20,7 +19,7 @@ def resolve(name: str) -> str:
     return canonical
 
 
-async def read(conn: Conn, name: str, back: int) -> dict[str, Any]:
+async def read(conn: Conn, name: str, back: int) -> PromptView:
     canonical = resolve(name)
     saved = await repo.revision(conn, canonical, back)
     if saved is not None:
@@ -29,12 +28,12 @@ async def read(conn: Conn, name: str, back: int) -> dict[str, Any]:
         content, updated_at = DEFAULT_PROMPTS[canonical], None  # never saved: AION's default
     else:
         raise NotFound(f"Prompt '{canonical}' has no revision {back} (up to 19 are kept).")
-    return {"name": canonical, "content": content, "updated_at": updated_at, "revision": back}
+    return PromptView(name=canonical, content=content, updated_at=updated_at, revision=back)
 
 
-async def save(ctx: AppContext, conn: Conn, name: str, content: str) -> dict[str, Any]:
+async def save(ctx: AppContext, conn: Conn, name: str, content: str) -> PromptSaved:
     canonical = resolve(name)
     await repo.save(conn, canonical, content)
     # Prompts are cached with the settings on every worker.
     await announce(ctx, SettingsChanged())  # applied by every live worker when this returns
-    return {"ok": True, "name": canonical, "bytes": len(content.encode())}
+    return PromptSaved(name=canonical, bytes=len(content.encode()))

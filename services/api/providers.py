@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from services.api import claude_cli
 from services.api.broadcast import announce
 from services.api.context import AppContext
 from services.api.keys import stored_values
+from services.api.schemas.providers import ClaudeCliView, ModelSet, ProvidersResponse, ProviderView
 from shared.control import SettingsChanged
 from shared.db import Conn
 from shared.db import settings as settings_repo
@@ -28,10 +28,10 @@ def _base_url(ctx: AppContext, provider: ProviderInfo) -> str | None:
 
 
 def _configured(
-    ctx: AppContext, provider: ProviderInfo, keys: dict[str, str], cli: dict[str, Any]
+    ctx: AppContext, provider: ProviderInfo, keys: dict[str, str], cli: ClaudeCliView
 ) -> bool:
     if provider.id == "claude-cli":
-        return bool(cli["installed"] and cli["authenticated"])
+        return cli.installed and cli.authenticated
     if provider.id == "ollama":
         return ctx.settings.ollama_base_url is not None
     if any(keys.get(k) for k in provider.env_keys):
@@ -52,7 +52,7 @@ async def _models(
     return live if live else list(provider.models)
 
 
-async def listing(ctx: AppContext, conn: Conn) -> dict[str, Any]:
+async def listing(ctx: AppContext, conn: Conn) -> ProvidersResponse:
     keys = await secrets(ctx, conn)
     active = await settings_repo.active_model(conn)
     cli = await claude_cli.status(ctx)
@@ -60,24 +60,24 @@ async def listing(ctx: AppContext, conn: Conn) -> dict[str, Any]:
     models = await asyncio.gather(
         *(_models(ctx, p, keys, ok) for p, ok in zip(PROVIDERS, configured, strict=True))
     )
-    return {
-        "providers": [
-            {
-                "id": p.id,
-                "label": p.label,
-                "prefix": p.prefix,
-                "models": found,
-                "env_keys": list(p.env_keys),
-                "configured": ok,
-            }
+    return ProvidersResponse(
+        providers=[
+            ProviderView(
+                id=p.id,
+                label=p.label,
+                prefix=p.prefix,
+                models=found,
+                env_keys=list(p.env_keys),
+                configured=ok,
+            )
             for p, found, ok in zip(PROVIDERS, models, configured, strict=True)
         ],
-        "active_model": active or ctx.settings.aion_model,
-        "total_providers": len(PROVIDERS),
-    }
+        active_model=active or ctx.settings.aion_model,
+        total_providers=len(PROVIDERS),
+    )
 
 
-async def set_model(ctx: AppContext, conn: Conn, model: str) -> dict[str, Any]:
+async def set_model(ctx: AppContext, conn: Conn, model: str) -> ModelSet:
     await settings_repo.store_value(conn, settings_repo.ACTIVE_MODEL_KEY, model)
     await announce(ctx, SettingsChanged())  # applied by every live worker when this returns
-    return {"ok": True, "model": model, "provider": provider_for(model).id}
+    return ModelSet(model=model, provider=provider_for(model).id)

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from services.api.context import AppContext
-from services.api.schemas import ServicesHealth, StatusResponse
+from services.api.schemas.status import ServicesHealth, StatusResponse
 from shared import __version__
 from shared.db import settings as settings_repo
 from shared.db import stats

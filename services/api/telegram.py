@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, field_validator
 
 from services.api.context import AppContext
 from services.api.errors import Conflict, Unprocessable
+from services.api.schemas.telegram import TelegramSaved, TelegramView
 from shared.control import CONTROL_CHANNEL, TelegramChanged, encode_control
 from shared.db import Conn
 from shared.db import telegram as repo
@@ -109,24 +109,24 @@ async def load_config(conn: Conn, vault: Vault, env_token: str | None) -> Telegr
     )
 
 
-async def view(ctx: AppContext, conn: Conn) -> dict[str, Any]:
+async def view(ctx: AppContext, conn: Conn) -> TelegramView:
     config = await load_config(conn, ctx.vault, _env_token(ctx))
     status = await read_status(ctx.redis)
-    return {
-        "token_set": config.token is not None,
-        "token_masked": mask(config.token) if config.token else "",
-        "allowed_ids": [str(i) for i in sorted(config.allowed_ids)],
-        "group_chats": [str(i) for i in sorted(config.group_chats)],
-        "owner_chat": _str_or_none(await repo.owner_chat(conn)),
-        "polling_active": _polling(status, config.token_fingerprint),
-    }
+    return TelegramView(
+        token_set=config.token is not None,
+        token_masked=mask(config.token) if config.token else "",
+        allowed_ids=[str(i) for i in sorted(config.allowed_ids)],
+        group_chats=[str(i) for i in sorted(config.group_chats)],
+        owner_chat=_str_or_none(await repo.owner_chat(conn)),
+        polling_active=_polling(status, config.token_fingerprint),
+    )
 
 
 def _str_or_none(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
-async def update(ctx: AppContext, conn: Conn, body: TelegramConfigUpdate) -> dict[str, Any]:
+async def update(ctx: AppContext, conn: Conn, body: TelegramConfigUpdate) -> TelegramSaved:
     before = await load_config(conn, ctx.vault, _env_token(ctx))
     try:
         async with conn.transaction():  # the token and the ids together, or neither
@@ -150,7 +150,7 @@ async def update(ctx: AppContext, conn: Conn, body: TelegramConfigUpdate) -> dic
     await ctx.redis.publish(CONTROL_CHANNEL, encode_control(TelegramChanged()))
     wanted = after.token_fingerprint
     changed = wanted != before.token_fingerprint
-    return {"ok": True, "polling_active": await _wait_for_service(ctx, wanted, changed)}
+    return TelegramSaved(polling_active=await _wait_for_service(ctx, wanted, changed))
 
 
 async def _wait_for_service(ctx: AppContext, wanted: str | None, changed: bool) -> bool:

@@ -16,7 +16,7 @@ from sse_starlette.event import ServerSentEvent
 from services.api.context import AppContext
 from services.api.errors import NotFound, ServiceUnavailable
 from services.api.event_hub import RESYNC
-from services.api.schemas import ChatRequest
+from services.api.schemas.chat import ChatRequest
 from shared.control import CONTROL_CHANNEL, CancelTurn, encode_control
 from shared.events import ErrorCode, ErrorEvent, encode
 from shared.jobs import TurnJob
@@ -24,6 +24,11 @@ from shared.retry import RETRYABLE, RedisRetry, RedisUnavailable
 from shared.turn_keys import StoredEvent, stream_id_key
 
 log = logging.getLogger("aion.api.turns")
+
+
+# What an image-only message says in the history and to the model beside its images (a blank
+# text part is refused by some providers).
+IMAGE_ONLY = "(image)"
 
 
 def new_turn_id() -> str:
@@ -43,7 +48,7 @@ async def start_turn(ctx: AppContext, request: ChatRequest) -> str:
     job = TurnJob(
         turn_id=new_turn_id(),
         channel=request.channel,
-        message=request.message,
+        message=request.message if request.message.strip() else IMAGE_ONLY,
         images=request.images,
         voice=request.voice,
         model=request.model,
@@ -76,6 +81,16 @@ async def cancel_turn(ctx: AppContext, turn_id: str) -> None:
     await ensure_turn_exists(ctx, turn_id)
     await ctx.bus.request_cancel(turn_id)
     await ctx.redis.publish(CONTROL_CHANNEL, encode_control(CancelTurn(turn_id=turn_id)))
+
+
+async def stop_channel(ctx: AppContext, channel: str) -> str | None:
+    """Cancel the channel's running turn (POST /api/stop, the old clients' Stop button); the
+    turns queued behind it still run. Returns its id, or None when the channel is idle."""
+    head = await ctx.bus.channel_head(channel)
+    if head is None or await ctx.bus.has_ended(head):
+        return None
+    await cancel_turn(ctx, head)
+    return head
 
 
 def _as_sse(event: StoredEvent) -> ServerSentEvent:

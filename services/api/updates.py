@@ -7,7 +7,7 @@ import time
 from arq.constants import job_key_prefix
 
 from services.api.context import AppContext
-from services.api.schemas import UpdateStatus, UpdateTrigger
+from services.api.schemas.status import UpdateStatus, UpdateTrigger
 from shared import __version__
 from shared.db import Conn
 from shared.db import updates as repo

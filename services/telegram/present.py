@@ -32,6 +32,7 @@ from shared.events import (
     ImageBlock,
     TokenEvent,
     TurnEvent,
+    without_approval,
 )
 
 log = logging.getLogger("aion.telegram.present")
@@ -139,7 +140,9 @@ async def present(out: ChatOut, events: AsyncIterator[TurnEvent], *, voice: bool
     try:
         async for event in events:
             if isinstance(event, TokenEvent):
-                if not voice:  # a spoken answer is sent whole, not streamed as text
+                # Spoken answers are sent whole; after an approval, the text is its question,
+                # asked with buttons below.
+                if not voice and not approvals:
                     stream.add(event.text)
                     if stream.text.strip():
                         typing.cancel()
@@ -147,6 +150,12 @@ async def present(out: ChatOut, events: AsyncIterator[TurnEvent], *, voice: bool
                 approvals.append(event)  # shown after the text that led to it
             elif isinstance(event, DoneEvent):
                 typing.cancel()
+                if approvals:  # asked with buttons, not said twice
+                    event = event.model_copy(
+                        update={
+                            "full_response": without_approval(event.full_response, approvals[0])
+                        }
+                    )
                 await _done(out, stream, event, voice)
                 for approval in approvals:
                     await _ask(out, approval)

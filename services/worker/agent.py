@@ -47,6 +47,7 @@ from shared.events import (
     ToolCallEvent,
     ToolResultEvent,
     UsageEvent,
+    approval_text,
 )
 
 REASONING_FLUSH_CHARS = 400  # provider reasoning travels in thoughts of about this size
@@ -284,6 +285,9 @@ class Agent:
                 reason=reason,
             )
         )
+        # Its question is also said as text, so it reaches `full_response` (the old clients
+        # show that); a client that asks with buttons leaves out the text after an approval.
+        await self._emitter.token(approval_text(self._emitter.text, message))
         return PendingApproval(approval_id)
 
     async def _round_limit(self, state: AgentState, limit: int) -> None:

@@ -76,7 +76,9 @@ async def test_list_newest_first_with_pages_and_totals(
     assert (first["total"], first["returned"], first["has_more"]) == (12, 5, True)
     assert [e["id"] for e in first["entries"]] == sorted(others, reverse=True)[:5]
     entry = first["entries"][0]
-    assert set(entry) == {"id", "timestamp", "category", "content", "channel"}  # no score
+    # no score; `summary` is `content` under the old clients' name
+    assert set(entry) == {"id", "timestamp", "category", "content", "summary", "channel"}
+    assert entry["summary"] == entry["content"]
     assert entry["channel"] == "web" and entry["category"] == "general"
     last = await page(client, limit=5, offset=10)
     assert (last["total"], last["returned"], last["has_more"]) == (12, 2, False)
@@ -116,6 +118,7 @@ async def test_bad_parameters(client: httpx.AsyncClient, anonymous: httpx.AsyncC
         ({"offset": -1}, "offset"),
         ({"category": "Not A Category"}, "category"),
         ({"search": "x" * 1001}, "search"),
+        ({"search": "a\x00\u00f3"}, "NUL"),  # found by tests/test_fuzz.py: was a 500
     ]
     for params, field in cases:
         response = await client.get("/api/memory", params=params)

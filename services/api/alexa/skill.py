@@ -21,9 +21,9 @@ from services.api.alexa.models import AlexaResponse, Envelope, Intent, ResponseB
 from services.api.alexa.replies import ASK_AGAIN, reply, say
 from services.api.alexa.voice import AskedApproval
 from services.api.context import AppContext
-from services.api.schemas import ChatRequest
+from services.api.schemas.chat import ChatRequest
 from shared.approval_words import ALEXA_CHANNEL, decision_word
-from shared.events import ApprovalEvent, DoneEvent, ErrorEvent, decode
+from shared.events import ApprovalEvent, DoneEvent, ErrorEvent, decode, without_approval
 from shared.telegram import BackgroundTurn, announce_background_turn
 
 log = logging.getLogger("aion.api.alexa")
@@ -138,6 +138,8 @@ async def _speak_turn(
         return say(f"Sorry, AION could not answer: {outcome.message}", end=True)
     text = outcome.full_response.strip()
     if outcome.approval_pending and approval is not None:
+        # Alexa reads the call out itself (voice.ask), not the approval's text in the answer.
+        text = without_approval(text, approval)
         return await voice.ask(ctx, turn_id, text, approval, one_shot=one_shot)
     ssml, card = speech.spoken(text or "AION has nothing to say to that.")
     return reply(ssml, end=one_shot, reprompt=None if one_shot else ASK_AGAIN, card=card)

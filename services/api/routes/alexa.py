@@ -8,14 +8,15 @@ signed, so the body is read here, never parsed by FastAPI first.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from fastapi import APIRouter, Request
 
 from services.api.alexa import skill
+from services.api.alexa.models import AlexaResponse
 from services.api.alexa.verify import refuse_replays
 from services.api.deps import Ctx
 from services.api.errors import PayloadTooLarge
+from services.api.schemas.common import errors
 
 router = APIRouter()
 
@@ -31,8 +32,13 @@ async def _raw_body(request: Request) -> bytes:
     return body
 
 
-@router.post("/api/alexa")
-async def alexa(request: Request, ctx: Ctx) -> dict[str, Any]:
+@router.post(
+    "/api/alexa",
+    response_model=AlexaResponse,
+    response_model_exclude_none=True,
+    responses=errors(400, 401, 413, 415, public=True),
+)
+async def alexa(request: Request, ctx: Ctx) -> AlexaResponse:
     deadline = asyncio.get_running_loop().time() + ctx.settings.aion_alexa_answer_seconds
     envelope = await ctx.alexa.verify(
         request.headers.get("SignatureCertChainUrl"),
@@ -40,5 +46,4 @@ async def alexa(request: Request, ctx: Ctx) -> dict[str, Any]:
         await _raw_body(request),
     )
     await refuse_replays(ctx.redis, envelope)
-    response = await skill.answer(ctx, envelope, deadline)
-    return response.model_dump(mode="json", exclude_none=True)
+    return await skill.answer(ctx, envelope, deadline)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 from sse_starlette import EventSourceResponse
@@ -10,7 +10,9 @@ from sse_starlette import EventSourceResponse
 from services.api import approvals
 from services.api.deps import Authorized, Ctx, DbConn
 from services.api.routes.chat import event_stream
-from services.api.schemas import ApprovalDecision
+from services.api.schemas.chat import ApprovalDecision, ApprovalDenied
+from services.api.schemas.common import errors
+from services.api.schemas.events import event_stream_response
 from shared.events import APPROVAL_ID
 
 router = APIRouter(prefix="/api/approvals", dependencies=[Authorized])
@@ -19,13 +21,21 @@ ApprovalId = Annotated[
     str, Path(pattern=f"^{APPROVAL_ID.pattern}$", description="the approval's id")
 ]
 
+# Approved: the resumed turn's stream; denied: a JSON answer naming the turn the model is told in.
+_DECIDED = event_stream_response()
+_DECIDED[200] |= {"model": ApprovalDenied, "description": "approved: SSE; denied: JSON"}
 
-@router.post("/{approval_id}", response_model=None)
+
+@router.post(
+    "/{approval_id}",
+    response_model=None,
+    responses={**_DECIDED, **errors(404, 409, body=True)},
+)
 async def decide(
     approval_id: ApprovalId, body: ApprovalDecision, ctx: Ctx, conn: DbConn
-) -> EventSourceResponse | dict[str, Any]:
+) -> EventSourceResponse | ApprovalDenied:
     turn_id = await approvals.decide(ctx, conn, approval_id, body.approve)
     if body.approve:
         return event_stream(ctx, turn_id, None)
     # The model is told of the refusal in that turn; its answer lands in the channel history.
-    return {"ok": True, "job": turn_id}
+    return ApprovalDenied(job=turn_id)

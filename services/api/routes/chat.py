@@ -1,4 +1,4 @@
-"""Chat turns: start one (SSE), follow or resume its events, cancel it."""
+"""Chat turns: start one (SSE), follow or resume its events, cancel it, stop a channel's."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from sse_starlette.event import ServerSentEvent
 from services.api import turns
 from services.api.deps import Authorized, Ctx
 from services.api.errors import AppError
-from services.api.schemas import ChatRequest, Ok
+from services.api.schemas.chat import ChatRequest, Stopped, StopRequest
+from services.api.schemas.common import Ok, errors
+from services.api.schemas.events import event_stream_response
 
-router = APIRouter(prefix="/api/chat", dependencies=[Authorized])
+router = APIRouter(prefix="/api", dependencies=[Authorized])
 
 JobId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="the turn's job id")]
 _EVENT_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
@@ -30,13 +32,29 @@ def event_stream(ctx: Ctx, turn_id: str, last_event_id: str | None) -> EventSour
     )
 
 
-@router.post("", response_class=EventSourceResponse)
+# What a client (or a fuzzer following links) does next with the turn it started.
+_JOB = {"job": "$response.header.X-AION-Job"}
+_STARTED = event_stream_response()
+_STARTED[200]["links"] = {
+    "follow": {"operationId": "chat_events", "parameters": _JOB},
+    "cancel": {"operationId": "chat_cancel", "parameters": _JOB},
+}
+
+
+@router.post(
+    "/chat", response_class=EventSourceResponse, responses={**_STARTED, **errors(body=True)}
+)
 async def chat(request: ChatRequest, ctx: Ctx) -> EventSourceResponse:
     turn_id = await turns.start_turn(ctx, request)
     return event_stream(ctx, turn_id, None)
 
 
-@router.get("/{job}/events", response_class=EventSourceResponse)
+@router.get(
+    "/chat/{job}/events",
+    operation_id="chat_events",
+    response_class=EventSourceResponse,
+    responses={**event_stream_response(), **errors(400, 404, 422)},
+)
 async def events(
     job: JobId,
     ctx: Ctx,
@@ -48,7 +66,15 @@ async def events(
     return event_stream(ctx, job, last_event_id)
 
 
-@router.post("/{job}/cancel", response_model=Ok)
+@router.post(
+    "/chat/{job}/cancel", operation_id="chat_cancel", response_model=Ok, responses=errors(404, 422)
+)
 async def cancel(job: JobId, ctx: Ctx) -> Ok:
     await turns.cancel_turn(ctx, job)
     return Ok()
+
+
+@router.post("/stop", response_model=Stopped, responses=errors(body=True))
+async def stop(ctx: Ctx, body: StopRequest | None = None) -> Stopped:
+    """Stop the channel's running turn (the old clients' Stop button); queued ones stay."""
+    return Stopped(job=await turns.stop_channel(ctx, (body or StopRequest()).channel))

@@ -9,15 +9,15 @@ from starlette.responses import Response
 
 from services.api import history
 from services.api.deps import Authorized, DbConn
-from services.api.history_schemas import ConversationDetail, ConversationList
-from services.api.schemas import CHANNEL_PATTERN, Ok
+from services.api.schemas.common import CHANNEL_PATTERN, Ok, errors
+from services.api.schemas.history import ConversationDetail, ConversationList
 
 router = APIRouter(prefix="/api/conversations", dependencies=[Authorized])
 
 ConversationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-@router.get("", response_model=ConversationList)
+@router.get("", response_model=ConversationList, responses=errors(422))
 async def list_conversations(
     conn: DbConn,
     channel: Annotated[str | None, Query(pattern=CHANNEL_PATTERN)] = None,
@@ -28,12 +28,25 @@ async def list_conversations(
     return await history.list_conversations(conn, channel, search or None, limit, before)
 
 
-@router.get("/{conversation_id}", response_model=ConversationDetail)
+@router.get("/{conversation_id}", response_model=ConversationDetail, responses=errors(404, 422))
 async def read(conversation_id: ConversationId, conn: DbConn) -> ConversationDetail:
     return await history.read(conn, conversation_id)
 
 
-@router.get("/{conversation_id}/export", response_class=Response)
+_EXPORT = {
+    "description": "a download (Content-Disposition: attachment)",
+    "content": {
+        "text/markdown": {"schema": {"type": "string"}},
+        "application/json": {"schema": {"$ref": "#/components/schemas/ConversationDetail"}},
+    },
+}
+
+
+@router.get(
+    "/{conversation_id}/export",
+    response_class=Response,
+    responses={**errors(404, 422), 200: _EXPORT},
+)
 async def export(
     conversation_id: ConversationId,
     conn: DbConn,
@@ -44,7 +57,7 @@ async def export(
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-@router.delete("/{conversation_id}", response_model=Ok)
+@router.delete("/{conversation_id}", response_model=Ok, responses=errors(404, 422))
 async def delete(conversation_id: ConversationId, conn: DbConn) -> Ok:
     await history.delete(conn, conversation_id)
     return Ok()

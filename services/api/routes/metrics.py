@@ -10,7 +10,8 @@ from services.api.deps import Authorized, Ctx
 router = APIRouter(dependencies=[Authorized])
 
 
-@router.get("/metrics", include_in_schema=False)
+# Prometheus text, for the scraper: outside the OpenAPI document.
+@router.get("/metrics", include_in_schema=False, response_class=Response)
 async def get_metrics(ctx: Ctx) -> Response:
     body, content_type = await metrics.exposition(ctx)
     return Response(body, media_type=content_type)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
@@ -10,18 +10,30 @@ from fastapi.responses import HTMLResponse
 from services.api import google_oauth
 from services.api.deps import Authorized, Ctx, DbConn
 from services.api.errors import AppError
+from services.api.schemas.common import errors
+from services.api.schemas.providers import OAuthStart
 
 router = APIRouter(prefix="/api/oauth/google")
 
 Param = Annotated[str | None, Query(max_length=4096)]
 
 
-@router.get("/start", dependencies=[Authorized])
-async def start(ctx: Ctx, conn: DbConn) -> dict[str, str]:
-    return {"url": await google_oauth.start(ctx, conn)}
+@router.get("/start", dependencies=[Authorized], response_model=OAuthStart, responses=errors(409))
+async def start(ctx: Ctx, conn: DbConn) -> OAuthStart:
+    return OAuthStart(url=await google_oauth.start(ctx, conn))
 
 
-@router.get("/callback", response_class=HTMLResponse)
+_PAGE: dict[str, Any] = {"content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+@router.get(
+    "/callback",
+    response_class=HTMLResponse,
+    responses={
+        **errors(422, public=True),
+        400: {"description": "sign-in failed (an HTML page saying why)", **_PAGE},
+    },
+)
 async def callback(
     ctx: Ctx, conn: DbConn, code: Param = None, state: Param = None, error: Param = None
 ) -> HTMLResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sse_starlette import EventSourceResponse
@@ -9,6 +11,7 @@ from sse_starlette import EventSourceResponse
 from services.api import openai_compat
 from services.api.deps import Authorized, Ctx, DbConn
 from services.api.openai_wire import ChatCompletion, ChatCompletionRequest, ModelList
+from services.api.schemas.common import errors
 
 router = APIRouter(prefix="/v1", dependencies=[Authorized])
 
@@ -16,12 +19,25 @@ router = APIRouter(prefix="/v1", dependencies=[Authorized])
 CLIENT_CLOSED = 499
 
 
-@router.get("/models", response_model=ModelList)
+@router.get("/models", response_model=ModelList, responses=errors(openai=True))
 async def models(ctx: Ctx, conn: DbConn) -> ModelList:
     return await openai_compat.models(ctx, conn)
 
 
-@router.post("/chat/completions", response_model=ChatCompletion)
+_COMPLETION: dict[int | str, Any] = {
+    200: {
+        "description": "a chat.completion, or with stream: chat.completion.chunk events",
+        "content": {"text/event-stream": {"schema": {"type": "object"}}},
+        "headers": {"X-AION-Job": {"schema": {"type": "string"}}},
+    }
+}
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatCompletion,
+    responses={**_COMPLETION, **errors(403, 404, body=True, openai=True)},
+)
 async def chat_completions(
     body: ChatCompletionRequest, request: Request, ctx: Ctx
 ) -> ChatCompletion | Response:

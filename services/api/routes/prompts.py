@@ -2,27 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from services.api import prompts
 from services.api.deps import Authorized, Ctx, DbConn
-from services.api.schemas import PromptBody
+from services.api.schemas.common import errors
+from services.api.schemas.config import PromptBody, PromptSaved, PromptView
 from shared.db.prompts import KEEP_REVISIONS
 
 router = APIRouter(prefix="/api/prompt", dependencies=[Authorized])
 
 
-@router.get("/{name}")
+@router.get("/{name}", response_model=PromptView, responses=errors(404, 422))
 async def get_prompt(
     name: str,
     conn: DbConn,
     revision: Annotated[int, Query(ge=0, lt=KEEP_REVISIONS, description="saves back")] = 0,
-) -> dict[str, Any]:
+) -> PromptView:
     return await prompts.read(conn, name, revision)
 
 
-@router.post("/{name}")
-async def save_prompt(name: str, body: PromptBody, ctx: Ctx, conn: DbConn) -> dict[str, Any]:
+@router.post("/{name}", response_model=PromptSaved, responses=errors(404, body=True))
+async def save_prompt(name: str, body: PromptBody, ctx: Ctx, conn: DbConn) -> PromptSaved:
     return await prompts.save(ctx, conn, name, body.content)

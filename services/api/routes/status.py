@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Response
 
 from services.api import status as status_service
 from services.api.deps import Ctx
-from services.api.schemas import StatusResponse
+from services.api.schemas.common import errors
+from services.api.schemas.status import Probe, StatusResponse
 
 router = APIRouter()
 
 
-@router.get("/api/status", response_model=StatusResponse)
+@router.get("/api/status", response_model=StatusResponse, responses=errors(public=True))
 async def get_status(ctx: Ctx) -> StatusResponse:
     return await status_service.status(ctx)
 
 
-@router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+# The probes are for the orchestrator, not for clients: outside the OpenAPI document.
+@router.get("/healthz", include_in_schema=False, response_model=Probe)
+async def healthz() -> Probe:
+    return Probe(status="ok")
 
 
-@router.get("/readyz", include_in_schema=False)
-async def readyz(ctx: Ctx) -> JSONResponse:
+@router.get("/readyz", include_in_schema=False, response_model=Probe)
+async def readyz(ctx: Ctx, response: Response) -> Probe:
     if ctx.drain.draining:  # shutting down: the load balancer should stop sending traffic
-        return JSONResponse({"status": "draining"}, status_code=503)
+        response.status_code = 503
+        return Probe(status="draining")
     ok = await status_service.ready(ctx)
-    return JSONResponse({"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)
+    response.status_code = 200 if ok else 503
+    return Probe(status="ok" if ok else "unavailable")

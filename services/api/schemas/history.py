@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from services.api.schemas import HistoryMessage
+from services.api.schemas.conversations import HistoryMessage
 
 
 class ConversationSummary(BaseModel):
