@@ -12,7 +12,7 @@ import orjson
 
 from services.api.context import AppContext
 from services.api.errors import NotFound, ServiceUnavailable
-from shared.control import CONTROL_CHANNEL, PluginsChanged, encode_control
+from shared.control import CONTROL_CHANNEL, ControlMessage, PluginsChanged, encode_control
 from shared.db import Conn
 from shared.db import plugins as repo
 from shared.plugin_catalog import CATALOG_KEY, Catalog, PluginInfo, ack_key
@@ -61,13 +61,26 @@ async def set_enabled(ctx: AppContext, conn: Conn, name: str, enabled: bool) -> 
 async def broadcast(ctx: AppContext, *, reload: bool) -> Applied:
     """Tell every worker, and wait (bounded) until each live one has applied the change."""
     request_id = uuid.uuid4().hex
-    waiting = await ctx.bus.live_worker_ids()
-    await ctx.redis.publish(
-        CONTROL_CHANNEL, encode_control(PluginsChanged(request_id=request_id, reload=reload))
+    acks, unconfirmed = await publish_and_wait(
+        ctx,
+        PluginsChanged(request_id=request_id, reload=reload),
+        request_id,
+        ctx.settings.aion_plugin_ack_timeout_seconds,
     )
+    tools = sorted({tool for tools in acks.values() for tool in orjson.loads(tools)})
+    return Applied(tools, unconfirmed)
+
+
+async def publish_and_wait(
+    ctx: AppContext, message: ControlMessage, request_id: str, wait_seconds: float
+) -> tuple[dict[str, bytes], list[str]]:
+    """Publish a control message that workers acknowledge under `request_id`; wait (bounded)
+    for every live worker. The acknowledgements by worker id, and who did not answer."""
+    waiting = await ctx.bus.live_worker_ids()
+    await ctx.redis.publish(CONTROL_CHANNEL, encode_control(message))
     acks: dict[bytes, bytes] = {}
     try:
-        async with asyncio.timeout(ctx.settings.aion_plugin_ack_timeout_seconds):
+        async with asyncio.timeout(wait_seconds):
             while True:
                 acks = await ctx.redis.hgetall(ack_key(request_id))
                 answered = {worker.decode() for worker in acks}
@@ -77,5 +90,4 @@ async def broadcast(ctx: AppContext, *, reload: bool) -> Applied:
                 await asyncio.sleep(0.02)
     except TimeoutError:
         pass
-    tools = sorted({tool for tools in acks.values() for tool in orjson.loads(tools)})
-    return Applied(tools, sorted(waiting))
+    return {worker.decode(): ack for worker, ack in acks.items()}, sorted(waiting)

@@ -40,6 +40,8 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_relay_redis_grace_seconds: float = Field(default=45.0, ge=0)
     # How long a plugin change waits for every live worker to confirm it.
     aion_plugin_ack_timeout_seconds: float = Field(default=5.0, gt=0)
+    # How long adding or switching an MCP server waits for every worker to have connected.
+    aion_mcp_ack_timeout_seconds: float = Field(default=20.0, gt=0)
     # The Alexa skill allowed to call POST /api/alexa; unset refuses every Alexa request.
     alexa_skill_id: str | None = None
     # Alexa gives up after about 8 s: answer "still working" when the turn is not done by then.

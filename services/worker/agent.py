@@ -94,7 +94,7 @@ class Agent:
             if state.rounds >= settings.max_tool_iterations:
                 await self._round_limit(state, settings.max_tool_iterations)
                 return None
-            tools = policy.offered(self._app.plugins.tools, settings)
+            tools = policy.offered(self._app.tools, settings)
             text, calls, blocks = await self._model_call(base + state.trace, tools, state)
             if not calls:
                 state.trace.append({"role": "assistant", "content": text})
@@ -166,7 +166,7 @@ class Agent:
                 f"the turn paused on a call its approval did not show: {paused_on.name}"
             )
         settings = (await self._app.settings.get()).app
-        tool = policy.offered(self._app.plugins.tools, settings).get(paused_on.name)
+        tool = policy.offered(self._app.tools, settings).get(paused_on.name)
         await self._emit_call(paused_on)
         if decision.approved:
             outcome = await self._run(state, tool, paused_on, settings)
@@ -180,7 +180,7 @@ class Agent:
         self, state: AgentState, calls: list[ToolCallRequest]
     ) -> PendingApproval | None:
         settings = (await self._app.settings.get()).app
-        tools = policy.offered(self._app.plugins.tools, settings)
+        tools = policy.offered(self._app.tools, settings)
         known = [tools.get(call.name) for call in calls]
         if all(known) and policy.may_run_concurrently(
             [t for t in known if t is not None], settings, state.untrusted_from
@@ -218,7 +218,7 @@ class Agent:
         """An answer whose calls share ids: none of them runs (see `call_ids`)."""
         state.trace.append(assistant_with_calls(text, calls, blocks))
         refusal = call_ids.REFUSED.format(ids=", ".join(repr(i) for i in repeated))
-        known = self._app.plugins.tools
+        known = self._app.tools
         for call in calls:
             await self._emit_call(call)
             metrics.tool_call(call.name if call.name in known else "(unknown)", "refused", 0.0)

@@ -8,11 +8,12 @@ import logging
 import pydantic
 import redis.exceptions
 
-from services.worker import claude_cli_status, plugin_sync
+from services.worker import claude_cli_status, mcp_sync, plugin_sync
 from services.worker.context import WorkerContext
 from shared.control import (
     CONTROL_CHANNEL,
     CancelTurn,
+    McpChanged,
     PluginsChanged,
     SecretsChanged,
     SettingsChanged,
@@ -32,6 +33,7 @@ async def listen(app: WorkerContext) -> None:
             # Changes may have been broadcast while we were away.
             app.settings.invalidate()
             app.spawn(plugin_sync.apply(app, PluginsChanged()))
+            app.spawn(mcp_sync.apply(app, McpChanged()))
             app.secrets.invalidate()
             # After subscribing, so its subprocess never delays the first control message.
             app.spawn(claude_cli_status.publish(app))
@@ -63,6 +65,8 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
         app.settings.invalidate()
     elif isinstance(message, PluginsChanged):
         app.spawn(plugin_sync.apply(app, message))
+    elif isinstance(message, McpChanged):
+        app.spawn(mcp_sync.apply(app, message))
     elif isinstance(message, SecretsChanged):
         app.secrets.invalidate()  # the router builds new clients from the next call on
         app.spawn(claude_cli_status.publish(app))  # a CLAUDE_CODE_OAUTH_TOKEN may have come

@@ -129,7 +129,8 @@ async def _converse(
         state = AgentState(model=model)
         message = turn.message
         memories = await recall.recall(app, turn.message)
-    tools = policy.offered(app.plugins.tools, settings).values()
+    await app.mcp.ensure()  # the owner's MCP servers, connected on first need
+    tools = policy.offered(app.tools, settings).values()
     base = build_messages(
         owner.prompts, turn.channel, history, message, turn.images, tools, memories
     )
