@@ -133,7 +133,8 @@ async def _converse(
         state = AgentState(model=model)
         message = turn.message
         memories = await recall.recall(app, turn.message)
-    tools = policy.offered(app.plugins.tools, settings, approvals=turn.approvals).values()
+    await app.mcp.ensure()  # the owner's MCP servers, connected on first need
+    tools = policy.offered(app.tools, settings, approvals=turn.approvals).values()
     base = build_messages(
         owner.prompts, turn.channel, history, message, turn.images, tools, memories
     )
