@@ -38,6 +38,14 @@ class PluginsChanged(_Control):
     reload: bool = False
 
 
+class McpChanged(_Control):
+    """The owner's MCP servers changed: every worker re-reads them, connects the new and changed
+    ones at once when `request_id` is set, and acknowledges it with their statuses."""
+
+    kind: Literal["mcp_changed"] = "mcp_changed"
+    request_id: str | None = None
+
+
 class SettingsChanged(_Control):
     kind: Literal["settings_changed"] = "settings_changed"
     request_id: str | None = None
@@ -55,7 +63,7 @@ class TelegramChanged(_Control):
 
 
 ControlMessage = Annotated[
-    CancelTurn | PluginsChanged | SettingsChanged | SecretsChanged | TelegramChanged,
+    CancelTurn | PluginsChanged | McpChanged | SettingsChanged | SecretsChanged | TelegramChanged,
     Field(discriminator="kind"),
 ]
 

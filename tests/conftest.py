@@ -8,7 +8,9 @@ out of each other's way by using channels of their own.
 
 from __future__ import annotations
 
+import json
 import os
+import sysconfig
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -37,6 +39,7 @@ METRICS_TOKEN = "test-metrics-" + uuid.uuid4().hex
 TTS_AUTH = {"Authorization": f"Bearer {TTS_TOKEN}"}  # what the workers present to tts
 TELEGRAM_HANDOVER_KEY = Fernet.generate_key().decode()
 PLUGINS_DIR = Path(__file__).resolve().parent / "plugins"  # the owner's plugin folder in tests
+FAKEMCP_DIR = Path(__file__).resolve().parent / "fakemcp"
 
 
 def _redis_url() -> str:
@@ -124,6 +127,8 @@ def service_env(
         "AION_PLUGINS_DIR": str(PLUGINS_DIR),
         "AION_AUDIO_DIR": str(audio_dir),
         "AION_WORKSPACE_DIR": str(workspace_dir),
+        # The tests' stdio MCP server under bubblewrap: its script and the `mcp` package.
+        "AION_MCP_STDIO_MOUNTS": json.dumps([str(FAKEMCP_DIR), sysconfig.get_paths()["purelib"]]),
         "AION_REMINDER_CHECK_SECONDS": "1",  # due reminders go out within a second
         # Loopback is a trusted proxy here: a test that sends X-Forwarded-For comes from an
         # address of its own, for the per-address limits (tests/frontdoor/test_gate.py).

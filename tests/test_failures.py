@@ -8,6 +8,7 @@ import time
 import httpx
 import redis
 
+from shared.turn_keys import meta_key
 from tests.helpers import chat, history
 from tests.sse import iter_events
 from tests.stack import Stack
@@ -60,7 +61,7 @@ async def test_killed_worker_gives_error_within_ten_seconds_and_frees_the_channe
         client.build_request("POST", "/api/chat", json={"message": "after", "channel": channel}),
         stream=True,
     )
-    owner = redis.Redis.from_url(stack.env["REDIS_URL"]).hget(f"aion:turn:{{{job}}}:meta", "worker")
+    owner = redis.Redis.from_url(stack.env["REDIS_URL"]).hget(meta_key(job), "worker")
     assert owner is not None
     victim = next(w for w in stack.live_workers() if f"-{w.pid}-" in owner.decode())
     victim.kill()
@@ -98,7 +99,7 @@ async def test_late_reader_of_a_lost_turn_gets_the_error(
     job = response.headers["x-aion-job"]
     await anext(iter_events(response))
     await response.aclose()
-    owner = redis.Redis.from_url(stack.env["REDIS_URL"]).hget(f"aion:turn:{{{job}}}:meta", "worker")
+    owner = redis.Redis.from_url(stack.env["REDIS_URL"]).hget(meta_key(job), "worker")
     assert owner is not None
     next(w for w in stack.live_workers() if f"-{w.pid}-" in owner.decode()).kill()
     await asyncio.sleep(0.2)
@@ -123,7 +124,7 @@ async def test_worker_killed_between_pickup_and_claim(
     # what a worker's pickup leaves in Redis (arq's own key), with no worker left to claim it
     sync_redis.set(f"arq:in-progress:{job}", b"1", px=60_000)
     deadline = time.monotonic() + 10
-    while sync_redis.hget(f"aion:turn:{{{job}}}:meta", "job_id") == job.encode():
+    while sync_redis.hget(meta_key(job), "job_id") == job.encode():
         assert time.monotonic() < deadline, "the relay did not hand the turn to a new job"
         await asyncio.sleep(0.2)
 

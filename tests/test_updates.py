@@ -243,10 +243,14 @@ async def test_primary_rate_limit_is_respected_until_its_reset(
 async def test_secondary_rate_limit_waits_for_retry_after(
     client: httpx.AsyncClient, github: FakeGitHub, status_code: int
 ) -> None:
+    github.release(REPO, f"v{NEWER}")
+    assert (await check_now(client))["update_available"] is True  # known before the limit
     message = {"message": "You have exceeded a secondary rate limit.", "documentation_url": "x"}
     github.reply(REPO, Reply(status_code, message, {"retry-after": "1"}))
     body = await check_now(client)
-    assert "rate limit" in body["error"] and body["update_available"] in (True, False)
+    assert "rate limit" in body["error"]
+    # A rate limit says nothing about releases: what was known stays known.
+    assert body["update_available"] is True and body["latest_version"] == NEWER
     await asyncio.sleep(1.2)  # the next test may ask again
 
 

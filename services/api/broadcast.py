@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from services.api.context import AppContext
 from shared.control import (
     CONTROL_CHANNEL,
+    McpChanged,
     PluginsChanged,
     SecretsChanged,
     SettingsChanged,
@@ -17,7 +18,7 @@ from shared.control import (
     encode_control,
 )
 
-Acknowledged = PluginsChanged | SettingsChanged | SecretsChanged
+Acknowledged = PluginsChanged | McpChanged | SettingsChanged | SecretsChanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +27,11 @@ class Acks:
     unconfirmed: list[str]  # live workers that did not answer within the time limit
 
 
-async def announce(ctx: AppContext, message: Acknowledged) -> Acks:
+async def announce(
+    ctx: AppContext, message: Acknowledged, wait_seconds: float | None = None
+) -> Acks:
     """Tell every worker, and wait until each live one has applied the change (or died, or
-    AION_PLUGIN_ACK_TIMEOUT_SECONDS passed)."""
+    `wait_seconds` passed: AION_PLUGIN_ACK_TIMEOUT_SECONDS unless given)."""
     request_id = uuid.uuid4().hex
     waiting = await ctx.bus.live_worker_ids()
     await ctx.redis.publish(
@@ -36,7 +39,10 @@ async def announce(ctx: AppContext, message: Acknowledged) -> Acks:
     )
     reports: dict[str, bytes] = {}
     try:
-        async with asyncio.timeout(ctx.settings.aion_plugin_ack_timeout_seconds):
+        limit = (
+            ctx.settings.aion_plugin_ack_timeout_seconds if wait_seconds is None else wait_seconds
+        )
+        async with asyncio.timeout(limit):
             while waiting:
                 acks = await ctx.redis.hgetall(ack_key(request_id))
                 reports = {worker.decode(): report for worker, report in acks.items()}

@@ -45,6 +45,8 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     # How long a change every worker must apply (plugins, settings, prompts, keys, the model)
     # waits for each live worker to confirm it before the api answers.
     aion_plugin_ack_timeout_seconds: float = Field(default=5.0, gt=0)
+    # How long adding or switching an MCP server waits for every worker to have connected.
+    aion_mcp_ack_timeout_seconds: float = Field(default=20.0, gt=0)
     # The Alexa skill allowed to call POST /api/alexa; unset refuses every Alexa request.
     alexa_skill_id: str | None = None
     # Alexa gives up after about 8 s: answer "still working" when the turn is not done by then.

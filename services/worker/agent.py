@@ -227,7 +227,7 @@ class Agent:
         """An answer whose calls share ids: none of them runs (see `call_ids`)."""
         state.trace.append(assistant_with_calls(text, calls, blocks))
         refusal = call_ids.REFUSED.format(ids=", ".join(repr(i) for i in repeated))
-        known = self._app.plugins.tools
+        known = self._app.tools
         for call in calls:
             await self._emit_call(call)
             metrics.tool_call(call.name if call.name in known else "(unknown)", "refused", 0.0)
@@ -300,7 +300,7 @@ class Agent:
         state.trace.append({"role": "assistant", "content": note})
 
     def _offered(self, settings: AppSettings) -> dict[str, Tool]:
-        return policy.offered(self._app.plugins.tools, settings, approvals=self._approvals)
+        return policy.offered(self._app.tools, settings, approvals=self._approvals)
 
     async def _emit_call(self, call: ToolCallRequest) -> None:
         await self._emitter.emit(

@@ -58,6 +58,11 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # The worker's credential for the sandbox service (which keeps only its SHA-256).
     aion_sandbox_token: SecretStr | None = None
     aion_sandbox_bwrap: str = "bwrap"  # the bubblewrap program (a name on PATH, or a path)
+    # MCP servers (services/worker/mcp/): how long one connection attempt may take, and folders
+    # a stdio server under bubblewrap sees read-only besides /usr (where its program lives, as
+    # a JSON list, e.g. ["/opt/mcp-servers"]).
+    aion_mcp_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    aion_mcp_stdio_mounts: list[Path] = Field(default_factory=list)
     # A SearXNG instance (base URL, JSON format enabled) for web_search; unset: no search tool.
     aion_search_url: str | None = Field(default=None, pattern=r"^https?://")
     # How often the workers look for due reminders; a divisor of 60 (cron seconds).

@@ -14,12 +14,14 @@ import httpx
 from redis.asyncio import Redis
 
 from services.worker.config import WorkerConfig
+from services.worker.mcp.manager import McpManager
 from services.worker.memory.embedding import Embedder
 from services.worker.providers.base import LLMProvider
 from services.worker.sandbox import NO_SANDBOX, Sandbox, Unavailable
 from services.worker.secrets_cache import SecretsCache
 from services.worker.settings_cache import SettingsCache
 from services.worker.tools.plugins import PluginManager
+from services.worker.tools.registry import Tool
 from shared.db import Pool
 from shared.turn_bus import TurnBus
 
@@ -70,6 +72,13 @@ class WorkerContext:
     held: set[str] = field(default_factory=set)
     background: list[asyncio.Task[None]] = field(default_factory=list)
     plugin_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The owner's MCP servers (lifecycle makes it with the sandbox; none configured until then).
+    mcp: McpManager = field(
+        default_factory=lambda: McpManager(
+            Unavailable(NO_SANDBOX), connect_timeout=10.0, stdio_mounts=[]
+        )
+    )
+    mcp_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _chores: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, chore: Coroutine[Any, Any, None]) -> None:
@@ -85,6 +94,12 @@ class WorkerContext:
         await asyncio.gather(*self._chores, return_exceptions=True)
 
     health: HealthServer | None = None  # the probes/metrics port, when enabled
+
+    @property
+    def tools(self) -> dict[str, Tool]:
+        """Every tool on offer before the owner's permissions: plugins' first, then MCP
+        servers' (whose names never take a plugin tool's)."""
+        return {**self.mcp.tools, **self.plugins.tools}
 
     def cancel_turn(self, turn_id: str) -> None:
         turn = self.running.get(turn_id)

@@ -8,12 +8,13 @@ import logging
 import pydantic
 import redis.exceptions
 
-from services.worker import claude_cli_status, plugin_sync
+from services.worker import claude_cli_status, mcp_sync, plugin_sync
 from services.worker.acks import acknowledge
 from services.worker.context import WorkerContext
 from shared.control import (
     CONTROL_CHANNEL,
     CancelTurn,
+    McpChanged,
     PluginsChanged,
     SecretsChanged,
     SettingsChanged,
@@ -33,6 +34,7 @@ async def listen(app: WorkerContext) -> None:
             # Changes may have been broadcast while we were away.
             app.settings.invalidate()
             app.spawn(plugin_sync.apply(app, PluginsChanged()))
+            app.spawn(mcp_sync.apply(app, McpChanged()))
             app.secrets.invalidate()
             # After subscribing, so its subprocess never delays the first control message.
             app.spawn(claude_cli_status.publish(app))
@@ -65,6 +67,8 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
         app.spawn(acknowledge(app, message.request_id))
     elif isinstance(message, PluginsChanged):
         app.spawn(plugin_sync.apply(app, message))
+    elif isinstance(message, McpChanged):
+        app.spawn(mcp_sync.apply(app, message))
     elif isinstance(message, SecretsChanged):
         app.secrets.invalidate()  # the router builds new clients from the next call on
         app.spawn(acknowledge(app, message.request_id))

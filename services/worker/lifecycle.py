@@ -10,10 +10,11 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from services.worker import control, plugin_sync
+from services.worker import control, mcp_sync, plugin_sync
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.health import HealthServer
+from services.worker.mcp.manager import McpManager
 from services.worker.memory import embed_server, upkeep
 from services.worker.memory.embedding import build_embedder
 from services.worker.provider_metrics import MeteredProvider
@@ -65,7 +66,14 @@ async def on_startup(ctx: dict[str, Any]) -> None:
         embedder=await asyncio.to_thread(build_embedder, config),
         sandbox=await open_sandbox(config),
     )
+    app.mcp = McpManager(
+        app.sandbox,
+        connect_timeout=config.aion_mcp_connect_timeout_seconds,
+        stdio_mounts=config.aion_mcp_stdio_mounts,
+        publish=lambda status: mcp_sync.publish(app, status),
+    )
     await plugin_sync.refresh(app, reload=True)
+    await mcp_sync.refresh(app, connect=False)  # connections are opened when first needed
     await app.bus.heartbeat(app.worker_id, config.aion_worker_lease_seconds)
     app.background += [
         asyncio.create_task(control.heartbeat(app), name="aion-heartbeat"),
@@ -93,6 +101,7 @@ async def on_shutdown(ctx: dict[str, Any]) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task
     await app.stop_chores()
+    await app.mcp.aclose()
     with contextlib.suppress(Exception):
         await app.bus.drop_worker(app.worker_id)
     await app.provider.aclose()

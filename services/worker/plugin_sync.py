@@ -26,6 +26,7 @@ async def refresh(app: WorkerContext, *, reload: bool) -> None:
         # The states first: a user plugin's code is imported only once it is enabled.
         load = app.plugins.load_all if reload else app.plugins.load_enabled
         await asyncio.to_thread(load)  # imports may be slow: not in the loop
+        app.mcp.reserve(set(app.plugins.tools))  # an MCP tool never takes a plugin tool's name
         catalog = Catalog(worker_id=app.worker_id, plugins=app.plugins.catalog())
         await app.redis.set(CATALOG_KEY, catalog.model_dump_json())
 

@@ -54,6 +54,11 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
             await emitter.done(cancelled=True)
             return "cancelled"
         app.running[turn.turn_id] = running  # from now on a cancel stops the provider stream
+        # A cancel whose broadcast came between the claim and the line above found nothing to
+        # stop; its flag is in Redis before the broadcast, so it is seen here or there.
+        if await app.bus.cancel_requested(turn.turn_id):
+            await emitter.done(cancelled=True)
+            return "cancelled"
         metrics.turn_started()
         outcome = await _converse(app, turn, running, emitter)
         log.info("turn %s", outcome, extra=extra)
@@ -133,7 +138,8 @@ async def _converse(
         state = AgentState(model=model)
         message = turn.message
         memories = await recall.recall(app, turn.message)
-    tools = policy.offered(app.plugins.tools, settings, approvals=turn.approvals).values()
+    await app.mcp.ensure()  # the owner's MCP servers, connected on first need
+    tools = policy.offered(app.tools, settings, approvals=turn.approvals).values()
     base = build_messages(
         owner.prompts, turn.channel, history, message, turn.images, tools, memories
     )
@@ -147,6 +153,8 @@ async def _converse(
         approvals=turn.approvals,
     )
     running.task = asyncio.create_task(agent.run(base, state, continuation))
+    if running.cancelled.is_set():  # cancelled while the turn was being set up
+        running.task.cancel()
     try:
         paused = await running.task
     except asyncio.CancelledError:

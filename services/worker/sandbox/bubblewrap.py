@@ -42,6 +42,17 @@ ETC_FILES = (
 PROBE_SECONDS = 15.0
 
 
+def program_env(workspace: Path, own: dict[str, str]) -> dict[str, str]:
+    """The whole environment of a sandboxed program: the basics and its own variables."""
+    return {
+        "PATH": COMMAND_PATH,
+        "HOME": str(workspace),
+        "LANG": "C.UTF-8",
+        "TERM": "dumb",
+        **own,
+    }
+
+
 def _system_mounts() -> list[str]:
     args = ["--ro-bind", "/usr", "/usr"]
     for path in SYSTEM_DIRS:
@@ -68,6 +79,31 @@ class BubblewrapSandbox:
     def argv(self, command: str, workspace: Path) -> list[str]:
         where = str(workspace)
         return [
+            *self._isolated(workspace),
+            "--clearenv",
+            *("--setenv", "PATH", COMMAND_PATH),
+            *("--setenv", "HOME", where),
+            *("--setenv", "LANG", "C.UTF-8"),
+            *("--setenv", "TERM", "dumb"),
+            "--",
+            "/bin/sh",
+            "-c",
+            command,
+        ]
+
+    def program_argv(self, program: list[str], workspace: Path, mounts: list[Path]) -> list[str]:
+        """A long-lived program (a stdio MCP server) in the same isolation as a command; its
+        environment is bwrap's own, so the caller starts bwrap with only what it may see
+        (`program_env`). `mounts`: folders it sees read-only (where its program lives)."""
+        extra = [arg for path in mounts for arg in ("--ro-bind-try", str(path), str(path))]
+        return [*self._isolated(workspace, extra), "--", *program]
+
+    def workspace(self) -> Path:
+        return self._workspace()
+
+    def _isolated(self, workspace: Path, extra: list[str] | None = None) -> list[str]:
+        where = str(workspace)
+        return [
             self._bwrap,
             "--unshare-all",
             "--unshare-user",
@@ -81,18 +117,10 @@ class BubblewrapSandbox:
             "--new-session",
             "--cap-drop",
             "ALL",
-            "--clearenv",
-            *("--setenv", "PATH", COMMAND_PATH),
-            *("--setenv", "HOME", where),
-            *("--setenv", "LANG", "C.UTF-8"),
-            *("--setenv", "TERM", "dumb"),
             *_system_mounts(),
             *("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"),  # noqa: S108 - its own
+            *(extra or []),
             *("--bind", where, where, "--chdir", where),
-            "--",
-            "/bin/sh",
-            "-c",
-            command,
         ]
 
     async def run(self, command: str, *, time_limit: float) -> CommandResult:
