@@ -1,16 +1,22 @@
-"""What the fault tests share: a turn's stream read as its events come, what the fake model
-was asked, and what PostgreSQL holds for a channel."""
+"""What the fault tests share: a stack of their own and an owner's client for it, a turn's
+stream read as its events come, what the fake model was asked, and what PostgreSQL holds for a
+channel."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 
+from tests.conftest import API_TOKEN
 from tests.fakellm import FakeLLM
 from tests.fakellm.script import MEMORY_EXTRACTION_MARKER
 from tests.sse import SSEEvent, iter_events
+from tests.stack import Stack
 
 
 class Turn:
@@ -93,3 +99,24 @@ def assert_in_order_once(events: list[SSEEvent], answer: str) -> None:
     words = "".join(seen).split()
     assert words == sorted(set(words), key=lambda w: int(w[1:])), words
     assert set(words) <= set(answer.split())
+
+
+@contextlib.contextmanager
+def api_and_worker(env: dict[str, str], log_dir: Path) -> Iterator[Stack]:
+    """An api and a worker on stores of the test's own (the faults are injected there)."""
+    stack = Stack(env=env, log_dir=log_dir)
+    try:
+        stack.start_api()
+        stack.start_worker()
+        yield stack
+    finally:
+        stack.stop()
+
+
+def owner_client(stack: Stack) -> httpx.AsyncClient:
+    """The owner's client, patient: answers may wait out a restart."""
+    return httpx.AsyncClient(
+        base_url=stack.api_url,
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+        timeout=httpx.Timeout(60.0),
+    )

@@ -19,9 +19,15 @@ import httpx
 import pytest
 
 from scripts import localpg
-from tests.conftest import API_TOKEN
 from tests.fakellm import FakeLLM
-from tests.fault_helpers import Turn, counted, model_calls, stored_messages
+from tests.fault_helpers import (
+    Turn,
+    api_and_worker,
+    counted,
+    model_calls,
+    owner_client,
+    stored_messages,
+)
 from tests.helpers import chat, eventually
 from tests.pg_server import PostgresServer
 from tests.redis_server import RedisServer
@@ -57,13 +63,10 @@ def pg_stack(
     # A Redis of its own too, so no other stack's worker takes this stack's turns.
     redis = RedisServer(tmp_path_factory.mktemp("pg-restart-redis")).start()
     env = {**service_env, "DATABASE_URL": own_database, "REDIS_URL": redis.url}
-    stack = Stack(env=env, log_dir=tmp_path_factory.mktemp("pg-restart-logs"))
     try:
-        stack.start_api()
-        stack.start_worker()
-        yield stack
+        with api_and_worker(env, tmp_path_factory.mktemp("pg-restart-logs")) as stack:
+            yield stack
     finally:
-        stack.stop()
         redis.stop()
 
 
@@ -71,11 +74,7 @@ def pg_stack(
 async def http(pg_stack: Stack, own_pg: PostgresServer) -> AsyncIterator[httpx.AsyncClient]:
     if not own_pg.running():  # a failed test may have left it down
         own_pg.restart_stopped()
-    async with httpx.AsyncClient(
-        base_url=pg_stack.api_url,
-        headers={"Authorization": f"Bearer {API_TOKEN}"},
-        timeout=httpx.Timeout(60.0),
-    ) as client:
+    async with owner_client(pg_stack) as client:
         yield client
 
 

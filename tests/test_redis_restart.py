@@ -14,9 +14,16 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from tests.conftest import API_TOKEN
 from tests.fakellm import FakeLLM
-from tests.fault_helpers import Turn, assert_in_order_once, counted, model_calls, stored_messages
+from tests.fault_helpers import (
+    Turn,
+    api_and_worker,
+    assert_in_order_once,
+    counted,
+    model_calls,
+    owner_client,
+    stored_messages,
+)
 from tests.helpers import chat, eventually, tokens_text
 from tests.redis_server import RedisServer
 from tests.sse import iter_events
@@ -47,24 +54,15 @@ def fault_stack(
         "AION_WORKER_REDIS_GRACE_SECONDS": str(WORKER_GRACE_SECONDS),
         "AION_RELAY_REDIS_GRACE_SECONDS": str(RELAY_GRACE_SECONDS),
     }
-    stack = Stack(env=env, log_dir=tmp_path_factory.mktemp("redis-restart-logs"))
-    try:
-        stack.start_api()
-        stack.start_worker()
+    with api_and_worker(env, tmp_path_factory.mktemp("redis-restart-logs")) as stack:
         yield stack
-    finally:
-        stack.stop()
 
 
 @pytest.fixture
 async def http(fault_stack: Stack, own_redis: RedisServer) -> AsyncIterator[httpx.AsyncClient]:
     if not own_redis.alive():  # a failed test may have left it down
         own_redis.restart()
-    async with httpx.AsyncClient(
-        base_url=fault_stack.api_url,
-        headers={"Authorization": f"Bearer {API_TOKEN}"},
-        timeout=httpx.Timeout(60.0),
-    ) as client:
+    async with owner_client(fault_stack) as client:
         yield client
 
 
