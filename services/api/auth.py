@@ -22,6 +22,7 @@ from enum import Enum
 from pathlib import Path
 
 from services.api.access import RouteSet
+from services.api.throttle import FailedTokens
 from services.api.token_file import PendingTokenFile
 from shared.db import Pool, credentials
 
@@ -134,3 +135,22 @@ async def load_verifier(configured: str | None, pool: Pool, token_file: Path) ->
         stored = await credentials.stored_token_hash(conn)  # another replica won the race
         assert stored is not None
         return TokenVerifier(stored)
+
+
+async def identify(
+    credentials: Credentials, failed: FailedTokens, token: str, address: str, attempt: str
+) -> Caller | None:
+    """Who a presented token names. A wrong one counts towards its address's backoff and is
+    logged as `attempt` with the address — never the token."""
+    caller = credentials.caller(token)
+    if caller is None:
+        failures, wait = await failed.failed(address)
+        log.warning(
+            "refused %s (%d failed in 15 min%s)",
+            attempt,
+            failures,
+            f"; blocked for {wait:.0f} s" if wait else "",
+        )
+        return None
+    failed.passed(address)
+    return caller

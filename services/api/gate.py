@@ -27,7 +27,7 @@ from services.api.access import (
     SMALL_BODY_BYTES,
     is_console,
 )
-from services.api.auth import CALLER_SCOPE_KEY, Caller
+from services.api.auth import CALLER_SCOPE_KEY, Caller, identify
 from services.api.body_limits import within_limits
 from services.api.context import AppContext
 from services.api.errors import send_error
@@ -117,21 +117,11 @@ class Gate:
         if blocked:
             await _too_many_failures(send, blocked, path)
             return False
-        caller = ctx.credentials.caller(token)
+        attempt = f"a bearer token from {address} on {method} {path[:200]!r}"
+        caller = await identify(ctx.credentials, ctx.failed_tokens, token, address, attempt)
         if caller is None:
-            failures, wait = await ctx.failed_tokens.failed(address)
-            # Never the token: only where it came from and what it was tried on.
-            log.warning(
-                "refused a bearer token from %s on %s %r (%d failed in 15 min%s)",
-                address,
-                method,
-                path[:200],
-                failures,
-                f"; blocked for {wait:.0f} s" if wait else "",
-            )
             await send_error(send, 401, "Unauthorized", NOT_VALID, path=path)
             return False
-        ctx.failed_tokens.passed(address)
         if not ctx.credentials.allows(caller, method, path):
             detail = f"{caller.credential} does not open this route."
             await send_error(send, 403, "Forbidden", detail, path=path)

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.responses import Response
 from starlette.types import Scope
 
-from services.api.auth import Caller
+from services.api.auth import Caller, identify
 from services.api.context import AppContext
 from services.api.errors import Forbidden, Unauthorized
 from services.api.origin import header, is_https, same_origin
 from services.api.sessions import COOKIE_NAME
 from services.api.throttle import client_address
-
-log = logging.getLogger("aion.api.signin")
 
 
 async def sign_in(ctx: AppContext, scope: Scope, token: str) -> Response:
@@ -26,17 +22,10 @@ async def sign_in(ctx: AppContext, scope: Scope, token: str) -> Response:
         # Nobody signs a browser in from another site's page (login CSRF).
         raise Forbidden("Sign in from this server's own page.")
     address = client_address(scope)
-    caller = ctx.credentials.caller(token)
+    attempt = f"a console sign-in from {address}"
+    caller = await identify(ctx.credentials, ctx.failed_tokens, token, address, attempt)
     if caller is None:
-        failures, wait = await ctx.failed_tokens.failed(address)
-        log.warning(
-            "refused a console sign-in from %s (%d failed in 15 min%s)",
-            address,
-            failures,
-            f"; blocked for {wait:.0f} s" if wait else "",
-        )
         raise Unauthorized("The API token is not valid.")
-    ctx.failed_tokens.passed(address)
     if caller is not Caller.OWNER:
         raise Forbidden("Only the owner's API token opens a console session.")
     session_id = await ctx.sessions.create(caller)
