@@ -44,8 +44,3 @@ async def status(ctx: AppContext) -> StatusResponse:
         memory_entries=memories,
         services=ServicesHealth(postgres=pg, redis=rd, workers=workers),
     )
-
-
-async def ready(ctx: AppContext) -> bool:
-    (pg, _, _), (rd, _) = await asyncio.gather(_postgres(ctx, count=False), _redis(ctx))
-    return pg == rd == "ok"

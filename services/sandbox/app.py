@@ -1,4 +1,4 @@
-"""The sandbox HTTP app: POST /v1/run (the workers' credential), GET /healthz.
+"""The sandbox HTTP app: POST /v1/run (the workers' credential), GET /healthz and /readyz.
 
 Internal only: compose puts it on a network that only the workers share with it, k8s lets only
 worker pods in. A closed connection kills the command it asked for.
@@ -8,31 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 
 from services.sandbox.runner import Busy, CommandRunner
 from services.sandbox.settings import SandboxSettings
-from shared.sandbox import RUN_PATH, CommandResult, RunRequest, token_digest
+from shared.http_errors import bearer_check, install_error_handlers
+from shared.probes import Probes, add_probes
+from shared.sandbox import RUN_PATH, CommandResult, RunRequest
 
 _DISCONNECT_POLL_SECONDS = 0.25
 _SWEEP_SECONDS = 5.0
-
-
-def bearer_check(expected_digest: str) -> Callable[[str | None], Awaitable[None]]:
-    """A dependency accepting only the token whose SHA-256 the service was given."""
-
-    async def check(authorization: str | None = Header(default=None)) -> None:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise HTTPException(401, "a sandbox token is required", {"WWW-Authenticate": "Bearer"})
-        if not hmac.compare_digest(token_digest(token.strip()), expected_digest):
-            raise HTTPException(401, "wrong sandbox token", {"WWW-Authenticate": "Bearer"})
-
-    return check
 
 
 async def _sweeper(runner: CommandRunner) -> None:
@@ -62,11 +50,11 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     app = FastAPI(
         title="AION sandbox", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
     )
-    authorized = Depends(bearer_check(settings.aion_sandbox_token_sha256))
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+    install_error_handlers(app, service="sandbox")
+    who = "AION's workers (AION_SANDBOX_TOKEN)"
+    authorized = Depends(bearer_check(settings.aion_sandbox_token_sha256, who))
+    # Nothing to wait for: ready as soon as it answers; no /metrics on this network.
+    add_probes(app, "sandbox", Probes(metrics=False))
 
     @app.post(RUN_PATH, dependencies=[authorized])
     async def run(body: RunRequest, request: Request) -> CommandResult:

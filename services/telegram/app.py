@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -27,7 +27,7 @@ from services.telegram.present import ChatOut, notify
 from services.telegram.relay import relay_background_turns
 from services.telegram.settings import WEBHOOK_PATH, TelegramSettings
 from services.telegram.supervisor import Supervisor
-from shared import metrics
+from shared.probes import Check, Probes, add_probes
 
 log = logging.getLogger("aion.telegram")
 
@@ -94,24 +94,11 @@ def create_app(settings: TelegramSettings) -> FastAPI:
         found: Service = request.app.state.service
         return found
 
-    @app.get("/healthz")
-    async def healthz(request: Request) -> dict[str, str | bool]:
-        return {"status": "ok", "polling_active": svc(request).supervisor.polling_active}
+    # Ready when Redis answers: the api's replies and the chats' queues run through it.
+    def readiness(request: Request) -> Mapping[str, Check]:
+        return {"Redis": svc(request).redis.ping}
 
-    @app.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
-        try:
-            ready = bool(await svc(request).redis.ping())
-        except Exception:
-            ready = False
-        return JSONResponse(
-            {"status": "ok" if ready else "unavailable"}, status_code=200 if ready else 503
-        )
-
-    @app.get("/metrics")
-    async def get_metrics() -> Response:
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
+    add_probes(app, "telegram", Probes(checks=readiness))
 
     @app.post(WEBHOOK_PATH)
     async def webhook(request: Request) -> Response:

@@ -1,33 +1,32 @@
-"""The tts HTTP app (internal): POST /synthesize, GET /engines, and the health check."""
+"""The tts HTTP app (internal): POST /synthesize, GET /engines, and the probes."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import hmac
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Any
 
-from fastapi import Depends, FastAPI, Header, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import Depends, FastAPI, Request
 
 from services.tts import synthesis
 from services.tts.context import TTSContext, tts_context
-from services.tts.errors import Unauthorized, install_error_handlers
+from services.tts.errors import install_error_handlers
 from services.tts.settings import TTSSettings
-from shared import db, metrics
+from shared import db
+from shared.http_errors import bearer_check
+from shared.probes import Check, Probes, add_probes
 from shared.tts import SYNTHESIZE_PATH, SynthesizeRequest, SynthesizeResult
 
 
-async def _database_up(ctx: TTSContext) -> bool:
-    try:
-        async with asyncio.timeout(2.0):
-            await db.reachable(ctx.pool)
-    except Exception:  # any failure means "not ready"; the reason is for the logs
-        return False
-    return True
+def _writable(folder: Path) -> Check:
+    async def check() -> None:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise PermissionError(f"{folder} is not writable")
+
+    return check
 
 
 def create_app(settings: TTSSettings | None = None) -> FastAPI:
@@ -48,36 +47,17 @@ def create_app(settings: TTSSettings | None = None) -> FastAPI:
         ctx: TTSContext = request.app.state.context
         return ctx
 
-    expected = hashlib.sha256(settings.token.get_secret_value().encode()).digest()
+    expected = hashlib.sha256(settings.token.get_secret_value().encode()).hexdigest()
+    authorized = [Depends(bearer_check(expected, "AION's workers (AION_TTS_TOKEN)"))]
 
-    def caller(authorization: Annotated[str, Header()] = "") -> None:
-        """The workers' credential, compared in constant time; anything else is a 401."""
-        scheme, _, presented = authorization.partition(" ")
-        digest = hashlib.sha256(presented.encode()).digest()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(digest, expected):
-            raise Unauthorized("This service answers only AION's workers (AION_TTS_TOKEN).")
-
-    authorized = [Depends(caller)]
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
+    def readiness(request: Request) -> Mapping[str, Check]:
         # What synthesis needs: the shared audio store, and PostgreSQL (settings, file records).
-        ready = os.access(settings.aion_audio_dir, os.W_OK | os.X_OK) and await _database_up(
-            context(request)
-        )
-        return JSONResponse(
-            {"status": "ok" if ready else "unavailable"}, status_code=200 if ready else 503
-        )
+        return {
+            "audio store": _writable(Path(settings.aion_audio_dir)),
+            "PostgreSQL": lambda: db.reachable(context(request).pool),
+        }
 
-    @app.get("/metrics")
-    async def get_metrics() -> Response:
-        # Internal service (never published), so no token, like its other routes.
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
+    add_probes(app, "tts", Probes(checks=readiness))
 
     @app.post(SYNTHESIZE_PATH, response_model=SynthesizeResult, dependencies=authorized)
     async def synthesize(body: SynthesizeRequest, request: Request) -> SynthesizeResult:

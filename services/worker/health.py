@@ -14,51 +14,24 @@ import socket
 from collections.abc import Iterator
 
 import uvicorn
-from fastapi import FastAPI, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from services.worker.context import WorkerContext
-from shared import db, metrics
+from shared import db
+from shared.probes import Probes, add_probes
 
 log = logging.getLogger("aion.worker.health")
 
 
-async def _dependencies_ok(app: WorkerContext) -> bool:
-    try:
-        async with asyncio.timeout(2.0):
-            await app.redis.ping()
-            await db.reachable(app.pool)
-        return True
-    except Exception as exc:  # any failure means "not ready"; the reason is for the logs
-        log.warning("not ready: %s: %s", type(exc).__name__, exc)
-        return False
-
-
 def create_health_app(app: WorkerContext) -> FastAPI:
     health = FastAPI(title="AION worker", docs_url=None, redoc_url=None, openapi_url=None)
-
-    @health.get("/healthz")
-    async def healthz() -> JSONResponse:
+    probes = Probes(
         # Heartbeat and control listener end only with the process: one that died is stuck.
-        alive = all(not task.done() for task in app.background)
-        return JSONResponse(
-            {"status": "ok" if alive else "unavailable"}, status_code=200 if alive else 503
-        )
-
-    @health.get("/readyz")
-    async def readyz() -> JSONResponse:
-        if app.draining.is_set():
-            return JSONResponse({"status": "draining"}, status_code=503)
-        ok = await _dependencies_ok(app)
-        return JSONResponse(
-            {"status": "ok" if ok else "unavailable"}, status_code=200 if ok else 503
-        )
-
-    @health.get("/metrics")
-    async def get_metrics() -> Response:
-        body, content_type = metrics.render()
-        return Response(body, media_type=content_type)
-
+        alive=lambda _: all(not task.done() for task in app.background),
+        draining=lambda _: app.draining.is_set(),
+        checks=lambda _: {"Redis": app.redis.ping, "PostgreSQL": lambda: db.reachable(app.pool)},
+    )
+    add_probes(health, "worker", probes)
     return health
 
 

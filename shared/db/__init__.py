@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg
+import psycopg_pool
 from pgvector.psycopg import register_vector_async
 from psycopg import AsyncConnection
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
+
+from shared.http_errors import Dependency
 
 Conn = AsyncConnection[DictRow]
 Pool = AsyncConnectionPool[Conn]
@@ -15,6 +19,20 @@ Pool = AsyncConnectionPool[Conn]
 # PostgreSQL is back after a restart the pool finds it within seconds, not after a backoff as
 # long as the outage (the default is 5 minutes).
 _RECONNECT_SECONDS = 10.0
+
+
+def _unstorable(exc: Exception) -> bool:
+    """PostgreSQL cannot store NUL (U+0000), which a valid JSON string or URL may hold."""
+    return isinstance(exc, psycopg.errors.UntranslatableCharacter) or "NUL" in str(exc)
+
+
+# For the HTTP error layer: PostgreSQL down means 503; a value it cannot store, 422.
+POSTGRES = Dependency(
+    "PostgreSQL",
+    errors=(psycopg.OperationalError, psycopg_pool.PoolTimeout),
+    refusals=(psycopg.DataError,),
+    unstorable=_unstorable,
+)
 
 
 async def _configure(conn: Conn) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from collections.abc import Mapping
+
+from fastapi import APIRouter, Request
 
 from services.api import status as status_service
+from services.api.context import AppContext
 from services.api.deps import Ctx
 from services.api.schemas.common import errors
-from services.api.schemas.status import Probe, StatusResponse
+from services.api.schemas.status import StatusResponse
+from shared import db
+from shared.probes import Check, Probes, add_probes
 
 router = APIRouter()
 
@@ -17,17 +22,25 @@ async def get_status(ctx: Ctx) -> StatusResponse:
     return await status_service.status(ctx)
 
 
-# The probes are for the orchestrator, not for clients: outside the OpenAPI document.
-@router.get("/healthz", include_in_schema=False, response_model=Probe)
-async def healthz() -> Probe:
-    return Probe(status="ok")
+def _context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
 
 
-@router.get("/readyz", include_in_schema=False, response_model=Probe)
-async def readyz(ctx: Ctx, response: Response) -> Probe:
-    if ctx.drain.draining:  # shutting down: the load balancer should stop sending traffic
-        response.status_code = 503
-        return Probe(status="draining")
-    ok = await status_service.ready(ctx)
-    response.status_code = 200 if ok else 503
-    return Probe(status="ok" if ok else "unavailable")
+def _readiness(request: Request) -> Mapping[str, Check]:
+    ctx = _context(request)
+    return {"PostgreSQL": lambda: db.reachable(ctx.pool), "Redis": ctx.redis.ping}
+
+
+# The probes are for the orchestrator, not for clients: outside the OpenAPI document. A
+# draining api (shutting down) answers 503 so the load balancer stops sending traffic; its
+# /metrics is a route of its own, behind a token (routes/metrics.py).
+add_probes(
+    router,
+    "api",
+    Probes(
+        checks=_readiness,
+        draining=lambda request: _context(request).drain.draining,
+        metrics=False,
+    ),
+)

@@ -3,15 +3,8 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
-
-
-class Probe(BaseModel):
-    """GET /healthz and /readyz."""
-
-    status: Literal["ok", "draining", "unavailable"]
 
 
 class ServicesHealth(BaseModel):
