@@ -13,7 +13,7 @@ from services.worker.agent_state import AgentState
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
 from services.worker.memory import extract, recall
-from services.worker.models import choose_model, fallbacks_for, thinking_for
+from services.worker.model_choice import choose_model, fallbacks_for, thinking_for
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError
 from services.worker.tools import policy

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from services.worker.context import WorkerContext
 from services.worker.memory import store
-from services.worker.models import cheap_model
+from services.worker.model_choice import cheap_model
 from services.worker.providers.base import ProviderError, ProviderRequest, TextDelta
 from shared.app_settings import AppSettings
 from shared.jobs import EXTRACT_MEMORIES, QUEUE_NAME, MemoryExtractionJob, TurnJob

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from services.worker.models import (
+from services.worker.model_choice import (
     cheap_model,
     choose_model,
     fallbacks_for,
