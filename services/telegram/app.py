@@ -20,11 +20,11 @@ from redis.asyncio import Redis
 from telegram import Bot, Update
 
 from services.telegram.api_client import AionApi
-from services.telegram.bot import Runtime
 from services.telegram.chats import ChatQueues
 from services.telegram.outbox import Outbox
 from services.telegram.present import ChatOut, notify
 from services.telegram.relay import relay_background_turns
+from services.telegram.runtime import Runtime
 from services.telegram.settings import WEBHOOK_PATH, TelegramSettings
 from services.telegram.supervisor import Supervisor
 from shared.probes import Check, Probes, add_probes

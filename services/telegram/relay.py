@@ -14,8 +14,8 @@ import pydantic
 from redis.asyncio import Redis
 from telegram import Bot
 
-from services.telegram.bot import Runtime
 from services.telegram.present import ChatOut, notify, present
+from services.telegram.runtime import Runtime
 from services.telegram.subscriptions import subscribe_forever
 from shared.telegram import BACKGROUND_TURNS_CHANNEL, BackgroundTurn, chat_of_channel
 
