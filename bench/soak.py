@@ -131,7 +131,7 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
         soak = Soak(args, ops, Sampler.of(system))
         log(f"{args.concurrency} clients for {args.duration:g} s, mix {args.mix}")
         start, windows = await soak.run()
-    growth = assess(windows, args.warmup)
+    growth = assess(windows, args.warmup, args.min_span)
     flagged = sorted(name for name, g in growth.items() if g["flagged"])
     total = soak.total.figures()
     verdict = (
@@ -139,7 +139,7 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
         if flagged
         else "nothing grew"
         if any(g["flagged"] is not None for g in growth.values())
-        else "too few windows after warm-up to judge growth"
+        else f"less than {args.min_span:g} s measured after warm-up: rates shown, nothing judged"
     )
     return {
         "benchmark": "soak",
@@ -150,6 +150,7 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
         "workers": args.workers,
         "window_s": args.window,
         "warmup_s": args.warmup,
+        "min_span_s": args.min_span,
         "event_ttl_s": args.event_ttl,
         "mix": args.mix,
         "start": start,
@@ -196,6 +197,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=8, help="clients at once")
     parser.add_argument("--window", type=seconds, default=60.0, help="seconds per row")
     parser.add_argument("--warmup", type=seconds, help="not judged (default: the event TTL)")
+    parser.add_argument(
+        "--min-span", type=seconds, default=600.0, help="judge growth over at least this"
+    )
     parser.add_argument("--event-ttl", type=int, default=300, help="AION_EVENT_TTL_SECONDS")
     parser.add_argument("--mix", type=mix, default=mix(DEFAULT_MIX), help=DEFAULT_MIX)
     parser.add_argument("--tokens", type=int, default=20, help="tokens of a plain answer")

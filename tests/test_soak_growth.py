@@ -59,6 +59,7 @@ def _window(t: float, keys: int, api_mb: float) -> dict[str, Any]:
         "rss_mb": {"api": api_mb, "tts": 0.0},
         "redis_keys": keys,
         "redis_memory_mb": 2.0,
+        "postgres_private_mb": 12.0,
         "pg_connections": 7,
     }
 
@@ -73,3 +74,6 @@ def test_assess_skips_the_warm_up_and_absent_processes() -> None:
     assert verdicts["pg_connections"]["flagged"] is False
     leaking = [_window(60 * i, 500, 90.0 + i) for i in range(1, 31)]  # 60 MB/h
     assert assess(leaking, warmup_s=300)["rss_mb.api"]["flagged"] is True
+    # Rates over too short a span are shown, not judged.
+    short = assess(leaking[:8], warmup_s=300)["rss_mb.api"]
+    assert short["flagged"] is None and short["per_hour"] == pytest.approx(60.0)

@@ -87,6 +87,9 @@ LIMITS = {
         " count only follows the traffic",
     ),
     "redis_memory_mb": Limit(8.0, 0.10, "like the keys, plus Redis's own allocator slack"),
+    "postgres_private_mb": Limit(
+        16.0, 0.10, "the backends' own memory (their RSS is judged by this instead)"
+    ),
     "pg_connections": Limit(
         2.0, 0.0, "pools have a fixed size: a lasting rise is a connection never given back"
     ),
@@ -100,18 +103,28 @@ def readings(window: dict[str, Any]) -> dict[str, float]:
     return values
 
 
-def assess(windows: list[dict[str, Any]], warmup_s: float) -> dict[str, dict[str, Any]]:
-    """Growth of every reading over the windows that end after the warm-up (`t` in seconds)."""
+def assess(
+    windows: list[dict[str, Any]], warmup_s: float, min_span_s: float = 600.0
+) -> dict[str, dict[str, Any]]:
+    """Growth of every reading over the windows that end after the warm-up (`t` in seconds).
+    Over less than `min_span_s` the rates are given but nothing is judged (`flagged` None):
+    a minute or two says little about an hour."""
     measured = [w for w in windows if w["t"] > warmup_s]
     hours = [w["t"] / 3600 for w in measured]
+    judged = len(hours) > 1 and (hours[-1] - hours[0]) * 3600 >= min_span_s
     series: dict[str, list[float]] = {}
     for window in measured:
         for name, value in readings(window).items():
             series.setdefault(name, []).append(value)
     verdicts = {}
     for name, values in series.items():
-        limit = RSS if name.startswith("rss_mb.") else LIMITS[name]
         if name.startswith("rss_mb.") and not any(values):
             continue  # a process that is not there (no tts, a remote Redis)
-        verdicts[name] = growth(hours, values, limit) | {"why": limit.why}
+        limit = RSS if name.startswith("rss_mb.") else LIMITS[name]
+        verdict = growth(hours, values, limit) | {"why": limit.why}
+        if name == "rss_mb.postgres":
+            verdict |= {"flagged": None, "why": "shared pages count: see postgres_private_mb"}
+        elif not judged:
+            verdict["flagged"] = None
+        verdicts[name] = verdict
     return verdicts

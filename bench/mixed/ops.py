@@ -215,32 +215,43 @@ class Ops:
         turn.end()
         if [(r["name"], r["ok"]) for r in turn.of("tool_result")] != [("memory_save", True)]:
             raise Wrong("memory: memory_save did not succeed")
-        if not await self._found_and_deleted(content):
-            raise Wrong("memory: a saved memory is not found by search")
         await self._check_extracted()
-        return turn.first
-
-    async def _check_extracted(self, most: int = 5) -> None:
-        """Chats' facts older than the grace must be in memory (each is then deleted, so the
-        table stays small); a younger one waits for a later check."""
-        now = time.monotonic()
-        for _ in range(min(most, len(self.facts))):
-            sent, fact = self.facts[0]
-            if now - sent < self.fact_grace:
-                return
-            self.facts.popleft()
-            if not await self._found_and_deleted(fact):
-                if now - sent < 3 * self.fact_grace:
-                    self.facts.append((sent, fact))  # once more, later
-                    continue
-                raise Wrong(f"memory: a chat's fact not extracted within {3 * self.fact_grace:g} s")
-
-    async def _found_and_deleted(self, content: str) -> bool:
         word = content.rstrip(".").rsplit(" ", 1)[1]
         response = await self.http.get("/api/memory", params={"search": word, "limit": 5})
         if response.status_code != 200:
             raise failed("memory search", response)
-        ids = [e["id"] for e in response.json()["entries"] if e["content"] == content]
+        if not await self._delete(response.json()["entries"], content):
+            raise Wrong("memory: a saved memory is not found by search")
+        return turn.first
+
+    async def _check_extracted(self) -> None:
+        """Chats' facts older than the grace must be in memory (each is then deleted, so the
+        table stays small); a younger one waits for a later check. Listed, not searched: the
+        newest memories need no embedding of a query."""
+        now = time.monotonic()
+        if not any(now - sent >= self.fact_grace for sent, _ in self.facts):
+            return
+        pending = list(self.facts)  # other clients add theirs meanwhile
+        self.facts.clear()
+        response = await self.http.get("/api/memory", params={"limit": 500})
+        if response.status_code != 200:
+            self.facts.extend(pending)
+            raise failed("memory list", response)
+        entries = response.json()["entries"]
+        missing = 0
+        for sent, fact in pending:
+            if now - sent >= self.fact_grace and await self._delete(entries, fact):
+                continue
+            if now - sent < 3 * self.fact_grace:
+                self.facts.append((sent, fact))  # not due yet, or once more later
+            else:
+                missing += 1
+        if missing:
+            raise Wrong(f"memory: a chat's fact not extracted within {3 * self.fact_grace:g} s")
+
+    async def _delete(self, entries: list[dict[str, Any]], content: str) -> bool:
+        """Delete the entry holding `content`; False when there is none."""
+        ids = [e["id"] for e in entries if e["content"] == content]
         if not ids:
             return False
         deleted = await self.http.delete(f"/api/memory/{ids[0]}")

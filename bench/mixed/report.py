@@ -20,8 +20,8 @@ def window_header(groups: list[str]) -> list[str]:
     rss = " ".join(f"{g[:8]:>8}" for g in groups)
     return [
         "   t(s)  ops  err | " + kinds + " |   op ms p50   p95   p99 | 1st ev p50   p99"
-        " | RSS MB " + rss + " | keys  redisMB pg",
-        "-" * (96 + 5 * len(KINDS) + 9 * len(groups)),
+        " | RSS MB " + rss + " pg-own | keys  redisMB pg",
+        "-" * (103 + 5 * len(KINDS) + 9 * len(groups)),
     ]
 
 
@@ -33,7 +33,8 @@ def window_row(window: dict[str, Any], groups: list[str]) -> str:
         f"{window['t']:>7.0f} {window['ops']:>4} {window['errors']:>4} | {kinds}"
         f" | {_f(op['p50'], 11)} {_f(op['p95'], 5)} {_f(op['p99'], 5)}"
         f" | {_f(first['p50'], 10)} {_f(first['p99'], 5)}"
-        f" |        {rss} | {window['redis_keys']:>4} {window['redis_memory_mb']:>8.1f}"
+        f" |        {rss} {_f(window['postgres_private_mb'], 6, 1)}"
+        f" | {window['redis_keys']:>4} {window['redis_memory_mb']:>8.1f}"
         f" {window['pg_connections']:>2}"
     )
 
@@ -75,16 +76,20 @@ def table(report: dict[str, Any]) -> str:
 def growth_table(report: dict[str, Any]) -> list[str]:
     lines = [
         f"growth after warm-up (least-squares line over {report['measured_windows']} windows;"
-        " flagged when the whole span and its later half both rise faster than the limit)",
+        " flagged when the whole span and its later half both rise faster than the limit;"
+        f" judged over {report['min_span_s']:.0f} s or more)",
         "reading                   first      last   per hour  late/hour  limit/hour  verdict",
         "-" * 86,
     ]
     for name, g in report["growth"].items():
-        verdict = {True: "GROWING", False: "level", None: "too few windows"}[g["flagged"]]
+        verdict = {True: "GROWING", False: "level", None: "not judged"}[g["flagged"]]
         lines.append(
             f"{name:<22} {_f(g['first'], 8, 1)} {_f(g['last'], 9, 1)} {_f(g['per_hour'], 10, 1)}"
             f" {_f(g['late_per_hour'], 10, 1)} {_f(g['limit_per_hour'], 11, 1)}  {verdict}"
         )
-    lines += ["limits: RSS, keys, Redis memory: the larger of an absolute rate and 10 %/h of the"]
-    lines += [f"level. {report['verdict']}"]
+    lines += [
+        "limits: the larger of an absolute rate and 10 %/h of the level (connections: 2/h);"
+        " the reasons are in the JSON line",
+        f"verdict: {report['verdict']}",
+    ]
     return lines

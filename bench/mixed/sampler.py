@@ -44,6 +44,7 @@ class Sampler:
 
     def snapshot(self) -> dict[str, Any]:
         rss = {name: round(_rss(pids()) / MB, 1) for name, pids in self.groups.items()}
+        private = _private(self.postgres_pids())
         client = redis.Redis.from_url(self.redis_url)
         try:
             keys = int(client.dbsize())
@@ -52,6 +53,9 @@ class Sampler:
             client.close()
         return {
             "rss_mb": rss,
+            # A backend's RSS counts every page of shared_buffers it has touched, so it climbs
+            # towards that size under any load; its own (unique) memory is what a leak grows.
+            "postgres_private_mb": round(private / MB, 1),
             "redis_keys": keys,
             "redis_memory_mb": round(memory / MB, 2),
             "pg_connections": len(self.postgres_pids()),
@@ -68,4 +72,14 @@ def _rss(pids: list[int]) -> int:
             for member in family:
                 with contextlib.suppress(psutil.Error):
                     total += member.memory_info().rss
+    return total
+
+
+def _private(pids: list[int]) -> int:
+    """Unique set size: memory no other process maps (read from smaps: not every window's
+    reading is cheap, but one per window is)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            total += psutil.Process(pid).memory_full_info().uss
     return total
