@@ -96,7 +96,7 @@ class Soak:
             asyncio.create_task(self.client(i, deadline)) for i in range(self.args.concurrency)
         }
         windows: list[dict[str, Any]] = []
-        boundary = began
+        boundary, previous = began, start
         while clients:
             boundary += self.args.window
             ended, clients = await asyncio.wait(
@@ -107,6 +107,8 @@ class Soak:
             finished, self.window = self.window, Tally()
             snapshot = await asyncio.to_thread(self.sampler.snapshot)
             row = {"t": round(time.monotonic() - began, 1), **finished.figures(), **snapshot}
+            row["aion_cpu_ms_per_op"] = _cpu_per_op(previous, snapshot, row["ops"])
+            previous = snapshot
             windows.append(row)
             log(
                 f"t={row['t']:.0f}s ops={row['ops']} errors={row['errors']}"
@@ -114,6 +116,15 @@ class Soak:
                 f" pg={row['pg_connections']} rss={row['rss_mb']}"
             )
         return start, windows
+
+
+def _cpu_per_op(before: dict[str, Any], after: dict[str, Any], ops: int) -> float | None:
+    """CPU ms of the api and workers per operation finished in the window: a rise over time
+    at a level load would be AION getting dearer, not the machine getting busier."""
+    if not ops:
+        return None
+    spent: float = sum(after["cpu_s"][g] - before["cpu_s"].get(g, 0.0) for g in ("api", "workers"))
+    return round(max(0.0, spent) * 1000 / ops, 1)
 
 
 async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:

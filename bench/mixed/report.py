@@ -20,8 +20,8 @@ def window_header(groups: list[str]) -> list[str]:
     rss = " ".join(f"{g[:8]:>8}" for g in groups)
     return [
         "   t(s)  ops  err | " + kinds + " |   op ms p50   p95   p99 | 1st ev p50   p99"
-        " | RSS MB " + rss + " pg-own | keys  redisMB pg",
-        "-" * (103 + 5 * len(KINDS) + 9 * len(groups)),
+        " | RSS MB " + rss + " pg-own | keys  redisMB pg | cpu/op load",
+        "-" * (116 + 5 * len(KINDS) + 9 * len(groups)),
     ]
 
 
@@ -35,7 +35,8 @@ def window_row(window: dict[str, Any], groups: list[str]) -> str:
         f" | {_f(first['p50'], 10)} {_f(first['p99'], 5)}"
         f" |        {rss} {_f(window['postgres_private_mb'], 6, 1)}"
         f" | {window['redis_keys']:>4} {window['redis_memory_mb']:>8.1f}"
-        f" {window['pg_connections']:>2}"
+        f" {window['pg_connections']:>2} | {_f(window.get('aion_cpu_ms_per_op'), 6)}"
+        f" {window['load1']:>4.1f}"
     )
 
 

@@ -5,6 +5,7 @@ connections. Read with blocking clients, so the soak calls it in a thread."""
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,7 @@ class Sampler:
 
     def snapshot(self) -> dict[str, Any]:
         rss = {name: round(_rss(pids()) / MB, 1) for name, pids in self.groups.items()}
+        cpu = {name: round(_cpu(pids()), 2) for name, pids in self.groups.items()}
         private = _private(self.postgres_pids())
         client = redis.Redis.from_url(self.redis_url)
         try:
@@ -59,6 +61,8 @@ class Sampler:
             "redis_keys": keys,
             "redis_memory_mb": round(memory / MB, 2),
             "pg_connections": len(self.postgres_pids()),
+            "cpu_s": cpu,  # CPU seconds so far (children that ended are not counted)
+            "load1": round(os.getloadavg()[0], 1),  # the machine's, for context
         }
 
 
@@ -75,11 +79,21 @@ def _rss(pids: list[int]) -> int:
     return total
 
 
+def _cpu(pids: list[int]) -> float:
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
+
+
 def _private(pids: list[int]) -> int:
-    """Unique set size: memory no other process maps (read from smaps: not every window's
-    reading is cheap, but one per window is)."""
+    """Anonymous resident memory (RSS less file-backed and shared pages: RssAnon): a
+    backend's own heap, caches and plans, without the shared_buffers pages it has touched."""
     total = 0
     for pid in pids:
         with contextlib.suppress(psutil.Error):
-            total += psutil.Process(pid).memory_full_info().uss
+            info = psutil.Process(pid).memory_info()
+            total += max(0, info.rss - info.shared)
     return total
