@@ -11,9 +11,11 @@ cancelled midway. Every operation checks its result; a wrong one is an error wit
 Every `--window` a row: operations by kind, errors, operation and first-event latency
 percentiles, RSS of every process (api, workers, tts, fake LLM, Redis, the PostgreSQL backends
 of the bench's database; children included), the Redis db's key count and Redis's memory, and
-the PostgreSQL connections to the bench's database. At the end, per reading, the growth per
-hour of a least-squares line over the windows after `--warmup` (bench/mixed/growth.py says
-which limits and why); the exit status is 1 when something grows or an operation went wrong.
+the PostgreSQL connections to the bench's database, plus the backends' anonymous memory (their
+RSS counts shared_buffers pages), api+worker CPU per operation and the machine's load. At the
+end, per reading, the growth per hour of a least-squares line over the windows after
+`--warmup`, judged only when they span `--min-span` (10 min) or more (bench/mixed/growth.py
+says which limits and why); exit status 1 when something grows or an operation went wrong.
 
 A turn's events live in Redis for AION_EVENT_TTL_SECONDS (1 h by default), so their keys grow
 for that long before they level off; the soak sets it to `--event-ttl` (default 300 s) and
