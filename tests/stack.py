@@ -125,6 +125,7 @@ class Stack:
     workers: list[Service] = field(default_factory=list)
     extra_apis: list[Service] = field(default_factory=list)
     extra_services: list[Service] = field(default_factory=list)
+    start_timeout: float = 30.0  # seconds each service may take to come up
 
     @property
     def api_url(self) -> str:
@@ -139,7 +140,12 @@ class Stack:
         self.tts = Service(
             "tts", ["-m", "services.tts"], env, self.log_dir / f"tts-{self.tts_port}.log"
         ).start()
-        wait_for(lambda: api_ready(self.tts_url, "/healthz"), "the tts service", self.tts)
+        wait_for(
+            lambda: api_ready(self.tts_url, "/healthz"),
+            "the tts service",
+            self.tts,
+            self.start_timeout,
+        )
         return self.tts
 
     def start_telegram(self, extra_env: dict[str, str] | None = None) -> Service:
@@ -160,7 +166,12 @@ class Stack:
             port=port,
         ).start()
         self.extra_services.append(service)
-        wait_for(lambda: api_ready(service.url, "/readyz"), "the telegram service", service)
+        wait_for(
+            lambda: api_ready(service.url, "/readyz"),
+            "the telegram service",
+            service,
+            self.start_timeout,
+        )
         return service
 
     def start_api(self, extra_env: dict[str, str] | None = None) -> Service:
@@ -179,7 +190,7 @@ class Stack:
         api = Service(
             f"api-{port}", ["-m", "services.api"], env, self.log_dir / f"api-{port}.log", port=port
         ).start()
-        wait_for(lambda: api_ready(api.url), "the api to become ready", api)
+        wait_for(lambda: api_ready(api.url), "the api to become ready", api, self.start_timeout)
         return api
 
     def start_worker(self, extra_env: dict[str, str] | None = None) -> Service:
@@ -199,13 +210,19 @@ class Stack:
             port=port,
         ).start()
         self.workers.append(worker)
-        wait_for(lambda: f"-{worker.pid}-" in _live_workers(self.env), "the worker", worker)
+        wait_for(
+            lambda: f"-{worker.pid}-" in _live_workers(self.env),
+            "the worker",
+            worker,
+            self.start_timeout,
+        )
         # Live is not yet listening: a control message (plugin change) published before the
         # worker subscribed would never reach it.
         wait_for(
             lambda: _control_listeners(self.env) >= listening + 1,
             "the worker to listen to the control channel",
             worker,
+            self.start_timeout,
         )
         return worker
 

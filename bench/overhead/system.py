@@ -26,6 +26,7 @@ from scripts import localpg
 from tests.stack import Service, Stack, free_port, run_migrations
 
 _LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+STARTUP_SECONDS = 180.0
 
 
 @dataclass
@@ -38,14 +39,23 @@ class System:
     api_token: str
     redis_pids: list[int]
     postgres_pids: Callable[[], list[int]]
+    redis_url: str = ""
+    database: str = ""
 
 
 @contextlib.contextmanager
 def start_system(
-    redis_db: int, keep_logs: bool, workers: int = 1, *, record: bool = False
+    redis_db: int,
+    keep_logs: bool,
+    workers: int = 1,
+    *,
+    record: bool = False,
+    tts: bool = False,
+    env: dict[str, str] | None = None,
 ) -> Iterator[System]:
     """Database, Redis db, fake LLM, api and worker(s); all undone on the way out. `record`:
-    the fake LLM keeps the request bodies it gets (GET /_requests)."""
+    the fake LLM keeps the request bodies it gets (GET /_requests); `tts`: the tts service too
+    (spoken replies, their audio in the log folder); `env`: more settings for every service."""
     with contextlib.ExitStack() as undo:
         log_dir = Path(tempfile.mkdtemp(prefix="aion-bench-"))
         ok = False
@@ -91,11 +101,20 @@ def start_system(
         ).start()
         undo.callback(llm.stop)
         llm_url = f"http://{HOST}:{port}"
-        _wait_http(f"{llm_url}/_health", llm)
+        _wait_http(f"{llm_url}/_health", llm, STARTUP_SECONDS)
 
         token = "bench-" + uuid.uuid4().hex
-        stack = Stack(env=_service_env(database_url, redis_url, llm_url, token), log_dir=log_dir)
+        service_env = {**_service_env(database_url, redis_url, llm_url, token), **(env or {})}
+        if tts:
+            service_env |= {
+                "AION_TTS_TOKEN": "bench-tts-" + uuid.uuid4().hex,
+                "AION_AUDIO_DIR": str(log_dir / "audio"),
+            }
+        # A busy machine may take longer than the tests allow to start a worker.
+        stack = Stack(env=service_env, log_dir=log_dir, start_timeout=STARTUP_SECONDS)
         undo.callback(stack.stop)
+        if tts:
+            stack.start_tts()
         stack.start_api()
         for _ in range(workers):
             stack.start_worker()
@@ -104,7 +123,9 @@ def start_system(
             log("AION settings from the environment: " + ", ".join(overrides))
         admin = undo.enter_context(psycopg.connect(admin_url, autocommit=True))
         postgres_pids = _postgres_pids(admin, name, admin_url)
-        yield System(llm, llm_url, stack, token, _redis_pids(redis_url), postgres_pids)
+        yield System(
+            llm, llm_url, stack, token, _redis_pids(redis_url), postgres_pids, redis_url, name
+        )
         ok = True
 
 
