@@ -68,7 +68,11 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # How often the workers look for due reminders; a divisor of 60 (cron seconds).
     aion_reminder_check_seconds: int = Field(default=15, ge=1, le=60)
 
-    @field_validator("aion_reminder_check_seconds")
+    # How often the workers look for conversations whose memory extraction is due (they are
+    # due after the owner's memory_extract_idle_seconds); a divisor of 60 (cron seconds).
+    aion_memory_extract_check_seconds: int = Field(default=15, ge=1, le=60)
+
+    @field_validator("aion_reminder_check_seconds", "aion_memory_extract_check_seconds")
     @classmethod
     def _divides_a_minute(cls, value: int) -> int:
         if 60 % value:
