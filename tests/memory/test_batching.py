@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from shared.db import extraction
 from tests.fakellm import FakeLLM
@@ -61,18 +62,18 @@ async def test_every_fact_is_kept_with_about_one_request_per_turn(
     client: httpx.AsyncClient, fake_llm: FakeLLM, channel: str
 ) -> None:
     await settings(client, memory_extract_idle_seconds=3600, memory_extract_every_turns=10)
-    await say_facts(client, channel, range(12))
-    want = {fact(channel, i) for i in range(12)}
-    # after the 10th owner message: one call read ten exchanges
-    await eventually(
-        lambda: requests(fake_llm, channel) == (12, 1), "one extraction after ten turns"
-    )
+    await say_facts(client, channel, range(10))
+    # after the 10th owner message: one call read all ten exchanges
     await eventually(
         lambda: _has(client, channel, {fact(channel, i) for i in range(10)}), "ten facts"
     )
+    assert requests(fake_llm, channel) == (10, 1)
+    await say_facts(client, channel, range(10, 12))
+    assert requests(fake_llm, channel) == (12, 1)
     assert await memories(client, channel) == {fact(channel, i) for i in range(10)}
     # the conversation goes quiet: the last two are read together
     await settings(client, memory_extract_idle_seconds=1)
+    want = {fact(channel, i) for i in range(12)}
     await eventually(lambda: _has(client, channel, want), "all twelve facts")
     turns, extractions = requests(fake_llm, channel)
     assert (turns, extractions) == (12, 2)
@@ -116,15 +117,16 @@ async def test_nothing_is_lost_when_workers_die(
     for worker in stack.live_workers():
         worker.kill()
     stack.start_worker()
-    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-        conn.row_factory = psycopg.rows.dict_row  # type: ignore[assignment]
+    async with await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, row_factory=dict_row
+    ) as conn:
         # A worker claims the conversation and dies while reading it: its claim holds a while.
         row = await (
             await conn.execute("SELECT id FROM conversations WHERE channel = %s", (channel,))
         ).fetchone()
         assert row is not None
         claim = await extraction.claim(
-            conn,  # type: ignore[arg-type]
+            conn,
             idle_seconds=0,
             lease_seconds=2,
             conversation_id=row["id"],

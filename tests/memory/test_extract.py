@@ -3,16 +3,22 @@ and how unread messages become exchanges and batches."""
 
 from __future__ import annotations
 
+import uuid
+
 import orjson
 import pytest
 
 from services.worker.context import WorkerContext
+from services.worker.memory import batching
 from services.worker.memory import extract as extraction
 from services.worker.memory.batching import batches, exchanges
 from services.worker.memory.extract import Exchange, extract, grounded, parse_facts
+from shared.app_settings import AppSettings
+from shared.db import conversations
 from shared.db.extraction import Unread
 from tests.fakellm import FakeLLM
 from tests.fakellm.script import MEMORY_EXTRACTION_MARKER
+from tests.helpers import eventually
 
 pytestmark = pytest.mark.usefixtures("no_memories")
 
@@ -116,3 +122,36 @@ def test_unread_messages_become_exchanges_and_batches() -> None:
     big = [Exchange("x" * 9000, None, i, ["y" * 9000]) for i in range(6)]
     # each message is read up to 6000 characters: 12000 per exchange, three per 40000
     assert [len(b) for b in batches(big, 10)] == [3, 3]
+
+
+async def test_a_conversation_is_read_in_batches_as_the_worker_reads_it(
+    worker_app: WorkerContext, fake_llm: FakeLLM, db
+) -> None:
+    """The worker's steps in process: turns stored, scheduled, then read in one call."""
+    fake_llm.clear()
+    channel = "batch-" + uuid.uuid4().hex[:8]
+    settings = AppSettings(memory_extract_idle_seconds=3600, memory_extract_every_turns=3)
+    for i in range(3):
+        async with worker_app.pool.connection() as conn:
+            started = await conversations.start_exchange(
+                conn,
+                channel,
+                f"{channel}-{i}",
+                f"My cat Tom{i} is grey. {{{{fact: The owner's cat Tom{i} is grey.}}}}",
+                30,
+            )
+            assert started is not None
+            conversation_id = started[0]
+            await conversations.add_turn_messages(
+                conn, conversation_id, f"{channel}-{i}", [{"role": "assistant", "content": "ok"}]
+            )
+        await batching.after_turn(worker_app, conversation_id, settings)
+    await eventually(lambda: _count(db, channel), "three memories", timeout=20)
+    assert len([r for r in fake_llm.requests if MEMORY_EXTRACTION_MARKER in str(r)]) == 1
+
+
+async def _count(db, channel: str) -> bool:
+    row = await (
+        await db.execute("SELECT count(*) FROM memories WHERE channel = %s", (channel,))
+    ).fetchone()
+    return bool(row and row[0] == 3)

@@ -134,9 +134,7 @@ async def extract(
         valid = _valid(fact)
         if valid is None:
             continue
-        source = next(
-            (e for e in exchanges if grounded(valid.content, e.owner)), exchanges[-1]
-        )
+        source = next((e for e in exchanges if grounded(valid.content, e.owner)), exchanges[-1])
         by_turn.setdefault(source.turn_id, []).append(valid)
     saved = 0
     for turn_id, candidates in by_turn.items():
