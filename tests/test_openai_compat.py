@@ -397,7 +397,9 @@ async def test_what_the_owner_says_through_a_client_is_remembered(
     sdk: AsyncOpenAI, client: httpx.AsyncClient, fresh_settings: None, user: str
 ) -> None:
     fact = f"The owner's favourite editor is {user}."
-    response = await client.post("/api/config/settings", json={"check_model": "fake-model-2"})
+    # idle 0: read right after the turn (batching is tests/memory/test_batching.py)
+    settings = {"check_model": "fake-model-2", "memory_extract_idle_seconds": 0}
+    response = await client.post("/api/config/settings", json=settings)
     assert response.status_code == 200
     await sdk.chat.completions.create(
         model="aion",
@@ -412,4 +414,4 @@ async def test_what_the_owner_says_through_a_client_is_remembered(
             for e in found.json()["entries"]
         )
 
-    await eventually(remembered, "the fact to be remembered", timeout=15)
+    await eventually(remembered, "the fact to be remembered", timeout=30)

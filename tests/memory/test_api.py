@@ -168,7 +168,8 @@ async def test_recall_goes_into_the_note_of_the_owners_message(
     assert owner == {"type": "text", "text": "What is my sister's name? [[echo_history]]"}
     # nothing relevant: no memory block at all
     _, events = await chat(client, "Good morning! [[echo_history]]", channel)
-    assert "<memories>" not in events[-1].data["full_response"]
+    latest = events[-1].data["full_response"].split(" | ")[-1]
+    assert latest.startswith("user:[Note from AION]") and "<memories>" not in latest
 
 
 async def test_facts_are_extracted_after_the_turn(
