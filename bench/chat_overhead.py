@@ -14,7 +14,8 @@ delivered tokens/s both ways and their ratio, CPU ms per turn of the api + worke
 (plus, for context, of Redis, PostgreSQL, the fake LLM and this client), and errors. Tables go
 to stdout, then one JSON line with every figure (`--json PATH` saves it too); progress goes to
 stderr. Traffic goes to 127.0.0.1 only; everything the script starts is stopped on exit,
-Ctrl-C or SIGTERM.
+Ctrl-C or SIGTERM. First of all, one 20-turn conversation measures the model requests per plain
+turn with memory on (bench/overhead/requests_per_turn.py).
 
 Measuring choices: connections are opened just before each batch (TCP setup is in neither
 figure); CPU is psutil user+system, read before a batch and `--settle` seconds after it;
@@ -39,6 +40,7 @@ from bench.overhead.client import Client, open_lanes
 from bench.overhead.common import log
 from bench.overhead.cpu import CpuMeter
 from bench.overhead.report import row, table
+from bench.overhead.requests_per_turn import requests_per_turn
 from bench.overhead.runner import run_against_system
 from bench.overhead.system import System
 
@@ -56,6 +58,9 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
     stack = system.stack
     assert stack.api is not None
     most = max(args.levels)
+    # First, while no other conversation has unread messages for memory extraction.
+    log("one conversation, memory on: model requests per plain turn")
+    conversation = await requests_per_turn(system.llm_url, stack.api_url, system.api_token)
     async with open_lanes(most, args.timeout) as lanes:
         client = Client(
             lanes, system.llm_url, stack.api_url, system.api_token, args.tokens, args.timeout
@@ -95,6 +100,7 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
         "levels": args.levels,
         "idle_cpu_ms_per_s": idle,
         "results": cells,
+        "requests_per_turn": conversation,
     }
 
 
@@ -144,6 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     line = orjson.dumps(report).decode()
     print(table(report))
+    conversation = report["requests_per_turn"]
+    print(
+        f"model requests per plain turn, memory on ({conversation['turns']}-turn "
+        f"conversation): {conversation['per_turn']}"
+    )
     print(line, flush=True)
     if args.json is not None:
         args.json.write_text(line + "\n")

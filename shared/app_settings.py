@@ -32,6 +32,11 @@ class AppSettings(BaseModel):
     max_history_turns: int = Field(default=30, ge=1, le=500)
     browser_headless: bool = True
     memory_auto: bool = True
+    # Automatic memory reads several exchanges per model call: once the conversation has been
+    # quiet this long (0: after every turn), after this many owner messages, and always before
+    # the history window (max_history_turns) would drop one.
+    memory_extract_idle_seconds: int = Field(default=120, ge=0, le=86_400)
+    memory_extract_every_turns: int = Field(default=10, ge=1, le=100)
     tool_permissions: dict[str, Literal["allow", "ask", "deny"]] = Field(default_factory=dict)
     max_tool_iterations: int = Field(default=25, ge=1, le=100)
     timezone: str = "UTC"  # IANA name; the owner's local time for tools and reminders

@@ -90,8 +90,10 @@ class ProgressEvent(Event):
 
 class UsageEvent(Event):
     type: Literal["usage"] = "usage"
-    input_tokens: int
+    input_tokens: int  # every prompt token of the model call, cached or not
     output_tokens: int
+    # Of `input_tokens`, those the provider read from its prompt cache (where it says).
+    cached_input_tokens: int | None = Field(default=None, exclude_if=_is_none)
 
 
 class ApprovalEvent(Event):

@@ -86,18 +86,3 @@ def _exception_text(value: object) -> str:
 def deserialize_job(data: bytes) -> dict[str, Any]:
     result: dict[str, Any] = orjson.loads(data)
     return result
-
-
-EXTRACT_MEMORIES = "extract_memories"
-
-
-class MemoryExtractionJob(BaseModel):
-    """After a turn: the owner's words and the final reply, never any tool output."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    turn_id: str
-    channel: str
-    owner_message: str
-    reply: str
-    model: str  # the turn's model: used when the owner set no `check_model`

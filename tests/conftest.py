@@ -130,6 +130,9 @@ def service_env(
         # The tests' stdio MCP server under bubblewrap: its script and the `mcp` package.
         "AION_MCP_STDIO_MOUNTS": json.dumps([str(FAKEMCP_DIR), sysconfig.get_paths()["purelib"]]),
         "AION_REMINDER_CHECK_SECONDS": "1",  # due reminders go out within a second
+        "AION_MEMORY_EXTRACT_CHECK_SECONDS": "1",  # due memory extraction starts within one
+        # The fake speaks OpenAI's wire format, prompt_cache_key included.
+        "AION_PROMPT_CACHE_KEY": "on",
         # Loopback is a trusted proxy here: a test that sends X-Forwarded-For comes from an
         # address of its own, for the per-address limits (tests/frontdoor/test_gate.py).
         "AION_TRUSTED_PROXIES": "127.0.0.1",

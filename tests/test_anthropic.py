@@ -97,7 +97,10 @@ async def test_streams_text_and_usage_with_the_key_and_system_prompt(fake: FakeA
     assert chunks[-1].input_tokens > 10
     sent = fake.requests[-1]
     assert sent_key(sent["headers"]) == "sk-ant-test"
-    assert sent["body"]["system"] == "You are AION."
+    # one block, the cache breakpoint that ends the stable prefix (tools, then system)
+    assert sent["body"]["system"] == [
+        {"type": "text", "text": "You are AION.", "cache_control": {"type": "ephemeral"}}
+    ]
     assert "thinking" not in sent["body"]
 
 

@@ -52,7 +52,11 @@ async def test_history_is_sent_to_the_model_and_reset_starts_afresh(
     await chat(client, "my name is Ada", channel)
     _, events = await chat(client, "who am I? [[echo_history]]", channel)
     echoed = events[-1].data["full_response"]
-    assert "user:my name is Ada | assistant:You said: my name is Ada | user:who am I?" in echoed
+    # the latest message starts with AION's note for the turn (time, memories)
+    assert (
+        "user:my name is Ada | assistant:You said: my name is Ada | user:[Note from AION]" in echoed
+    )
+    assert echoed.endswith(" who am I? [[echo_history]]")
     assert echoed.startswith("system:")
 
     stored = await history(client, channel)

@@ -32,6 +32,8 @@ SETTING_CASES: dict[str, tuple[list[Any], list[Any]]] = {
     "max_history_turns": ([1, 500, 30], [0, 501, -1, "lots", "7", 2.5, 7.0, True]),
     "browser_headless": ([False, True], ["sometimes", "true", 1, 0, [True]]),
     "memory_auto": ([False, True], ["sometimes", "no", 0, {}]),
+    "memory_extract_idle_seconds": ([0, 86_400, 120], [-1, 86_401, "soon", 2.5, None]),
+    "memory_extract_every_turns": ([1, 100, 10], [0, 101, "often", 1.5, None]),
     "tool_permissions": (
         [{"shell": "ask", "web_search": "allow", "send_email": "deny"}, {}],
         [{"shell": "maybe"}, {"shell": True}, ["shell"], "allow"],

@@ -69,7 +69,11 @@ async def test_a_completion_answers_the_clients_conversation_and_is_recorded(
     system, *rest = echoed.split(" | ")
     assert system.startswith("system:") and f"Channel: openai:{user}." in system
     assert system.endswith("## The client's instructions\nAnswer like a pirate.")
-    assert rest == ["user:my name is Ada", "assistant:Ahoy Ada", "user:who am I? [[echo_history]]"]
+    *earlier, latest = rest
+    assert earlier == ["user:my name is Ada", "assistant:Ahoy Ada"]
+    # the latest message starts with AION's note for the turn (time, memories)
+    assert latest.startswith("user:[Note from AION] Current time: ")
+    assert latest.endswith(" who am I? [[echo_history]]")
     assert completion.usage is not None
     assert completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
     total = completion.usage.prompt_tokens + completion.usage.completion_tokens
@@ -86,7 +90,10 @@ async def test_a_completion_answers_the_clients_conversation_and_is_recorded(
         model="aion", messages=[{"role": "user", "content": "and now? [[echo_history]]"}], user=user
     )
     _, *rest = (again.choices[0].message.content or "").split(" | ")
-    assert rest == ["user:and now? [[echo_history]]"]
+    [latest] = rest
+    assert latest.startswith("user:[Note from AION]") and latest.endswith(
+        " and now? [[echo_history]]"
+    )
 
 
 async def test_streaming_sends_chunks_then_usage_then_done(
@@ -390,7 +397,9 @@ async def test_what_the_owner_says_through_a_client_is_remembered(
     sdk: AsyncOpenAI, client: httpx.AsyncClient, fresh_settings: None, user: str
 ) -> None:
     fact = f"The owner's favourite editor is {user}."
-    response = await client.post("/api/config/settings", json={"check_model": "fake-model-2"})
+    # idle 0: read right after the turn (batching is tests/memory/test_batching.py)
+    settings = {"check_model": "fake-model-2", "memory_extract_idle_seconds": 0}
+    response = await client.post("/api/config/settings", json=settings)
     assert response.status_code == 200
     await sdk.chat.completions.create(
         model="aion",
@@ -405,4 +414,4 @@ async def test_what_the_owner_says_through_a_client_is_remembered(
             for e in found.json()["entries"]
         )
 
-    await eventually(remembered, "the fact to be remembered", timeout=15)
+    await eventually(remembered, "the fact to be remembered", timeout=30)

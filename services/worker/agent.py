@@ -13,6 +13,7 @@ across a pause too): tools that send data out or persist then need approval (see
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,7 @@ class Agent:
         self._thinking = thinking
         self._fallbacks = fallbacks
         self.partial_text = ""  # text of the model call in flight (for a turn cut short)
+        self._cache_key = prompt_cache_key(channel)
 
     async def run(
         self,
@@ -123,6 +125,7 @@ class Agent:
             tools=[tool.spec for tool in tools.values()],
             thinking=self._thinking,
             fallbacks=self._fallbacks if untouched else (),
+            cache_key=self._cache_key,
         )
         parts: list[str] = []
         calls: list[ToolCallRequest] = []
@@ -151,7 +154,11 @@ class Agent:
                 await self._thought(chunk.text, chunk.trigger)
             elif isinstance(chunk, Usage):
                 await self._emitter.emit(
-                    UsageEvent(input_tokens=chunk.input_tokens, output_tokens=chunk.output_tokens)
+                    UsageEvent(
+                        input_tokens=chunk.input_tokens,
+                        output_tokens=chunk.output_tokens,
+                        cached_input_tokens=chunk.cached_input_tokens,
+                    )
                 )
         if reasoning:
             await self._thought("".join(reasoning), "reasoning")
@@ -343,6 +350,11 @@ class Agent:
 
     async def _thought(self, text: str, trigger: str) -> None:
         await self._emitter.emit(ThoughtEvent(text=text, trigger=trigger))
+
+
+def prompt_cache_key(channel: str) -> str:
+    """One key per channel (its requests share their prefix), naming nothing: a hash."""
+    return "aion-" + hashlib.sha256(channel.encode()).hexdigest()[:32]
 
 
 def _note_untrusted(state: AgentState, tool: Tool | None) -> None:

@@ -18,6 +18,10 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_token_flush_ms: float = Field(default=50.0, ge=0)
     aion_provider_timeout_seconds: float = Field(default=120.0, gt=0)
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
+    # OpenAI's `prompt_cache_key` (one per channel, so its requests reach the same prompt
+    # cache): `auto` sends it to OpenAI's own API only (other OpenAI-compatible servers may
+    # refuse an unknown field), `on` to every OpenAI-compatible endpoint, `off` never.
+    aion_prompt_cache_key: Literal["auto", "on", "off"] = "auto"
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)
     # How long a turn waits for Redis to come back (a restart) before it gives up; a turn that
     # gives up is ended with `worker_lost` by whoever looks once Redis is back.
@@ -68,7 +72,11 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # How often the workers look for due reminders; a divisor of 60 (cron seconds).
     aion_reminder_check_seconds: int = Field(default=15, ge=1, le=60)
 
-    @field_validator("aion_reminder_check_seconds")
+    # How often the workers look for conversations whose memory extraction is due (they are
+    # due after the owner's memory_extract_idle_seconds); a divisor of 60 (cron seconds).
+    aion_memory_extract_check_seconds: int = Field(default=15, ge=1, le=60)
+
+    @field_validator("aion_reminder_check_seconds", "aion_memory_extract_check_seconds")
     @classmethod
     def _divides_a_minute(cls, value: int) -> int:
         if 60 % value:

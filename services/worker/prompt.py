@@ -1,16 +1,19 @@
 """Builds the messages a provider sees; the system prompt is assembled here and only here.
 
-System prompt, in this order, each part under its own heading so the model can tell the
-owner's instructions from material it was given:
+Ordered for the providers' prompt caches: what stays the same across a conversation's requests
+comes first, byte for byte, and what changes every turn comes last. The system prompt, each
+part under its own heading so the model can tell the owner's instructions from material it was
+given:
 - rules, character, self: the owner's saved prompts or AION's defaults (shared/prompts.py);
 - `## Your tools`: generated from the tools offered this turn (name and first line each), so
   `self` always matches what is loaded;
-- `## Context`: current time (UTC) and the channel of the turn;
-- `## Memories`: what recall found for the owner's message, between <memories> tags,
-  introduced as notes rather than orders;
+- `## Context`: the channel of the conversation;
 - `## The client's instructions`: the system messages of a conversation a client sent whole
   (the OpenAI-compatible API), last: the client speaks with the owner's token, but AION's own
   rules come first. Every provider takes one system prompt, so they join it here.
+Then the history, unchanged. What changes per turn, the current time (UTC) and what recall found
+for the owner's message (`## Memories`, between <memories> tags, introduced as notes rather than
+orders), is a note: the first text part of the owner's latest message, never stored with it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from shared.db.memories import Memory
 from shared.jobs import ClientMessage
 from shared.prompts import PROMPT_NAMES
 
+NOTE_MARKER = "[Note from AION]"  # how the turn's note begins
 _MEMORY_TAG = re.compile(r"</?\s*memories\s*>", re.IGNORECASE)
 
 
@@ -46,11 +50,10 @@ def system_prompt(
     prompts: dict[str, str],
     channel: str,
     tools: Iterable[Tool] = (),
-    now: datetime | None = None,
-    memories: Sequence[Memory] = (),
     client_instructions: Sequence[str] = (),
 ) -> str:
-    now = now or datetime.now(UTC)
+    """The stable part: the same for every request of a conversation while the owner's
+    prompts and the tools on offer stay the same."""
     parts = [prompts[name].strip() for name in PROMPT_NAMES if prompts.get(name, "").strip()]
     listed = [f"- {t.name}: {_first_line(t.description)}" for t in tools]
     if listed:
@@ -58,11 +61,20 @@ def system_prompt(
             "## Your tools\nTools marked by the owner as needing approval pause until the owner "
             "approves them; say what you are about to do.\n" + "\n".join(listed)
         )
-    parts.append(f"## Context\nCurrent time: {now:%Y-%m-%d %H:%M} UTC. Channel: {channel}.")
-    if memories:
-        parts.append(memories_block(memories))
+    parts.append(
+        f"## Context\nChannel: {channel}. The owner's latest message starts with a note from "
+        "AION (not written by the owner) with the current time and what you remember."
+    )
     if client_instructions:
         parts.append("## The client's instructions\n" + "\n\n".join(client_instructions))
+    return "\n\n".join(parts)
+
+
+def turn_note(now: datetime, memories: Sequence[Memory] = ()) -> str:
+    """What changes every turn, sent after everything a provider may have cached."""
+    parts = [f"{NOTE_MARKER} Current time: {now:%Y-%m-%d %H:%M} UTC."]
+    if memories:
+        parts.append(memories_block(memories))
     return "\n\n".join(parts)
 
 
@@ -98,16 +110,28 @@ def build_messages(
     images: list[str],
     tools: Iterable[Tool] = (),
     memories: Sequence[Memory] = (),
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """System prompt, history, then the new user message (None: a turn that continues).
-    `history` is the channel's stored one, or the conversation a client sent whole."""
+    """System prompt, history, then the new user message (None: a turn that continues), whose
+    first text part is the turn's note. `history` is the channel's stored one, or the
+    conversation a client sent whole."""
     earlier = [_chat(m) for m in history]
     instructions = [_text(m["content"]) for m in earlier if m["role"] == "system"]
-    system = system_prompt(
-        prompts, channel, tools, memories=memories, client_instructions=instructions
-    )
+    system = system_prompt(prompts, channel, tools, client_instructions=instructions)
     messages: list[dict[str, Any]] = [{"role": "system", "content": system}]
     messages += [m for m in earlier if m["role"] != "system"]
     if message is not None:
         messages.append({"role": "user", "content": user_content(message, images)})
+    note = turn_note(now or datetime.now(UTC), memories)
+    for index in range(len(messages) - 1, 0, -1):  # the latest user message
+        if messages[index]["role"] == "user":
+            messages[index] = with_note(messages[index], note)
+            break
     return messages
+
+
+def with_note(message: dict[str, Any], note: str) -> dict[str, Any]:
+    """The message with `note` as its first text part (a copy: history stays as stored)."""
+    content = message["content"]
+    parts = [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+    return {**message, "content": [{"type": "text", "text": note}, *parts]}

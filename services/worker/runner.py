@@ -17,10 +17,10 @@ from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
 from services.worker.lifecycle import on_shutdown, on_startup
-from services.worker.memory.extract import extract_memories
+from services.worker.memory.batching import extraction_cron
 from services.worker.reminders import reminder_cron
 from services.worker.turn import run_turn
-from shared.jobs import EXTRACT_MEMORIES, QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
+from shared.jobs import QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
 
 log = logging.getLogger("aion.worker")
 
@@ -86,7 +86,6 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 max_tries=1,  # a turn whose worker died is reported lost, never re-run
                 timeout=config.aion_turn_timeout_seconds,
             ),
-            func(extract_memories, name=EXTRACT_MEMORIES, max_tries=1, timeout=120),  # type: ignore[arg-type]
             updates.check_function(),
         ],
         cron_jobs=[
@@ -101,6 +100,7 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
             ),
             updates.daily_cron(),
             reminder_cron(config),
+            extraction_cron(config),
         ],
         queue_name=QUEUE_NAME,
         redis_settings=RedisSettings.from_dsn(config.redis_url),

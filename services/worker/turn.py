@@ -12,7 +12,7 @@ from services.worker.agent import Agent
 from services.worker.agent_state import AgentState
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.emitter import TurnEmitter
-from services.worker.memory import extract, recall
+from services.worker.memory import batching, recall
 from services.worker.model_choice import choose_model, fallbacks_for, thinking_for
 from services.worker.prompt import build_messages
 from services.worker.providers.base import ProviderError
@@ -177,8 +177,7 @@ async def _converse(
         if spoken is not None:
             emitter.add_block(spoken)
     await emitter.done()
-    if continuation is None:  # an approval's yes/no says nothing worth remembering
-        await extract.enqueue_after_turn(app, turn, emitter.text, settings, state.model)
+    await batching.after_turn(app, conversation_id, settings)
     return "done"
 
 

@@ -67,9 +67,15 @@ _RECENT_HISTORY = SQL("""
 
 
 async def close_conversation(conn: Conn, channel: str) -> bool:
-    """Close the open conversation; it stays in the database but leaves the LLM's view."""
+    """Close the open conversation; it stays in the database but leaves the LLM's view, so
+    what memory extraction has not read yet is due at once (shared/db/extraction.py)."""
     cur = await conn.execute(
-        "UPDATE conversations SET closed_at = now() WHERE channel = %s AND closed_at IS NULL",
+        """
+        UPDATE conversations SET closed_at = now(),
+            extract_after = CASE WHEN extract_after IS NOT NULL
+                THEN '-infinity'::timestamptz END
+        WHERE channel = %s AND closed_at IS NULL
+        """,
         (channel,),
     )
     return cur.rowcount > 0

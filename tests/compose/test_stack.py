@@ -235,6 +235,9 @@ def test_down_then_up_keeps_history_memories_keys_and_settings(
 ) -> None:
     fact = "The owner's boat is called Albatross."
     with stack.client(state["token"]) as http:
+        # extraction right after the turn, not once the conversation has been quiet a while
+        idle = http.post("/api/config/settings", json={"memory_extract_idle_seconds": 0})
+        assert idle.status_code == 200, idle.text
         chat(http, f"My boat is called Albatross. {{{{fact: {fact}}}}}", channel="compose")
 
         def remembered() -> bool:

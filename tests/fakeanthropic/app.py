@@ -20,6 +20,7 @@ from urllib.parse import unquote
 
 import orjson
 
+from .cache import PromptCache
 from .validate import Invalid, check_request
 
 Scope = MutableMapping[str, Any]
@@ -47,15 +48,27 @@ def _event(kind: str, data: dict[str, Any]) -> bytes:
     return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps({"type": kind, **data}) + b"\n\n"
 
 
+# AION starts the owner's latest message with a note (time, memories) in a block of its own;
+# the fake answers the owner's words, not the note.
+AION_NOTE_MARKER = "[Note from AION]"
+
+
 def _texts(content: Any) -> str:
     if isinstance(content, str):
         return content
     return " ".join(b.get("text", "") for b in content if b.get("type") == "text")
 
 
+def _owner_texts(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return _texts([b for b in content if not str(b.get("text", "")).startswith(AION_NOTE_MARKER)])
+
+
 class FakeAnthropicApp:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.prompt_cache = PromptCache()
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
@@ -118,17 +131,14 @@ class FakeAnthropicApp:
                 "headers": [(b"content-type", b"text/event-stream"), (b"request-id", b"req_f")],
             }
         )
-        for part in _stream(body):
+        for part in _stream(body, self.prompt_cache.usage(body)):
             await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-def _stream(body: dict[str, Any]) -> list[bytes]:
+def _stream(body: dict[str, Any], usage: dict[str, int]) -> list[bytes]:
     messages = body["messages"]
     model = body["model"]
-    words = sum(len(_texts(m["content"]).split()) for m in messages) + len(
-        str(body.get("system", "")).split()
-    )
     start = {
         "id": "msg_" + secrets.token_hex(8),
         "type": "message",
@@ -137,7 +147,7 @@ def _stream(body: dict[str, Any]) -> list[bytes]:
         "content": [],
         "stop_reason": None,
         "stop_sequence": None,
-        "usage": {"input_tokens": words, "output_tokens": 1},
+        "usage": {**usage, "output_tokens": 1},
     }
     out = [_event("message_start", {"message": start}), _event("ping", {})]
     index = 0
@@ -153,7 +163,7 @@ def _stream(body: dict[str, Any]) -> list[bytes]:
         index = 1
     last = messages[-1]["content"]
     results = [b for b in last if b.get("type") == "tool_result"] if isinstance(last, list) else []
-    wanted = _TOOL.search(_texts(last)) if not results else None
+    wanted = _TOOL.search(_owner_texts(last)) if not results else None
     if wanted is not None:
         call_id = "toolu_" + secrets.token_hex(6)
         block = {"type": "tool_use", "id": call_id, "name": wanted[1], "input": {}}
@@ -167,7 +177,7 @@ def _stream(body: dict[str, Any]) -> list[bytes]:
     if results:
         text = "Tool results: " + " | ".join(_texts(r["content"]) for r in results)
     else:
-        text = "You said: " + _TOOL.sub("", _texts(last)).strip()
+        text = "You said: " + _TOOL.sub("", _owner_texts(last)).strip()
     tokens = re.findall(r"\s*\S+", text)
     breaking = model.startswith("claude-break-after-")
     if breaking:

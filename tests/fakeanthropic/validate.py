@@ -31,6 +31,7 @@ def check_request(body: Any) -> None:
         raise Invalid("messages: at least one message is required")
     _check_messages(messages)
     _check_thinking(body, messages)
+    _check_cache_control(body)
     for tool in body.get("tools") or ():
         if not isinstance(tool.get("input_schema"), dict) or not tool.get("name"):
             raise Invalid("tools: each tool needs a name and an input_schema")
@@ -98,3 +99,29 @@ def _check_thinking(body: dict[str, Any], messages: list[Any]) -> None:
                 "messages: with thinking enabled, the assistant message before tool results "
                 "must start with a thinking block"
             )
+
+
+MAX_BREAKPOINTS = 4
+
+
+def _check_cache_control(body: dict[str, Any]) -> None:
+    blocks = list(body.get("tools") or ())
+    if isinstance(body.get("system"), list):
+        blocks += body["system"]
+    for message in body["messages"]:
+        if isinstance(message["content"], list):
+            blocks += message["content"]
+    marked = [b for b in blocks if "cache_control" in b]
+    if len(marked) > MAX_BREAKPOINTS:
+        raise Invalid(
+            f"A maximum of {MAX_BREAKPOINTS} blocks with cache_control may be provided. "
+            f"Found {len(marked)}."
+        )
+    for block in marked:
+        control = block["cache_control"]
+        if not isinstance(control, dict) or control.get("type") != "ephemeral":
+            raise Invalid("cache_control.type: Input should be 'ephemeral'")
+        if set(control) - {"type", "ttl"} or control.get("ttl", "5m") not in ("5m", "1h"):
+            raise Invalid("cache_control: only `type` and `ttl` ('5m' or '1h') are allowed")
+        if block.get("type") in ("thinking", "redacted_thinking"):
+            raise Invalid("cache_control cannot be set on thinking blocks")

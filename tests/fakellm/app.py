@@ -7,6 +7,7 @@ pre-encoded `send` and nothing else: the fake is the benchmark's baseline.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -15,6 +16,7 @@ from typing import Any
 import orjson
 
 from . import wire
+from .cache import PromptCache
 from .embeddings import embeddings_body
 from .script import DirectiveError, Plan, plan_reply
 from .speech import speech_reply
@@ -63,8 +65,10 @@ class Recorder:
         self.enabled = enabled
         self._lock = threading.Lock()
         self._items: list[Any] = []
+        self.count = 0  # requests received, kept even when bodies are not (benchmarks)
 
     def add(self, body: Any) -> None:
+        self.count += 1
         if self.enabled:
             with self._lock:
                 self._items.append(body)
@@ -122,6 +126,7 @@ class FakeLLMApp:
         # The bearer token of each chat request, in arrival order (tests of key rotation).
         self.authorizations = Recorder(enabled=self.recorder.enabled)
         self._models_body = wire.models_body(models or DEFAULT_MODELS)
+        self.prompt_cache = PromptCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -154,6 +159,8 @@ class FakeLLMApp:
             await _send_bytes(send, 200, self._models_body)
         elif path == "/_requests" and method == "GET":
             await _send_bytes(send, 200, orjson.dumps(self.recorder.snapshot()))
+        elif path == "/_requests/count" and method == "GET":
+            await _send_bytes(send, 200, orjson.dumps({"count": self.recorder.count}))
         elif path == "/_requests" and method == "DELETE":
             self.recorder.clear()
             await _send_bytes(send, 200, b"[]")
@@ -201,11 +208,24 @@ class FakeLLMApp:
                 code="invalid_value",
             )
             return
+        key = body.get("prompt_cache_key")
+        if key is not None and not isinstance(key, str):
+            await _send_error(
+                send,
+                400,
+                "Invalid type for 'prompt_cache_key': expected a string.",
+                param="prompt_cache_key",
+                code="invalid_type",
+            )
+            return
         try:
             plan = plan_reply(body)
         except DirectiveError as exc:
             await _send_error(send, 400, str(exc))
             return
+        plan = dataclasses.replace(
+            plan, cached_tokens=min(self.prompt_cache.read(body), plan.prompt_tokens)
+        )
         if plan.fail is not None:
             await _send_error(send, plan.fail)
             return
@@ -218,7 +238,7 @@ class FakeLLMApp:
         delay = plan.first_s + plan.gap_s * max(len(plan.tokens) - 1, 0)
         if delay:
             await asyncio.sleep(delay)
-        usage = wire.usage(plan.prompt_tokens, len(plan.tokens))
+        usage = wire.usage(plan.prompt_tokens, len(plan.tokens), plan.cached_tokens)
         content = "".join(plan.tokens)
         calls = [(c.call_id, c.name, c.arguments) for c in plan.tool_calls]
         reply = wire.completion_body(
@@ -247,7 +267,7 @@ async def _stream(plan: Plan, encoder: wire.StreamEncoder, receive: Receive, sen
             await send({"type": "http.response.body", "body": body, "more_body": True})
         if plan.drop is not None:
             raise DropConnection
-        tail = encoder.tail(plan.finish_reason, plan.prompt_tokens, len(tokens))
+        tail = encoder.tail(plan.finish_reason, plan.prompt_tokens, len(tokens), plan.cached_tokens)
         await send({"type": "http.response.body", "body": tail, "more_body": False})
     finally:
         if gone is not None:

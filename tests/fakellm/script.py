@@ -75,6 +75,7 @@ class Plan:
     fail: int | None
     drop: int | None
     tool_calls: list[ToolCallPlan] = field(default_factory=list)
+    cached_tokens: int = 0  # of prompt_tokens, read from the prompt cache (see cache.py)
 
 
 def message_text(content: Any) -> str:
@@ -197,11 +198,25 @@ def planted_calls(messages: list[Any]) -> tuple[tuple[str, str], ...]:
     return tuple(calls)
 
 
+# AION starts the owner's latest message with a note (time, memories) in a text part of its
+# own; the fake answers the owner's words, not the note.
+AION_NOTE_MARKER = "[Note from AION]"
+
+
 def last_user_text(messages: list[Any]) -> str:
-    """Text of the last `role == "user"` message, or "" if there is none."""
+    """Text of the last `role == "user"` message (without AION's note), or "" if none."""
     for m in reversed(messages):
         if isinstance(m, dict) and m.get("role") == "user":
-            return message_text(m.get("content"))
+            content = m.get("content")
+            if isinstance(content, list):
+                content = [
+                    p
+                    for p in content
+                    if not (
+                        isinstance(p, dict) and str(p.get("text", "")).startswith(AION_NOTE_MARKER)
+                    )
+                ]
+            return message_text(content)
     return ""
 
 

@@ -52,13 +52,14 @@ def now() -> int:
     return int(time.time())
 
 
-def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
-    """OpenAI `usage` object (detail fields zeroed, as OpenAI sends them)."""
+def usage(prompt_tokens: int, completion_tokens: int, cached_tokens: int = 0) -> dict[str, Any]:
+    """OpenAI `usage` object (other detail fields zeroed, as OpenAI sends them); cached tokens
+    are a part of `prompt_tokens`."""
     return {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "total_tokens": prompt_tokens + completion_tokens,
-        "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+        "prompt_tokens_details": {"cached_tokens": cached_tokens, "audio_tokens": 0},
         "completion_tokens_details": {
             "reasoning_tokens": 0,
             "audio_tokens": 0,
@@ -207,10 +208,12 @@ class StreamEncoder:
                 out += self._choice(delta, None)
         return out
 
-    def tail(self, finish_reason: str, prompt_tokens: int, completion_tokens: int) -> bytes:
+    def tail(
+        self, finish_reason: str, prompt_tokens: int, completion_tokens: int, cached: int = 0
+    ) -> bytes:
         """Finish event, optional usage event (`choices: []`), then `[DONE]`, as one write."""
         out = self._choice({}, finish_reason)
         if self._include_usage:
-            final = {**self._base, "usage": usage(prompt_tokens, completion_tokens)}
+            final = {**self._base, "usage": usage(prompt_tokens, completion_tokens, cached)}
             out += b"data: " + orjson.dumps(final) + b"\n\n"
         return out + DONE

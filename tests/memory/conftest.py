@@ -83,7 +83,13 @@ async def worker_app(
 
 @pytest.fixture
 async def no_memories(db) -> AsyncIterator[None]:
-    """An empty memory before and after the test (other tests' turns recall from it)."""
+    """An empty memory before and after the test (other tests' turns recall from it), and no
+    earlier test's conversation left for extraction to read into it meanwhile."""
+    await db.execute(
+        "UPDATE conversations c SET extract_after = NULL, extracted_upto = COALESCE("
+        "(SELECT max(id) FROM messages m WHERE m.conversation_id = c.id), 0)"
+        " WHERE extract_after IS NOT NULL"
+    )
     await db.execute("DELETE FROM memories")
     yield
     await db.execute("DELETE FROM memories")

@@ -3,13 +3,9 @@ memory when the automatic extraction runs after the turn."""
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
-from arq.constants import result_key_prefix
-from redis.asyncio import Redis
 
-from tests.helpers import chat
+from tests.helpers import chat, eventually
 from tests.test_agent import call, of_type
 
 
@@ -31,7 +27,7 @@ async def test_the_model_saves_and_finds_a_memory_with_its_tools(
 
 
 async def test_tool_output_never_becomes_memory_on_its_own(
-    client: httpx.AsyncClient, redis_url: str, no_memories: None, channel: str
+    client: httpx.AsyncClient, no_memories: None, channel: str
 ) -> None:
     # The fake's extractor proposes every {{fact: ...}} it sees: one in the owner's words, one
     # that only the tool's output (and so the reply quoting it) carries.
@@ -39,18 +35,16 @@ async def test_tool_output_never_becomes_memory_on_its_own(
     message = (
         f"My cat is called Mochi. {{{{fact: The owner's cat is called Mochi.}}}} [[{planted}]]"
     )
-    headers, events = await chat(client, message, channel)
-    assert "yacht called Orca" in events[-1].data["full_response"]
-    result_key = f"{result_key_prefix}extract-{headers['x-aion-job']}"
-    redis = Redis.from_url(redis_url)
-    try:
-        for _ in range(100):  # extraction runs as its own job after `done`: wait for its end
-            if await redis.exists(result_key):
-                break
-            await asyncio.sleep(0.1)
-        else:
-            raise AssertionError("the extraction job did not finish")
+    await client.post("/api/config/settings", json={"memory_extract_idle_seconds": 0})
+    try:  # idle 0: read right after the turn
+        _, events = await chat(client, message, channel)
+        assert "yacht called Orca" in events[-1].data["full_response"]
+
+        async def extracted() -> bool:
+            return bool((await client.get("/api/memory")).json()["entries"])
+
+        await eventually(extracted, "the extraction after the turn")
     finally:
-        await redis.aclose()
+        await client.post("/api/config/settings", json={"memory_extract_idle_seconds": 120})
     entries = (await client.get("/api/memory")).json()["entries"]
     assert [e["content"] for e in entries] == ["The owner's cat is called Mochi."]

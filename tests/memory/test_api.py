@@ -150,39 +150,45 @@ async def test_delete_one_and_all(client: httpx.AsyncClient, worker_app: WorkerC
     await eventually(status_says_none, "the status to count no memories", timeout=10.0)
 
 
-async def test_recall_goes_into_the_system_prompt(
+async def test_recall_goes_into_the_note_of_the_owners_message(
     client: httpx.AsyncClient, worker_app: WorkerContext, fake_llm: FakeLLM, channel: str
 ) -> None:
     await seed(worker_app, "The owner's sister is called Anna.", "The owner hates cilantro.")
     _, events = await chat(client, "What is my sister's name? [[echo_history]]", channel)
-    system = events[-1].data["full_response"].split(" | ")[0]
-    assert "## Memories" in system and "<memories>" in system and system.endswith("</memories>")
-    block = system.split("<memories>")[1]
+    system, *_, latest = events[-1].data["full_response"].split(" | ")
+    assert "<memories>" not in system  # the system prompt stays the same from turn to turn
+    assert latest.startswith("user:[Note from AION] Current time: ")
+    assert "## Memories" in latest and "<memories>" in latest
+    assert latest.endswith("</memories> What is my sister's name? [[echo_history]]")
+    block = latest.split("<memories>")[1]
     assert "The owner's sister is called Anna." in block and "cilantro" not in block
     sent = [r for r in fake_llm.requests if f"Channel: {channel}" in str(r["messages"][0])]
-    assert "The owner's sister is called Anna." in sent[-1]["messages"][0]["content"]
+    note, owner = sent[-1]["messages"][-1]["content"]
+    assert "The owner's sister is called Anna." in note["text"]
+    assert owner == {"type": "text", "text": "What is my sister's name? [[echo_history]]"}
     # nothing relevant: no memory block at all
     _, events = await chat(client, "Good morning! [[echo_history]]", channel)
-    assert "<memories>" not in events[-1].data["full_response"].split(" | ")[0]
+    latest = events[-1].data["full_response"].split(" | ")[-1]
+    assert latest.startswith("user:[Note from AION]") and "<memories>" not in latest
 
 
 async def test_facts_are_extracted_after_the_turn(
     client: httpx.AsyncClient, fake_llm: FakeLLM, channel: str
 ) -> None:
     message = "My dog Rex turned 7 today! {{fact/person: The owner's dog Rex is 7 years old.}}"
-    try:
-        await settings(client, check_model="fake-model-2")
+    try:  # idle 0: read after every turn (batching is tests/memory/test_batching.py)
+        await settings(client, check_model="fake-model-2", memory_extract_idle_seconds=0)
         _, events = await chat(client, message, channel)
         assert events[-1].type == "done"
         [entry] = await wait_for_memories(client, 1)
     finally:
-        await settings(client, check_model="")
+        await settings(client, check_model="", memory_extract_idle_seconds=120)
     assert entry["content"] == "The owner's dog Rex is 7 years old."
     assert (entry["category"], entry["channel"]) == ("person", channel)
     [request] = extraction_requests(fake_llm, "My dog Rex turned 7")
     assert request["model"] == "fake-model-2"  # the cheap check_model
     # only the owner's words and the final reply: the extractor sees no system prompt of the turn
-    assert request["messages"][1]["content"].startswith("<owner>\n" + message)
+    assert request["messages"][1]["content"].startswith("<exchange>\n<owner>\n" + message)
     assert "You said:" in request["messages"][1]["content"]
     assert "## Context" not in str(request["messages"])
 

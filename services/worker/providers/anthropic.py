@@ -16,7 +16,12 @@ import anthropic
 import httpx2
 import orjson
 
-from services.worker.providers.anthropic_messages import in_tool_loop_without_thinking, translate
+from services.worker.providers.anthropic_messages import (
+    EPHEMERAL,
+    in_tool_loop_without_thinking,
+    mark_history,
+    translate,
+)
 from services.worker.providers.base import (
     ProviderChunk,
     ProviderError,
@@ -54,12 +59,14 @@ def build_body(request: ProviderRequest) -> dict[str, Any]:
     }
     body.update({k: options[k] for k in _PASSED_OPTIONS if k in options})
     if system:
-        body["system"] = system
+        # One block, so the stable prefix (tools, then system) ends on a cache breakpoint.
+        body["system"] = [{"type": "text", "text": system, "cache_control": EPHEMERAL}]
     if request.tools:
         body["tools"] = [
             {"name": t.name, "description": t.description, "input_schema": t.parameters}
             for t in request.tools
         ]
+    mark_history(messages)
     budget = THINKING_BUDGET.get(request.thinking)
     if budget and _can_think(request.model) and not in_tool_loop_without_thinking(messages):
         body["thinking"] = {"type": "enabled", "budget_tokens": budget}
@@ -130,6 +137,7 @@ class _StreamDecoder:
         self._blocks: dict[int, _Block] = {}
         self._input_tokens = 0
         self._output_tokens = 0
+        self._cached_tokens: int | None = None
         self.finished = False
 
     def line(self, line: str) -> list[ProviderChunk]:
@@ -153,13 +161,15 @@ class _StreamDecoder:
                 int(usage.get(k) or 0)
                 for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
             )
+            cached = usage.get("cache_read_input_tokens")
+            self._cached_tokens = cached if isinstance(cached, int) else None
             self._output_tokens = int(usage.get("output_tokens") or 0)
         elif kind == "message_delta":
             usage = event.get("usage") or {}
             self._output_tokens = int(usage.get("output_tokens") or self._output_tokens)
         elif kind == "message_stop":
             self.finished = True
-            return [Usage(self._input_tokens, self._output_tokens)]
+            return [Usage(self._input_tokens, self._output_tokens, self._cached_tokens)]
         elif kind == "error":
             error = event.get("error") or {}
             raise ProviderError(

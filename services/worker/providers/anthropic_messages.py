@@ -18,6 +18,11 @@ Block = dict[str, Any]
 _BAD_ID = re.compile(r"[^A-Za-z0-9_-]")
 _DATA_URL = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,(.*)$", re.I | re.S)
 NO_RESULT = "(no result was recorded for this tool call)"
+# Prompt caching: a request may carry at most 4 breakpoints; the prefix up to each (tools, then
+# system, then messages) is cached for about five minutes and read by a later request that
+# starts with it. Thinking blocks cannot carry one.
+EPHEMERAL: Block = {"type": "ephemeral"}
+_UNMARKABLE = ("thinking", "redacted_thinking")
 
 
 def tool_id(call_id: str) -> str:
@@ -170,3 +175,21 @@ def in_tool_loop_without_thinking(out: list[dict[str, Any]]) -> bool:
         return False
     first = out[-2]["content"][0] if out[-2]["content"] else {}
     return first.get("type") not in ("thinking", "redacted_thinking")
+
+
+def mark_history(out: list[dict[str, Any]]) -> None:
+    """Cache breakpoints on the conversation (with the system's, three of the four allowed):
+    on the message before the last one, where the history ends (the next turn's request
+    starts with it), and, in a tool loop, on the last one (the next round's starts with it)."""
+    if len(out) >= 2:
+        _mark_last_block(out[-2])
+    if out and any(b["type"] == "tool_result" for b in out[-1]["content"]):
+        _mark_last_block(out[-1])
+
+
+def _mark_last_block(message: dict[str, Any]) -> None:
+    content = message["content"]
+    for index in range(len(content) - 1, -1, -1):
+        if content[index]["type"] not in _UNMARKABLE:
+            content[index] = {**content[index], "cache_control": EPHEMERAL}
+            return

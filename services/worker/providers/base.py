@@ -65,8 +65,10 @@ class ToolCallRequest:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    input_tokens: int
+    input_tokens: int  # every prompt token, cached or not
     output_tokens: int
+    # Prompt tokens the provider read from its prompt cache; None when it does not say.
+    cached_input_tokens: int | None = None
 
 
 ProviderChunk = TextDelta | ReasoningDelta | ReasoningBlock | Notice | ToolCallRequest | Usage
@@ -91,6 +93,9 @@ class ProviderRequest:
     # fills this only while nothing of the turn has been streamed and no tool has run.
     fallbacks: tuple[str, ...] = ()
     options: dict[str, Any] = field(default_factory=dict)
+    # Requests with the same key share a prompt prefix (one conversation): OpenAI routes them
+    # to the same prompt cache (`prompt_cache_key`). Never a secret or a name.
+    cache_key: str | None = None
 
 
 class ProviderError(Exception):

@@ -45,9 +45,13 @@ class OpenAICompatibleProvider:
         timeout: float,
         max_retries: int,
         flavor: str = "openai",
+        send_cache_key: bool = False,
     ) -> None:
         self.name = flavor
         self._flavor = flavor
+        # `prompt_cache_key` is OpenAI's field; other servers may refuse unknown fields, so it
+        # goes only where the router says it is understood (AION_PROMPT_CACHE_KEY).
+        self._send_cache_key = send_cache_key
         self._client = openai.AsyncOpenAI(
             api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
         )
@@ -60,6 +64,8 @@ class OpenAICompatibleProvider:
             "stream_options": {"include_usage": True},
             **request.options,
         }
+        if self._send_cache_key and request.cache_key:
+            body["prompt_cache_key"] = request.cache_key
         if self._flavor == "openai" and is_reasoning_model(request.model):
             for option in _SAMPLING:
                 body.pop(option, None)
@@ -186,7 +192,15 @@ class _StreamDecoder:
                 self._add_call_piece(piece)
         usage = data.get("usage")
         if usage:
-            chunks.append(Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)))
+            details = usage.get("prompt_tokens_details")
+            cached = details.get("cached_tokens") if isinstance(details, dict) else None
+            chunks.append(
+                Usage(
+                    usage.get("prompt_tokens", 0),
+                    usage.get("completion_tokens", 0),
+                    cached if isinstance(cached, int) else None,
+                )
+            )
         return chunks
 
     def _add_call_piece(self, piece: dict[str, Any]) -> None:

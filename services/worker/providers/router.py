@@ -15,6 +15,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from services.worker.config import WorkerConfig
 from services.worker.providers.anthropic import AnthropicProvider
@@ -166,7 +167,12 @@ class ProviderRouter:
                 path=config.aion_claude_cli_path, token=key or None, idle_timeout=timeout
             )
         return OpenAICompatibleProvider(
-            api_key=key, base_url=base_url, timeout=timeout, max_retries=retries, flavor=info.id
+            api_key=key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=retries,
+            flavor=info.id,
+            send_cache_key=_sends_cache_key(config.aion_prompt_cache_key, info.id, base_url),
         )
 
     async def aclose(self) -> None:
@@ -174,3 +180,11 @@ class ProviderRouter:
             await client.adapter.aclose()
         self._clients.clear()
         await self._google.aclose()
+
+
+def _sends_cache_key(setting: str, provider: str, base_url: str | None) -> bool:
+    """`prompt_cache_key` for OpenAI's own API (`auto`), every endpoint (`on`) or none."""
+    if setting != "auto":
+        return setting == "on"
+    host = urlsplit(base_url).hostname if base_url else "api.openai.com"
+    return provider == "openai" and host == "api.openai.com"
