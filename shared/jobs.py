@@ -101,3 +101,26 @@ class MemoryExtractionJob(BaseModel):
     owner_message: str
     reply: str
     model: str  # the turn's model: used when the owner set no `check_model`
+
+
+EXTRACT_FILE = "extract_file"
+# Where the worker that read a file says so (a list the api waits on with BLPOP; it expires).
+FILE_EXTRACTED_PREFIX = "aion:files:extracted:"
+FILE_EXTRACTED_TTL_SECONDS = 300
+
+
+def file_extracted_key(file_id: str) -> str:
+    return f"{FILE_EXTRACTED_PREFIX}{file_id}"
+
+
+def extract_file_job_id(file_id: str) -> str:
+    """One job per file: a repeated enqueue adds nothing."""
+    return f"aion:extract:{file_id}"
+
+
+class FileExtractionJob(BaseModel):
+    """Read the text of a stored file (POST /api/files); the worker writes it to the row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file_id: str

@@ -16,11 +16,19 @@ from services.worker import updates
 from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
+from services.worker.documents.extract_job import extract_file
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.memory.extract import extract_memories
 from services.worker.reminders import reminder_cron
 from services.worker.turn import run_turn
-from shared.jobs import EXTRACT_MEMORIES, QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
+from shared.jobs import (
+    EXTRACT_FILE,
+    EXTRACT_MEMORIES,
+    QUEUE_NAME,
+    RUN_TURN,
+    deserialize_job,
+    serialize_job,
+)
 
 log = logging.getLogger("aion.worker")
 
@@ -87,6 +95,12 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 timeout=config.aion_turn_timeout_seconds,
             ),
             func(extract_memories, name=EXTRACT_MEMORIES, max_tries=1, timeout=120),  # type: ignore[arg-type]
+            func(  # type: ignore[arg-type]
+                extract_file,
+                name=EXTRACT_FILE,
+                max_tries=1,  # a file that killed its reader is not read again
+                timeout=config.aion_file_extract_seconds + 30,
+            ),
             updates.check_function(),
         ],
         cron_jobs=[
