@@ -55,6 +55,9 @@ class TurnJob(BaseModel):
     message: str
     resume: ResumeApproval | None = None
     images: list[str] = Field(default_factory=list)
+    # Ids of the owner's files whose text goes to the model with `message` (the api checked
+    # they exist and were read).
+    files: list[str] = Field(default_factory=list)
     voice: bool = False
     model: str | None = None
     conversation: list[ClientMessage] | None = None
