@@ -26,14 +26,7 @@ from telegram.ext import (
 
 from services.telegram.api_client import AionApi, ApiError
 from services.telegram.chats import ChatQueues
-from services.telegram.media import (
-    CannotRead,
-    Transcriber,
-    document_message,
-    document_text,
-    image_data_url,
-    is_readable,
-)
+from services.telegram.media import CannotRead, Transcriber, image_data_url
 from services.telegram.outbox import Outbox
 from services.telegram.present import APPROVE, DENY, ChatOut, notify, present
 from shared.events import APPROVAL_ID
@@ -52,7 +45,8 @@ COMMANDS = [
 HELP = (
     "<b>AION</b>, your own assistant.\n\n"
     "Write to me as you would to a person. You can also send voice notes (I answer by voice), "
-    "photos, and text or PDF documents. When I want to do something risky I ask first: press "
+    "photos, and documents (PDF, Word, Excel, PowerPoint, OpenDocument, HTML, Markdown, text, "
+    "CSV, JSON). When I want to do something risky I ask first: press "
     "Approve or Deny.\n\n"
     "/reset starts this chat afresh · /model shows or switches the model · /status"
 )
@@ -61,10 +55,11 @@ UNKNOWN_USER = (
     "give it to the owner if you should be let in."
 )
 UNSUPPORTED = (
-    "I can't handle this kind of message yet. Send text, a voice note, a photo, or a text or "
-    "PDF document."
+    "I can't handle this kind of message yet. Send text, a voice note, a photo, or a document "
+    "(PDF, Word, Excel, PowerPoint, OpenDocument, HTML, Markdown, text, CSV, JSON)."
 )
 PHOTO_PROMPT = "What do you see in this picture?"
+DOCUMENT_PROMPT = "Here is a file."
 MAX_TOLD_UNKNOWN = 10_000
 
 
@@ -79,7 +74,7 @@ class Runtime:
     group_chats: frozenset[int] = frozenset()
     transcriber: Transcriber = field(default_factory=lambda: Transcriber(None, None))
     max_file_bytes: int = 20 * 1024 * 1024  # what the Bot API lets a bot download
-    max_document_chars: int = 30_000
+    file_wait_seconds: float = 120.0
     told_unknown: set[int] = field(default_factory=set)
 
 
@@ -155,11 +150,17 @@ class Handlers:
         self.rt.queues.submit(out.chat_id, work)
 
     def chat_turn(
-        self, out: ChatOut, message: str, *, images: list[str] | None = None, voice: bool = False
+        self,
+        out: ChatOut,
+        message: str,
+        *,
+        images: list[str] | None = None,
+        files: list[str] | None = None,
+        voice: bool = False,
     ) -> Callable[[], Awaitable[None]]:
         async def work() -> None:
             events = self.rt.api.chat(
-                message, chat_channel(out.chat_id), images=images, voice=voice
+                message, chat_channel(out.chat_id), images=images, files=files, voice=voice
             )
             try:
                 await present(out, events, voice=voice)
@@ -227,23 +228,23 @@ class Handlers:
         name = doc.file_name or "document"
 
         async def work() -> None:
-            if not is_readable(name, doc.mime_type):
-                await notify(
-                    out,
-                    f"I can't read {name} ({doc.mime_type or 'unknown type'}) yet: "
-                    "send text or PDF documents.",
-                )
-                return
             if (doc.file_size or 0) > self.rt.max_file_bytes:
                 await notify(out, f"{name} is too large for me to fetch from Telegram.")
                 return
+            data = await self._download(message, doc.file_id)
+            channel = chat_channel(out.chat_id)
             try:
-                data = await self._download(message, doc.file_id)
-                text = document_text(data, name, doc.mime_type, self.rt.max_document_chars)
-            except CannotRead as exc:
-                await notify(out, str(exc))
+                stored = await self.rt.api.upload_file(
+                    name, data, channel, self.rt.file_wait_seconds
+                )
+            except ApiError as exc:
+                await notify(out, f"I can't read {name}: {exc.detail}")
                 return
-            await self.chat_turn(out, document_message(message.caption, name, text))()
+            if stored.get("status") != "ready":
+                await notify(out, f"{name} is taking long to read; send it again in a minute.")
+                return
+            prompt = (message.caption or "").strip() or DOCUMENT_PROMPT
+            await self.chat_turn(out, prompt, files=[str(stored["id"])])()
 
         self.submit(out, work)
 
