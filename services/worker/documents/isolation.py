@@ -38,6 +38,11 @@ def _limit(limits: Limits) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
+def child_environment() -> dict[str, str]:
+    """Nothing of the worker's own (keys, the database URL): only what Python needs."""
+    return {"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONHASHSEED": "random"}
+
+
 async def extract(mime: str, content: bytes, limits: Limits) -> dict[str, Any]:
     """{"segments", "pages", "truncated"} of the file; Unreadable with the reason otherwise."""
     header = orjson.dumps({"mime": mime, "max_chars": limits.max_chars}) + b"\n"
@@ -51,7 +56,7 @@ async def extract(mime: str, content: bytes, limits: Limits) -> dict[str, Any]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
         cwd=_REPO,
-        env={"PATH": os.defpath, "LANG": "C.UTF-8", "PYTHONHASHSEED": "random"},
+        env=child_environment(),
         preexec_fn=functools.partial(_limit, limits),
     )
     try:
