@@ -63,6 +63,8 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_file_extract_seconds: float = Field(default=60.0, gt=0, le=600)
     aion_file_extract_memory_mb: int = Field(default=1024, ge=128)
     aion_file_max_chars: int = Field(default=2_000_000, ge=1000)
+    # How many files one worker reads at once (the others wait their turn).
+    aion_file_extract_concurrency: int = Field(default=2, ge=1, le=64)
     # How much of each file attached to a chat message the model reads (characters).
     aion_file_chat_chars: int = Field(default=40_000, ge=500)
     # MCP servers (services/worker/mcp/): how long one connection attempt may take, and folders

@@ -99,7 +99,8 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 extract_file,
                 name=EXTRACT_FILE,
                 max_tries=1,  # a file that killed its reader is not read again
-                timeout=config.aion_file_extract_seconds + 30,
+                # Room to wait for one of the worker's extraction slots, then read.
+                timeout=config.aion_file_extract_seconds * 4 + 30,
             ),
             updates.check_function(),
         ],

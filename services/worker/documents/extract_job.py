@@ -3,6 +3,7 @@ file's row (ready, or failed with the reason), then tell the api that waits on i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -34,8 +35,16 @@ async def extract_file(ctx: dict[str, Any], job: dict[str, Any]) -> str:
         memory_bytes=config.aion_file_extract_memory_mb * 1024 * 1024,
         max_chars=config.aion_file_max_chars,
     )
+    if app.extractions is None:
+        app.extractions = asyncio.Semaphore(config.aion_file_extract_concurrency)
     try:
-        result = await extract(mime, content, limits)
+        async with app.extractions:
+            result = await extract(mime, content, limits)
+    except asyncio.CancelledError:
+        # The job's time ran out while it waited for a slot, or the worker is stopping: the
+        # file must not stay `pending` for ever.
+        await asyncio.shield(_give_up(app, file_id))
+        raise
     except Unreadable as exc:
         async with app.pool.connection() as conn:
             await repo.mark_failed(conn, file_id, str(exc))
@@ -53,3 +62,13 @@ async def extract_file(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     await app.redis.lpush(key, status)
     await app.redis.expire(key, FILE_EXTRACTED_TTL_SECONDS)
     return status
+
+
+async def _give_up(app: WorkerContext, file_id: str) -> None:
+    async with app.pool.connection() as conn:
+        await repo.mark_failed(
+            conn,
+            file_id,
+            "AION could not finish reading the file (its workers were busy or stopping); "
+            "send it again.",
+        )
