@@ -61,7 +61,7 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # Reading an uploaded file (services/worker/documents/): a child process killed after this
     # long, with at most this much memory, keeping at most this many characters of text.
     aion_file_extract_seconds: float = Field(default=60.0, gt=0, le=600)
-    aion_file_extract_memory_mb: int = Field(default=1024, ge=128)
+    aion_file_extract_memory_mb: int = Field(default=512, ge=128)
     aion_file_max_chars: int = Field(default=2_000_000, ge=1000)
     # How many files one worker reads at once (the others wait their turn).
     aion_file_extract_concurrency: int = Field(default=2, ge=1, le=64)

@@ -10,8 +10,10 @@ from services.worker.documents.collect import Unreadable
 from shared import file_types
 
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
-MAX_RATIO = 100  # a member may unpack to at most this many times its packed size...
-RATIO_FROM_BYTES = 1024 * 1024  # ...once it unpacks to more than this
+# A member may unpack to at most MAX_RATIO times its packed size (Apache POI's ZipSecureFile uses
+# the same: a minimum inflate ratio of 0.01), once it unpacks to more than RATIO_FROM_BYTES.
+MAX_RATIO = 100
+RATIO_FROM_BYTES = 1024 * 1024
 MAX_MEMBERS = 10_000
 
 # A member each format must have (ODT: its `mimetype` member says which OpenDocument it is).
