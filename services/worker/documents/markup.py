@@ -59,14 +59,11 @@ def read_markdown(content: bytes, out: Collector) -> dict[str, Any]:
     return out.result(None)
 
 
-def _hidden(node: NavigableString) -> bool:
-    """Text of a script, a style or the head: not what a reader sees (comments and the like
-    are NavigableString subclasses and are skipped by the caller)."""
-    return any(parent.name in _INVISIBLE for parent in node.parents)
-
-
 def read_html(content: bytes, out: Collector) -> dict[str, Any]:
     soup = BeautifulSoup(decode(content), "html.parser")
+    for hidden in soup.find_all(_INVISIBLE):  # not what a reader sees
+        if not hidden.decomposed:
+            hidden.decompose()
     heading: str | None = None
     parts: list[str] = []
     for node in soup.descendants:
@@ -78,7 +75,7 @@ def read_html(content: bytes, out: Collector) -> dict[str, Any]:
                 heading, parts = node.get_text(" ", strip=True), []
             elif node.name in _BLOCKS:
                 parts.append("\n")
-        elif type(node) is NavigableString and not _hidden(node):
+        elif type(node) is NavigableString:  # comments and the like are subclasses
             parts.append(str(node))
     out.add("".join(parts), heading=heading)
     return out.result(None)
