@@ -44,7 +44,10 @@ def clean_name(raw: str | None) -> str:
     """The file's own name, without any folder a client put before it or control characters."""
     name = PureWindowsPath(PurePosixPath(raw or "").name).name
     name = _UNSAFE_NAME.sub("_", unicodedata.normalize("NFC", name)).strip(" .")
-    return name[:255] or "file"
+    if len(name) > 255:  # shortened before its extension, which decides how it is read
+        suffix = PurePosixPath(name).suffix[:16]
+        name = name[: 255 - len(suffix)] + suffix
+    return name or "file"
 
 
 def record(stored: StoredFile) -> FileRecord:
