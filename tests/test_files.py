@@ -3,13 +3,19 @@ child, real PostgreSQL; documents made in the test, good and hostile."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
+import redis
 
 from services.api.files import clean_name
 from tests import file_samples as samples
+from tests.conftest import API_TOKEN
+from tests.helpers import eventually
+from tests.stack import Stack
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -201,3 +207,37 @@ async def test_a_name_cannot_climb_out_or_inject_headers(client: httpx.AsyncClie
 )
 def test_clean_name(raw: str | None, clean: str) -> None:
     assert clean_name(raw) == clean
+
+
+async def test_a_file_read_after_the_wait_is_answered_202_and_becomes_ready(
+    service_env: dict[str, str], tmp_path: Path
+) -> None:
+    """An api whose workers are all busy (here: none yet) answers 202 `pending` after
+    AION_FILE_EXTRACT_WAIT_SECONDS; the file is read once a worker comes, and kept."""
+    parts = urlsplit(service_env["REDIS_URL"])
+    # A Redis database of its own (the web stack takes the tests' one + 2), same PostgreSQL.
+    own_db = (int(parts.path.strip("/") or 0) + 14) % 16
+    own_redis = urlunsplit(parts._replace(path=f"/{own_db}"))
+    redis.Redis.from_url(own_redis).flushdb()
+    env = {**service_env, "REDIS_URL": own_redis, "AION_FILE_EXTRACT_WAIT_SECONDS": "1"}
+    own = Stack(env=env, log_dir=tmp_path)
+    try:
+        own.start_api()
+        async with httpx.AsyncClient(
+            base_url=own.api_url, headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=30
+        ) as http:
+            response = await upload(http, "later.md", b"# Later\nread by a worker that came late")
+            assert response.status_code == 202, response.text
+            pending = response.json()
+            assert pending["status"] == "pending" and "chars" not in pending
+            own.start_worker()
+
+            async def read() -> bool:
+                record = (await http.get(f"/api/files/{pending['id']}")).json()
+                return bool(record["status"] == "ready" and record["chars"] > 0)
+
+            await eventually(read, "the late worker to read the file", timeout=60)
+            await http.delete(f"/api/files/{pending['id']}")
+    finally:
+        own.stop()
+        redis.Redis.from_url(own_redis).flushdb()
