@@ -55,6 +55,9 @@ class TurnJob(BaseModel):
     message: str
     resume: ResumeApproval | None = None
     images: list[str] = Field(default_factory=list)
+    # Ids of the owner's files whose text goes to the model with `message` (the api checked
+    # they exist and were read).
+    files: list[str] = Field(default_factory=list)
     voice: bool = False
     model: str | None = None
     conversation: list[ClientMessage] | None = None
@@ -86,3 +89,26 @@ def _exception_text(value: object) -> str:
 def deserialize_job(data: bytes) -> dict[str, Any]:
     result: dict[str, Any] = orjson.loads(data)
     return result
+
+
+EXTRACT_FILE = "extract_file"
+# Where the worker that read a file says so (a list the api waits on with BLPOP; it expires).
+FILE_EXTRACTED_PREFIX = "aion:files:extracted:"
+FILE_EXTRACTED_TTL_SECONDS = 300
+
+
+def file_extracted_key(file_id: str) -> str:
+    return f"{FILE_EXTRACTED_PREFIX}{file_id}"
+
+
+def extract_file_job_id(file_id: str) -> str:
+    """One job per file: a repeated enqueue adds nothing."""
+    return f"aion:extract:{file_id}"
+
+
+class FileExtractionJob(BaseModel):
+    """Read the text of a stored file (POST /api/files); the worker writes it to the row."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file_id: str

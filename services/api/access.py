@@ -79,3 +79,8 @@ def is_console(method: str, path: str) -> bool:
 LARGE_BODIES = RouteSet(
     [("POST", "/api/chat"), ("POST", "/v1/chat/completions"), ("POST", "/api/prompt/{name}")]
 )
+
+# Authenticated routes that take a multipart/form-data upload (AION_FILE_MAX_BYTES, plus room
+# for the multipart framing); every other body is JSON.
+UPLOADS = RouteSet([("POST", "/api/files")])
+UPLOAD_OVERHEAD_BYTES = 64 * 1024

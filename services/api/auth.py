@@ -33,6 +33,7 @@ TELEGRAM_ROUTES = frozenset(
     {
         ("POST", "/api/chat"),
         ("GET", "/api/chat/{job}/events"),
+        ("POST", "/api/files"),  # documents the owner sends, read before the chat that cites them
         ("POST", "/api/approvals/{approval_id}"),
         ("POST", "/api/reset"),
         ("POST", "/api/model"),

@@ -18,10 +18,16 @@ def _too_large(max_bytes: int) -> str:
 
 
 async def within_limits(
-    app: ASGIApp, scope: Scope, receive: Receive, send: Send, max_bytes: int
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    max_bytes: int,
+    content_type: bytes = b"application/json",
 ) -> None:
-    """Run `app` unless the body is declared larger than `max_bytes` (413) or is not JSON (415);
-    a body that turns out larger while streamed in ends the request with 413 as well."""
+    """Run `app` unless the body is declared larger than `max_bytes` (413) or is not of
+    `content_type` (415: JSON, or multipart/form-data on an upload route); a body that turns
+    out larger while streamed in ends the request with 413 as well."""
     if scope["method"] not in _BODY_METHODS:
         await app(scope, receive, send)
         return
@@ -36,9 +42,9 @@ async def within_limits(
         await send_error(send, 413, "PayloadTooLarge", _too_large(max_bytes), path=path)
         return
     has_body = chunked or (length is not None and int(length) > 0)
-    content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-    if has_body and content_type != b"application/json":
-        detail = "The request body must be application/json."
+    sent_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+    if has_body and sent_type != content_type:
+        detail = f"The request body must be {content_type.decode()}."
         await send_error(send, 415, "UnsupportedMediaType", detail, path=path)
         return
 

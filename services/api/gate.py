@@ -7,7 +7,8 @@ are public too. Every other path, known or not, needs a bearer token or a consol
 its address's backoff (services/api/throttle.py); a blocked address gets 429 with Retry-After,
 also on sign-in. A request riding on the cookie that may change something (not GET or HEAD)
 must name the server's own origin in `Origin` (403 otherwise). Bodies are then bounded: 256 KiB,
-or AION_MAX_BODY_BYTES on the authenticated routes that take large ones. Refusals under /v1/ come
+or AION_MAX_BODY_BYTES on the authenticated routes that take large ones, and uploads
+(multipart/form-data) up to AION_FILE_MAX_BYTES. Refusals under /v1/ come
 in OpenAI's shape (services/api/errors.py), as every answer on those routes does.
 """
 
@@ -25,6 +26,8 @@ from services.api.access import (
     PUBLIC,
     SIGN_IN,
     SMALL_BODY_BYTES,
+    UPLOAD_OVERHEAD_BYTES,
+    UPLOADS,
     is_console,
 )
 from services.api.auth import CALLER_SCOPE_KEY, Caller, identify
@@ -67,9 +70,10 @@ def session_cookie(scope: Scope) -> str | None:
 class Gate:
     """Pure ASGI middleware (no BaseHTTPMiddleware: nothing buffers or wraps the stream)."""
 
-    def __init__(self, app: ASGIApp, large_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, large_body_bytes: int, upload_bytes: int) -> None:
         self.app = app
         self.large_body_bytes = large_body_bytes
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,6 +98,10 @@ class Gate:
                 return
         else:
             if not await self._let_in(ctx, scope, send, method, path, address):
+                return
+            if (method, path) in UPLOADS:
+                limit = self.upload_bytes + UPLOAD_OVERHEAD_BYTES
+                await within_limits(self.app, scope, receive, send, limit, b"multipart/form-data")
                 return
             large = (method, path) in LARGE_BODIES
             limit = self.large_body_bytes if large else SMALL_BODY_BYTES

@@ -23,6 +23,7 @@ from services.api.routes import (
     claude_cli,
     config,
     conversations,
+    files,
     history,
     keys,
     mcp,
@@ -88,6 +89,7 @@ def create_app(
         metrics,
         updates,
         memory,
+        files,
         providers,
         keys,
         oauth,
@@ -102,7 +104,11 @@ def create_app(
     app.router.default = Console(settings.aion_console_dir, app.router.default)
     # Innermost first. The gate runs before any route reads a body; CORS answers preflights
     # (which carry no token) before it; the client address is settled before both.
-    app.add_middleware(Gate, large_body_bytes=settings.aion_max_body_bytes)
+    app.add_middleware(
+        Gate,
+        large_body_bytes=settings.aion_max_body_bytes,
+        upload_bytes=settings.aion_file_max_bytes,
+    )
     if settings.aion_cors_origins:
         app.add_middleware(
             CORSMiddleware,

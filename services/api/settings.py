@@ -24,6 +24,10 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     # The largest body of the authenticated routes that take large ones (chat with images,
     # prompts); every other request body is at most 256 KiB.
     aion_max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    # The largest file POST /api/files takes, and how long it waits for a worker to read it
+    # (longer than the worker's own AION_FILE_EXTRACT_SECONDS).
+    aion_file_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    aion_file_extract_wait_seconds: float = Field(default=90.0, gt=0, le=900)
     # Reverse proxies whose X-Forwarded-For names the client (CIDRs, a JSON list or comma
     # separated); none by default: the client is the socket peer.
     aion_trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)

@@ -13,6 +13,7 @@ from functools import partial
 
 from sse_starlette.event import ServerSentEvent
 
+from services.api import files
 from services.api.context import AppContext
 from services.api.errors import NotFound, ServiceUnavailable
 from services.api.event_hub import RESYNC
@@ -29,6 +30,7 @@ log = logging.getLogger("aion.api.turns")
 # What an image-only message says in the history and to the model beside its images (a blank
 # text part is refused by some providers).
 IMAGE_ONLY = "(image)"
+FILES_ONLY = "(file)"
 
 
 def new_turn_id() -> str:
@@ -45,16 +47,23 @@ async def start_turn(ctx: AppContext, request: ChatRequest) -> str:
         raise ServiceUnavailable(
             "This api replica is shutting down; send the message again to reach another one."
         )
+    if request.files:
+        await files.check_attachable(ctx, request.files)
     job = TurnJob(
         turn_id=new_turn_id(),
         channel=request.channel,
-        message=request.message if request.message.strip() else IMAGE_ONLY,
+        message=request.message if request.message.strip() else _placeholder(request),
         images=request.images,
+        files=request.files,
         voice=request.voice,
         model=request.model,
         enqueued_at_ms=now_ms(),
     )
     return await enqueue_turn(ctx, job)
+
+
+def _placeholder(request: ChatRequest) -> str:
+    return IMAGE_ONLY if request.images else FILES_ONLY
 
 
 async def enqueue_turn(ctx: AppContext, job: TurnJob) -> str:

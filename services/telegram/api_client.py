@@ -71,13 +71,34 @@ class AionApi:
         return body
 
     async def chat(
-        self, message: str, channel: str, *, images: list[str] | None = None, voice: bool = False
+        self,
+        message: str,
+        channel: str,
+        *,
+        images: list[str] | None = None,
+        files: list[str] | None = None,
+        voice: bool = False,
     ) -> AsyncIterator[TurnEvent]:
         body: dict[str, Any] = {"message": message, "channel": channel, "voice": voice}
         if images:
             body["images"] = images
+        if files:
+            body["files"] = files
         async for event in self._stream("POST", "/api/chat", json=body):
             yield event
+
+    async def upload_file(
+        self, name: str, data: bytes, channel: str, wait_seconds: float
+    ) -> dict[str, Any]:
+        """Store a document the owner sent (POST /api/files) and wait while a worker reads it;
+        ApiError says why it was refused (413, 415, 422)."""
+        return await self._json(
+            "POST",
+            "/api/files",
+            files={"file": (name, data, "application/octet-stream")},
+            data={"channel": channel},
+            timeout=httpx.Timeout(30.0, read=wait_seconds),
+        )
 
     async def decide(self, approval_id: str, approve: bool) -> AsyncIterator[TurnEvent]:
         """The resumed turn's events when approved; nothing when denied."""

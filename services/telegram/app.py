@@ -58,7 +58,7 @@ async def service(settings: TelegramSettings) -> AsyncIterator[Service]:
         api=api,
         outbox=Outbox(settings.aion_telegram_edit_seconds),
         queues=ChatQueues(report_failure),
-        max_document_chars=settings.aion_telegram_max_document_chars,
+        file_wait_seconds=settings.aion_telegram_file_wait_seconds,
     )
     supervisor = Supervisor(settings, redis, settings.handover(), runtime)
 

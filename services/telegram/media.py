@@ -4,29 +4,19 @@
   (through the `openai` SDK: OPENAI_API_KEY from the vault or the environment, OPENAI_BASE_URL
   honoured, as for chat), then sent as a chat with `voice: true`.
 - Photos become an image input (a data URL) of the chat.
-- Documents that are text (or PDF) are read within a size limit and put into the message.
+- Documents are uploaded to the api (POST /api/files), whose worker reads them in an isolated
+  process, and the chat carries the file's id: this process never parses a document.
 """
 
 from __future__ import annotations
 
 import base64
-import io
 import logging
 from dataclasses import dataclass
 
 import openai
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 log = logging.getLogger("aion.telegram.media")
-
-MAX_MESSAGE_CHARS = 32_000  # POST /api/chat's limit
-TEXT_SUFFIXES = (
-    ".txt", ".md", ".markdown", ".csv", ".tsv", ".json", ".yaml", ".yml", ".toml", ".ini",
-    ".log", ".xml", ".html", ".htm", ".py", ".js", ".ts", ".sh", ".sql", ".rs", ".go", ".java",
-    ".c", ".h", ".cpp", ".rb", ".php", ".css", ".env.example",
-)  # fmt: skip
-TEXT_TYPES = ("application/json", "application/xml", "application/x-yaml", "application/toml")
 
 
 class CannotRead(Exception):
@@ -69,43 +59,3 @@ class Transcriber:
 
 def image_data_url(data: bytes, mime_type: str = "image/jpeg") -> str:
     return f"data:{mime_type};base64,{base64.b64encode(data).decode()}"
-
-
-def is_readable(file_name: str, mime_type: str | None) -> bool:
-    mime = (mime_type or "").lower()
-    name = file_name.lower()
-    return (
-        mime.startswith("text/")
-        or mime in TEXT_TYPES
-        or mime == "application/pdf"
-        or name.endswith((*TEXT_SUFFIXES, ".pdf"))
-    )
-
-
-def document_text(data: bytes, file_name: str, mime_type: str | None, max_chars: int) -> str:
-    """The document's text, cut to `max_chars` (with a note when it was cut)."""
-    if (mime_type or "").lower() == "application/pdf" or file_name.lower().endswith(".pdf"):
-        text = _pdf_text(data)
-    else:
-        text = data.decode("utf-8", errors="replace")
-    text = text.replace("\x00", "").strip()
-    if not text:
-        raise CannotRead(f"{file_name} has no text I can read.")
-    if len(text) > max_chars:
-        text = text[:max_chars] + f"\n[… cut: the first {max_chars} characters of {len(text)}]"
-    return text
-
-
-def _pdf_text(data: bytes) -> str:
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        return "\n\n".join(page.extract_text() or "" for page in reader.pages)
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise CannotRead("That PDF could not be read.") from exc
-
-
-def document_message(caption: str | None, file_name: str, text: str) -> str:
-    """The chat message for a document: the owner's caption, then the file's text, delimited."""
-    head = (caption or "Here is a file.").strip()
-    body = f"{head}\n\n--- {file_name} ---\n{text}\n--- end of {file_name} ---"
-    return body[:MAX_MESSAGE_CHARS]

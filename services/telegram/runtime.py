@@ -23,5 +23,5 @@ class Runtime:
     group_chats: frozenset[int] = frozenset()
     transcriber: Transcriber = field(default_factory=lambda: Transcriber(None, None))
     max_file_bytes: int = 20 * 1024 * 1024  # what the Bot API lets a bot download
-    max_document_chars: int = 30_000
+    file_wait_seconds: float = 120.0  # how long an upload waits for the file to be read
     told_unknown: set[int] = field(default_factory=set)

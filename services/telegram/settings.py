@@ -41,7 +41,8 @@ class TelegramSettings(RedisSettings, HandoverSettings):
     # At most one message or edit per chat this often (Telegram's own limit is about 1/s).
     aion_telegram_edit_seconds: float = Field(default=1.0, ge=0.05, le=10)
     aion_telegram_poll_seconds: int = Field(default=10, ge=0, le=50)  # getUpdates long-poll
-    aion_telegram_max_document_chars: int = Field(default=30_000, ge=1000, le=31_000)
+    # How long a document the owner sends may take the api to read (its own wait is 90 s).
+    aion_telegram_file_wait_seconds: float = Field(default=120.0, gt=0, le=900)
     # Loopback by default; the container image sets 0.0.0.0 so k8s probes can reach it.
     aion_telegram_health_host: str = "127.0.0.1"
     aion_telegram_health_port: int = Field(default=7200, ge=1, le=65535)

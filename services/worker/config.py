@@ -62,6 +62,15 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # The worker's credential for the sandbox service (which keeps only its SHA-256).
     aion_sandbox_token: SecretStr | None = None
     aion_sandbox_bwrap: str = "bwrap"  # the bubblewrap program (a name on PATH, or a path)
+    # Reading an uploaded file (services/worker/documents/): a child process killed after this
+    # long, with at most this much memory, keeping at most this many characters of text.
+    aion_file_extract_seconds: float = Field(default=60.0, gt=0, le=600)
+    aion_file_extract_memory_mb: int = Field(default=512, ge=128)
+    aion_file_max_chars: int = Field(default=2_000_000, ge=1000)
+    # How many files one worker reads at once (the others wait their turn).
+    aion_file_extract_concurrency: int = Field(default=2, ge=1, le=64)
+    # How much of each file attached to a chat message the model reads (characters).
+    aion_file_chat_chars: int = Field(default=40_000, ge=500)
     # MCP servers (services/worker/mcp/): how long one connection attempt may take, and folders
     # a stdio server under bubblewrap sees read-only besides /usr (where its program lives, as
     # a JSON list, e.g. ["/opt/mcp-servers"]).

@@ -79,6 +79,9 @@ class WorkerContext:
         )
     )
     mcp_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Extraction children running at once (each may use AION_FILE_EXTRACT_MEMORY_MB); made on
+    # first use with AION_FILE_EXTRACT_CONCURRENCY slots.
+    extractions: asyncio.Semaphore | None = None
     _chores: set[asyncio.Task[None]] = field(default_factory=set)
 
     def spawn(self, chore: Coroutine[Any, Any, None]) -> None:

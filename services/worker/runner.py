@@ -16,11 +16,12 @@ from services.worker import updates
 from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
+from services.worker.documents.extract_job import extract_file
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.memory.batching import extraction_cron
 from services.worker.reminders import reminder_cron
 from services.worker.turn import run_turn
-from shared.jobs import QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
+from shared.jobs import EXTRACT_FILE, QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
 
 log = logging.getLogger("aion.worker")
 
@@ -85,6 +86,13 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 name=RUN_TURN,
                 max_tries=1,  # a turn whose worker died is reported lost, never re-run
                 timeout=config.aion_turn_timeout_seconds,
+            ),
+            func(  # type: ignore[arg-type]
+                extract_file,
+                name=EXTRACT_FILE,
+                max_tries=1,  # a file that killed its reader is not read again
+                # Room to wait for one of the worker's extraction slots, then read.
+                timeout=config.aion_file_extract_seconds * 4 + 30,
             ),
             updates.check_function(),
         ],

@@ -11,6 +11,7 @@ from services.worker import approvals
 from services.worker.agent import Agent
 from services.worker.agent_state import AgentState
 from services.worker.context import RunningTurn, WorkerContext
+from services.worker.documents.attach import attach
 from services.worker.emitter import TurnEmitter
 from services.worker.memory import batching, recall
 from services.worker.model_choice import choose_model, fallbacks_for, thinking_for
@@ -138,6 +139,10 @@ async def _converse(
         state = AgentState(model=model)
         message = turn.message
         memories = await recall.recall(app, turn.message)
+        attached = await attach(app, emitter, turn.files)
+        if attached.text:
+            message = f"{message}\n\n{attached.text}"
+            state.untrusted_from = attached.untrusted_from
     await app.mcp.ensure()  # the owner's MCP servers, connected on first need
     tools = policy.offered(app.tools, settings, approvals=turn.approvals).values()
     base = build_messages(

@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from services.api.access import LARGE_BODIES, PUBLIC
+from services.api.access import LARGE_BODIES, PUBLIC, UPLOADS
 from services.api.deps import require_token
 from services.api.main import create_app
 from services.api.throttle import FREE_FAILURES, MAX_BACKOFF_SECONDS, backoff_seconds
@@ -138,6 +138,22 @@ def test_the_gate_and_the_routers_agree_on_what_is_public() -> None:
         assert ((method, template) in PUBLIC) is not authorized, (method, template)
     assert {t for _, t in PUBLIC.pairs()} <= {t for _, t, _ in routes}
     assert LARGE_BODIES.pairs() <= {(m, t) for m, t, _ in routes}
+    assert UPLOADS.pairs() <= {(m, t) for m, t, _ in routes}
+
+
+async def test_uploads_are_multipart_and_bounded_before_they_are_read(
+    client: httpx.AsyncClient,
+) -> None:
+    """POST /api/files takes multipart/form-data only, and a body declared larger than
+    AION_FILE_MAX_BYTES (+ framing) is refused unread; every other route stays JSON-only."""
+    as_json = await client.post("/api/files", json={"file": "x"})
+    assert as_json.status_code == 415 and "multipart/form-data" in as_json.json()["detail"]
+    over = b"x" * (20 * 1024 * 1024 + 65 * 1024)  # past the limit and the framing's room
+    too_big = await client.post("/api/files", files={"file": ("big.txt", over)})
+    assert too_big.status_code == 413, too_big.text
+    assert "larger than" in too_big.json()["detail"]
+    multipart_chat = await client.post("/api/chat", files={"file": ("a.txt", b"a")})
+    assert multipart_chat.status_code == 415
 
 
 async def test_an_address_that_keeps_sending_wrong_tokens_backs_off(stack: Stack) -> None:

@@ -42,6 +42,10 @@ async def test_the_bot_routes_open(as_telegram: httpx.AsyncClient) -> None:
         ("GET", "/api/history"),
         ("DELETE", "/api/memory"),
         ("GET", "/metrics"),
+        # it may upload a document, never read or delete the owner's files
+        ("GET", "/api/files"),
+        ("GET", "/api/files/abcdefgh1234/content"),
+        ("DELETE", "/api/files/abcdefgh1234"),
     ],
 )
 async def test_everything_else_is_forbidden(

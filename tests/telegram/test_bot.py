@@ -8,10 +8,12 @@ import itertools
 
 import httpx
 
+from tests import file_samples as samples
 from tests.fakellm import FakeLLM
 from tests.faketelegram import BotMessage
 from tests.helpers import history
 from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot, set_config
+from tests.test_agent import requests_for
 
 EDIT_METHODS = ("sendMessage", "editMessageText", "sendVoice", "deleteMessage")
 
@@ -173,20 +175,34 @@ async def test_commands_are_registered_and_answered(bot: Bot, client: httpx.Asyn
     )
 
 
-async def test_documents_are_read_and_other_files_refused(
-    bot: Bot, client: httpx.AsyncClient
+async def test_documents_go_through_the_files_api_and_bad_ones_are_refused(
+    bot: Bot, client: httpx.AsyncClient, fake_llm: FakeLLM
 ) -> None:
     chat = OWNER_IDS[6]
-    note = b"The boat is called Nimbus and leaves at 7:45."
+    trip = samples.pdf(["Day one: Lisbon", "The boat is called Nimbus and leaves at 7:45."])
     bot.fake.send_document(
-        bot.token, chat, chat, "trip.txt", "text/plain", note, caption="What is in here?"
+        bot.token, chat, chat, "trip.pdf", "application/pdf", trip, caption="When do we sail?"
     )
-    await answered(bot, chat, "Nimbus")
-    said = [m["content"] for m in await history(client, f"telegram:{chat}") if m["role"] == "user"]
-    assert "What is in here?" in said[0] and note.decode() in said[0] and "trip.txt" in said[0]
+    await answered(bot, chat, "Nimbus", timeout=60)
+    channel = f"telegram:{chat}"
+    said = [m["content"] for m in await history(client, channel) if m["role"] == "user"]
+    assert said == ["When do we sail?"]  # the file's text went to the model, not the history
+    (request,) = requests_for(fake_llm, channel)
+    sent = request["messages"][-1]["content"]
+    assert '<attached_file name="trip.pdf" pages="2">' in sent
+    assert "--- page 2 ---\nThe boat is called Nimbus" in sent
+    listed = (await client.get("/api/files", params={"limit": 200})).json()["files"]
+    (stored,) = [f for f in listed if f["channel"] == channel]
+    assert stored["name"] == "trip.pdf" and stored["status"] == "ready"
+
     bot.fake.send_document(bot.token, chat, chat, "x.zip", "application/zip", b"PK\x03\x04")
     await bot.fake.async_wait_for(
-        lambda: any("can't read x.zip" in m.plain for m in texts(bot, chat)), 15
+        lambda: any("can't read x.zip: " in m.plain for m in texts(bot, chat)), 30
+    )
+    secret = samples.pdf(["hidden"], password="pw")
+    bot.fake.send_document(bot.token, chat, chat, "locked.pdf", "application/pdf", secret)
+    await bot.fake.async_wait_for(
+        lambda: any("encrypted with a password" in m.plain for m in texts(bot, chat)), 60
     )
 
 

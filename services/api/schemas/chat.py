@@ -8,6 +8,9 @@ from pydantic import BaseModel, Field, StrictBool, field_validator, model_valida
 
 from services.api.schemas.common import Body, Channel
 
+# How many files one message may carry (their text is cut to a budget each).
+MAX_CHAT_FILES = 10
+FILE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 IMAGE_URL = re.compile(r"^(data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+|https?://\S+)$", re.I)
 
 
@@ -16,6 +19,11 @@ class ChatRequest(Body):
     message: str = Field(default="", max_length=32000)
     channel: str = Channel
     images: list[str] = Field(default_factory=list, max_length=8)
+    files: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_CHAT_FILES,
+        description="ids of the owner's files (POST /api/files) whose text the model reads",
+    )
     voice: bool = False
     model: str | None = Field(default=None, min_length=1, max_length=200)
 
@@ -29,6 +37,16 @@ class ChatRequest(Body):
                 )
         return images
 
+    @field_validator("files")
+    @classmethod
+    def _file_ids(cls, files: list[str]) -> list[str]:
+        for index, file_id in enumerate(files):
+            if not FILE_ID.match(file_id):
+                raise ValueError(f"files[{index}] is not a file id (see GET /api/files)")
+        if len(set(files)) != len(files):
+            raise ValueError("files lists a file more than once")
+        return files
+
     @field_validator("message")
     @classmethod
     def _storable(cls, message: str) -> str:
@@ -38,8 +56,8 @@ class ChatRequest(Body):
 
     @model_validator(mode="after")
     def _says_something(self) -> ChatRequest:
-        if not self.message.strip() and not self.images:
-            raise ValueError("message must not be blank (unless images are sent)")
+        if not self.message.strip() and not self.images and not self.files:
+            raise ValueError("message must not be blank (unless images or files are sent)")
         return self
 
 

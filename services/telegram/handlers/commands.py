@@ -28,7 +28,8 @@ COMMANDS = [
 HELP = (
     "<b>AION</b>, your own assistant.\n\n"
     "Write to me as you would to a person. You can also send voice notes (I answer by voice), "
-    "photos, and text or PDF documents. When I want to do something risky I ask first: press "
+    "photos, and documents (PDF, Word, Excel, PowerPoint, OpenDocument, HTML, Markdown, text, "
+    "CSV, JSON). When I want to do something risky I ask first: press "
     "Approve or Deny.\n\n"
     "/reset starts this chat afresh · /model shows or switches the model · /status"
 )

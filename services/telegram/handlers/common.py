@@ -76,13 +76,16 @@ def chat_turn(
     message: str,
     *,
     images: list[str] | None = None,
+    files: list[str] | None = None,
     voice: bool = False,
 ) -> Work:
     """A turn on this chat's channel, presented as it streams."""
     api = runtime(context).api
 
     async def work() -> None:
-        events = api.chat(message, chat_channel(out.chat_id), images=images, voice=voice)
+        events = api.chat(
+            message, chat_channel(out.chat_id), images=images, files=files, voice=voice
+        )
         try:
             await present(out, events, voice=voice)
         except ApiError as exc:  # refused before the turn started (input, a store down)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import Message, Update
 
+from services.telegram.api_client import ApiError
 from services.telegram.handlers.common import (
     Context,
     admitted,
@@ -12,20 +13,16 @@ from services.telegram.handlers.common import (
     runtime,
     submit,
 )
-from services.telegram.media import (
-    CannotRead,
-    document_message,
-    document_text,
-    image_data_url,
-    is_readable,
-)
+from services.telegram.media import CannotRead, image_data_url
 from services.telegram.present import notify
+from shared.telegram import chat_channel
 
 UNSUPPORTED = (
-    "I can't handle this kind of message yet. Send text, a voice note, a photo, or a text or "
-    "PDF document."
+    "I can't handle this kind of message yet. Send text, a voice note, a photo, or a document "
+    "(PDF, Word, Excel, PowerPoint, OpenDocument, HTML, Markdown, text, CSV, JSON)."
 )
 PHOTO_PROMPT = "What do you see in this picture?"
+DOCUMENT_PROMPT = "Here is a file."
 
 
 async def _download(message: Message, file_id: str) -> bytes:
@@ -93,23 +90,22 @@ async def document(update: Update, context: Context) -> None:
     name = doc.file_name or "document"
 
     async def work() -> None:
-        if not is_readable(name, doc.mime_type):
-            await notify(
-                out,
-                f"I can't read {name} ({doc.mime_type or 'unknown type'}) yet: "
-                "send text or PDF documents.",
-            )
-            return
         if (doc.file_size or 0) > rt.max_file_bytes:
             await notify(out, f"{name} is too large for me to fetch from Telegram.")
             return
+        data = await _download(message, doc.file_id)
+        channel = chat_channel(out.chat_id)
         try:
-            data = await _download(message, doc.file_id)
-            content = document_text(data, name, doc.mime_type, rt.max_document_chars)
-        except CannotRead as exc:
-            await notify(out, str(exc))
+            # The api reads it (POST /api/files), as for any client: the bot parses nothing.
+            stored = await rt.api.upload_file(name, data, channel, rt.file_wait_seconds)
+        except ApiError as exc:
+            await notify(out, f"I can't read {name}: {exc.detail}")
             return
-        await chat_turn(context, out, document_message(message.caption, name, content))()
+        if stored.get("status") != "ready":
+            await notify(out, f"{name} is taking long to read; send it again in a minute.")
+            return
+        prompt = (message.caption or "").strip() or DOCUMENT_PROMPT
+        await chat_turn(context, out, prompt, files=[str(stored["id"])])()
 
     submit(context, out, work)
 
