@@ -12,6 +12,7 @@ import pytest
 from services.api.schemas.chat import MAX_CHAT_FILES
 from tests import file_samples as samples
 from tests.fakellm import FakeLLM
+from tests.fakellm.script import last_user_text
 from tests.helpers import chat
 from tests.test_agent import call, of_type, requests_for
 
@@ -26,10 +27,10 @@ async def upload(client: httpx.AsyncClient, name: str, content: bytes) -> str:
 
 
 def last_user_content(fake: FakeLLM, channel: str) -> str:
+    """The owner's message as the model got it (AION's note part left out)."""
     (request, *_) = requests_for(fake, channel)[-1:]
-    content: Any = request["messages"][-1]["content"]
     assert request["messages"][-1]["role"] == "user"
-    return str(content)
+    return last_user_text(request["messages"])
 
 
 async def test_a_pdf_is_read_with_its_pages(

@@ -10,6 +10,7 @@ import httpx
 
 from tests import file_samples as samples
 from tests.fakellm import FakeLLM
+from tests.fakellm.script import last_user_text
 from tests.faketelegram import BotMessage
 from tests.helpers import history
 from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot, set_config
@@ -188,7 +189,7 @@ async def test_documents_go_through_the_files_api_and_bad_ones_are_refused(
     said = [m["content"] for m in await history(client, channel) if m["role"] == "user"]
     assert said == ["When do we sail?"]  # the file's text went to the model, not the history
     (request,) = requests_for(fake_llm, channel)
-    sent = request["messages"][-1]["content"]
+    sent = last_user_text(request["messages"])
     assert '<attached_file name="trip.pdf" pages="2">' in sent
     assert "--- page 2 ---\nThe boat is called Nimbus" in sent
     listed = (await client.get("/api/files", params={"limit": 200})).json()["files"]
