@@ -25,6 +25,12 @@ from services.worker.providers.base import (
     ToolSpec,
     Usage,
 )
+from services.worker.providers.http_client import (
+    DEFAULT_TRANSPORT,
+    Transport,
+    openai_http_client,
+    sse_lines,
+)
 from shared.providers import is_reasoning_model
 
 # The thinking level as OpenAI-style `reasoning_effort` (no level is "none" on every model).
@@ -45,11 +51,16 @@ class OpenAICompatibleProvider:
         timeout: float,
         max_retries: int,
         flavor: str = "openai",
+        transport: Transport = DEFAULT_TRANSPORT,
     ) -> None:
         self.name = flavor
         self._flavor = flavor
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=openai_http_client(transport, timeout),
         )
 
     def build_body(self, request: ProviderRequest) -> dict[str, Any]:
@@ -89,9 +100,10 @@ class OpenAICompatibleProvider:
                 stream=True,
             )
             try:
-                async for line in response.aiter_lines():
-                    for chunk in decoder.line(line):
-                        yield chunk
+                async for lines in sse_lines(response):
+                    for line in lines:
+                        for chunk in decoder.line(line):
+                            yield chunk
             finally:
                 await response.aclose()
             for call in decoder.tool_calls():
@@ -152,11 +164,11 @@ class _StreamDecoder:
         self._model = model
         self._calls: dict[int, _PartialCall] = {}
 
-    def line(self, line: str) -> list[ProviderChunk]:
-        if not line.startswith("data:"):
+    def line(self, line: bytes) -> list[ProviderChunk]:
+        if not line.startswith(b"data:"):
             return []  # blank separators, comments, `event:` lines
         payload = line[5:].strip()
-        if not payload or payload == "[DONE]":
+        if not payload or payload == b"[DONE]":
             return []
         try:
             data = orjson.loads(payload)
