@@ -18,6 +18,9 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_token_flush_ms: float = Field(default=50.0, ge=0)
     aion_provider_timeout_seconds: float = Field(default=120.0, gt=0)
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
+    # The HTTP client the provider SDKs stream through: aiohttp's C parser costs about half the
+    # CPU per token of httpx2's pure-Python one (bench/stream_client.py); httpx is the fallback.
+    aion_provider_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)
     # How long a turn waits for Redis to come back (a restart) before it gives up; a turn that
     # gives up is ended with `worker_lost` by whoever looks once Redis is back.

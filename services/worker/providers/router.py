@@ -157,16 +157,26 @@ class ProviderRouter:
         key, base_url = credentials
         config = self._config
         timeout, retries = config.aion_provider_timeout_seconds, config.aion_provider_max_retries
+        transport = config.aion_provider_http_client
         if info.wire == "anthropic":
             return AnthropicProvider(
-                api_key=key, base_url=base_url, timeout=timeout, max_retries=retries
+                api_key=key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=retries,
+                transport=transport,
             )
         if info.wire == "claude-cli":
             return ClaudeCliProvider(
                 path=config.aion_claude_cli_path, token=key or None, idle_timeout=timeout
             )
         return OpenAICompatibleProvider(
-            api_key=key, base_url=base_url, timeout=timeout, max_retries=retries, flavor=info.id
+            api_key=key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=retries,
+            flavor=info.id,
+            transport=transport,
         )
 
     async def aclose(self) -> None:
