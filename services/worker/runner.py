@@ -10,14 +10,12 @@ from typing import Any
 import redis.exceptions
 from arq import cron, func
 from arq.connections import RedisSettings
-from arq.utils import timestamp_ms
 from arq.worker import Worker
 
 from services.worker import updates
 from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
-from services.worker.job_pickup import JobTaker
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.memory.extract import extract_memories
 from services.worker.reminders import reminder_cron
@@ -49,7 +47,6 @@ class AionWorker(Worker):
         super().__init__(*args, poll_delay=0, **kwargs)
         self._wake = wake
         self._idle_poll = idle_poll
-        self._taker: JobTaker | None = None  # the pool exists once the worker runs
 
     def handle_sig_wait_for_completion(self, signum: Signals) -> None:
         """SIGTERM with a drain period: arq stops picking jobs and waits for the running ones;
@@ -60,24 +57,6 @@ class AionWorker(Worker):
             return
         self._draining.set()
         super().handle_sig_wait_for_completion(signum)
-
-    async def start_jobs(self, job_ids: list[bytes]) -> None:
-        """arq's `start_jobs` in one round trip per poll (see job_pickup.py): the ids this
-        worker already runs are skipped here, the rest checked and taken by one script."""
-        room = self.max_jobs - self.job_counter
-        if room <= 0:
-            return
-        mine = self.tasks
-        candidates = [i for i in (b.decode() for b in job_ids) if i not in mine][:room]
-        if self._taker is None:
-            in_progress_ms = int(self.in_progress_timeout_s * 1000)
-            self._taker = JobTaker(self.pool, self.queue_name, in_progress_ms)
-        for job_id, score in await self._taker.take(candidates, timestamp_ms()):
-            await self.sem.acquire()  # never waits: `room` bounds the jobs taken
-            self.job_counter += 1
-            task = self.loop.create_task(self.run_job(job_id, score))
-            task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
-            self.tasks[job_id] = task
 
     async def _poll_iteration(self) -> None:
         self._wake.clear()
