@@ -21,7 +21,8 @@ from typing import Literal
 
 import redis.exceptions
 from arq.connections import ArqRedis
-from arq.constants import in_progress_key_prefix, job_key_prefix
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
+from arq.jobs import serialize_job
 
 from shared import turn_scripts
 from shared.events import TERMINAL_TYPES, ErrorCode, ErrorEvent, Event, encode
@@ -74,6 +75,7 @@ class TurnBus:
         self._claim = redis.register_script(turn_scripts.CLAIM)
         self._start = redis.register_script(turn_scripts.START)
         self._requeue = redis.register_script(turn_scripts.REQUEUE)
+        self._submit = redis.register_script(turn_scripts.SUBMIT)
 
     # -- the event log ---------------------------------------------------------------------
     async def append(self, turn_id: str, channel: str, event: Event, *, seq: int = 0) -> str | None:
@@ -124,22 +126,36 @@ class TurnBus:
         return bool(await self.redis.exists(end_key(turn_id)))
 
     # -- turn bookkeeping ------------------------------------------------------------------
-    async def register(self, job: TurnJob) -> None:
+    async def submit(self, job: TurnJob) -> bool:
         """Record a new turn (with its job, to re-queue it should its worker die before it
-        started) and take its place in the channel's arrival order."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(
+        started), take its place in the channel's arrival order, queue its job (id: the turn
+        id) and wake the workers, in one atomic step; False, and nothing written, if arq holds
+        that id already."""
+        now_ms = int(time.time() * 1000)
+        arq_job = serialize_job(
+            RUN_TURN, (job.model_dump(),), {}, None, now_ms, serializer=self.redis.job_serializer
+        )
+        queued = await self._submit(
+            keys=[
                 meta_key(job.turn_id),
-                mapping={
-                    "channel": job.channel,
-                    "created_ms": int(time.time() * 1000),
-                    "job": job.model_dump_json(),
-                    "job_id": job.turn_id,
-                },
-            )
-            pipe.pexpire(meta_key(job.turn_id), self.ttl_ms)
-            pipe.rpush(channel_queue_key(job.channel), job.turn_id)
-            await pipe.execute()
+                channel_queue_key(job.channel),
+                job_key_prefix + job.turn_id,
+                result_key_prefix + job.turn_id,
+                QUEUE_NAME,
+                JOBS_WAKE_CHANNEL,
+            ],
+            args=[
+                job.channel,
+                now_ms,
+                job.model_dump_json(),
+                job.turn_id,
+                self.ttl_ms,
+                arq_job,
+                self.redis.expires_extra_ms,
+                now_ms,
+            ],
+        )
+        return bool(queued)
 
     async def enqueue(self, job: TurnJob, job_id: str) -> bool:
         """Queue the turn's job in arq and wake the workers; False if that id is taken."""
@@ -152,13 +168,6 @@ class TurnBus:
     async def exists(self, turn_id: str) -> bool:
         return bool(await self.redis.exists(meta_key(turn_id)))
 
-    async def forget(self, turn_id: str, channel: str) -> None:
-        """Undo `register` when the job could not be enqueued."""
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.delete(meta_key(turn_id))
-            pipe.lrem(channel_queue_key(channel), 1, turn_id)
-            await pipe.execute()
-
     async def channel_head(self, channel: str) -> str | None:
         """The turn at the head of the channel's queue: running, or next to run."""
         head = await self.redis.lindex(channel_queue_key(channel), 0)
@@ -166,9 +175,6 @@ class TurnBus:
 
     async def request_cancel(self, turn_id: str) -> None:
         await self.redis.set(cancel_key(turn_id), "1", px=self.ttl_ms)
-
-    async def cancel_requested(self, turn_id: str) -> bool:
-        return bool(await self.redis.exists(cancel_key(turn_id)))
 
     async def release_slot(self, turn_id: str, channel: str) -> None:
         """Free the turn's place in its channel (a turn that ends without a terminal event)."""

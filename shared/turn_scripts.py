@@ -37,6 +37,24 @@ redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
 return id
 """
 
+# KEYS: meta, channel queue, arq job, arq result, arq queue, workers' wake channel.
+# ARGV: channel, created ms, turn job json, turn id, ttl ms, arq job, arq expiry ms, score.
+# A new turn in one step (one round trip for the api instead of five): recorded with its job
+# (to re-queue it should its worker die before it started), its place taken in the channel's
+# arrival order, its job queued as arq's `enqueue_job` would, and the workers woken. 0, and
+# nothing written, when arq already holds a job or a result of that id.
+SUBMIT = """
+if redis.call('EXISTS', KEYS[3], KEYS[4]) > 0 then return 0 end
+redis.call('HSET', KEYS[1], 'channel', ARGV[1], 'created_ms', ARGV[2], 'job', ARGV[3],
+  'job_id', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+redis.call('RPUSH', KEYS[2], ARGV[4])
+redis.call('PSETEX', KEYS[3], ARGV[7], ARGV[6])
+redis.call('ZADD', KEYS[5], ARGV[8], ARGV[4])
+redis.call('PUBLISH', KEYS[6], '1')
+return 1
+"""
+
 # KEYS: meta, channel queue, cancel, end, lease. ARGV: worker id, job id, turn id, lease ms.
 # Take ownership of a turn (and its lease) and see, in the same step, whether it may start
 # (marked `started` when it may: from then on it has side effects and is never run twice). A

@@ -265,8 +265,12 @@ def _control_listeners(env: dict[str, str]) -> int:
         client.close()
 
 
-def wait_for(check: object, what: str, service: Service, timeout: float = 30.0) -> None:
+def wait_for(check: object, what: str, service: Service, timeout: float | None = None) -> None:
+    """`timeout`: STACK_START_SECONDS from the environment, else 30 s (a machine shared by
+    many test runs may need longer: a worker's imports alone take seconds of CPU)."""
     assert callable(check)
+    if timeout is None:
+        timeout = float(os.environ.get("STACK_START_SECONDS", "30"))
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not service.alive():

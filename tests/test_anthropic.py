@@ -233,8 +233,12 @@ async def test_an_error_event_mid_stream_after_some_text(fake: FakeAnthropic) ->
     seen: list[ProviderChunk] = []
     with pytest.raises(ProviderError, match="overloaded_error"):
         request = ProviderRequest("claude-break-after-2", [{"role": "user", "content": "a b c"}])
-        async for chunk in provider(fake).stream(request):
-            seen.append(chunk)
+        adapter = provider(fake)
+        try:
+            async for chunk in adapter.stream(request):
+                seen.append(chunk)
+        finally:
+            await adapter.aclose()
     assert text(seen) == "You said:"
 
 

@@ -15,11 +15,19 @@ import pytest
 from arq import create_pool
 from arq.connections import RedisSettings
 from arq.constants import in_progress_key_prefix, job_key_prefix
+from arq.jobs import Job
 
 from shared.events import DoneEvent, ErrorCode, TokenEvent, decode
-from shared.jobs import QUEUE_NAME, TurnJob, deserialize_job, serialize_job
+from shared.jobs import (
+    JOBS_WAKE_CHANNEL,
+    QUEUE_NAME,
+    RUN_TURN,
+    TurnJob,
+    deserialize_job,
+    serialize_job,
+)
 from shared.turn_bus import MAX_REQUEUES, TurnBus
-from shared.turn_keys import meta_key
+from shared.turn_keys import channel_queue_key, meta_key
 from tests.helpers import eventually
 
 
@@ -50,9 +58,34 @@ def _job(channel: str | None = None) -> TurnJob:
 
 async def _registered(bus: TurnBus, channel: str | None = None) -> TurnJob:
     job = _job(channel)
-    await bus.register(job)
-    assert await bus.enqueue(job, job.turn_id)
+    assert await bus.submit(job)
     return job
+
+
+async def test_submit_records_queues_and_wakes_in_one_step(bus: TurnBus) -> None:
+    wake = bus.redis.pubsub()
+    await wake.subscribe(JOBS_WAKE_CHANNEL)
+    try:
+        job = await _registered(bus)
+        meta = await bus.redis.hgetall(meta_key(job.turn_id))
+        assert meta[b"channel"] == job.channel.encode() and meta[b"job_id"] == job.turn_id.encode()
+        assert TurnJob.model_validate_json(meta[b"job"]) == job
+        assert await bus.channel_head(job.channel) == job.turn_id
+        assert await bus.redis.zscore(QUEUE_NAME, job.turn_id) is not None
+        queued = await Job(
+            job.turn_id, bus.redis, _queue_name=QUEUE_NAME, _deserializer=deserialize_job
+        ).info()
+        assert queued is not None and queued.function == RUN_TURN
+        assert TurnJob.model_validate(queued.args[0]) == job
+        message = None
+        while message is None or message["type"] != "message":
+            message = await wake.get_message(timeout=2)
+            assert message is not None, "the workers were not woken"
+        # The same id again (a collision): refused, and the channel keeps one place for it.
+        assert not await bus.submit(job)
+        assert await bus.redis.llen(channel_queue_key(job.channel)) == 1
+    finally:
+        await wake.aclose()
 
 
 async def test_terminal_event_seals_the_log_and_frees_the_channel(bus: TurnBus) -> None:

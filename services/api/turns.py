@@ -67,13 +67,8 @@ def _placeholder(request: ChatRequest) -> str:
 
 
 async def enqueue_turn(ctx: AppContext, job: TurnJob) -> str:
-    """Take the turn's place in its channel and queue its job; undone if queueing fails."""
-    await ctx.bus.register(job)
-    try:
-        queued = await ctx.bus.enqueue(job, job.turn_id)
-    except BaseException:
-        await ctx.bus.forget(job.turn_id, job.channel)
-        raise
+    """Take the turn's place in its channel and queue its job, in one atomic step."""
+    queued = await ctx.bus.submit(job)
     if not queued:  # only possible on an id collision
         raise ServiceUnavailable("Could not queue the turn; try again.")
     log.info("turn queued", extra={"turn_id": job.turn_id, "channel": job.channel})

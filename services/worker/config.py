@@ -22,6 +22,9 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     # cache): `auto` sends it to OpenAI's own API only (other OpenAI-compatible servers may
     # refuse an unknown field), `on` to every OpenAI-compatible endpoint, `off` never.
     aion_prompt_cache_key: Literal["auto", "on", "off"] = "auto"
+    # The HTTP client the provider SDKs stream through: aiohttp's C parser costs about half the
+    # CPU per token of httpx2's pure-Python one (bench/stream_client.py); httpx is the fallback.
+    aion_provider_http_client: Literal["aiohttp", "httpx"] = "aiohttp"
     aion_turn_timeout_seconds: int = Field(default=900, ge=10)
     # How long a turn waits for Redis to come back (a restart) before it gives up; a turn that
     # gives up is ended with `worker_lost` by whoever looks once Redis is back.

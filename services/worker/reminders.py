@@ -90,15 +90,8 @@ async def _queue_turn(app: WorkerContext, reminder: Reminder, turn_id: str) -> N
         message=f"Reminder: {reminder.text}",
         enqueued_at_ms=int(time.time() * 1000),
     )
-    await app.bus.register(job)
-    try:
-        queued = await app.bus.enqueue(job, turn_id)
-    except BaseException:
-        await app.bus.forget(turn_id, reminder.channel)
-        raise
-    if not queued:  # arq holds a job of that id already: keep the one place in the channel
-        await app.bus.release_slot(turn_id, reminder.channel)
-        return
+    if not await app.bus.submit(job):
+        return  # arq holds a job of that id already, with its one place in the channel
     # Nobody waits for this turn's stream: a channel service (Telegram) delivers the answer.
     await announce_background_turn(
         app.redis, BackgroundTurn(turn_id=turn_id, channel=reminder.channel)

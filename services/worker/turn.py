@@ -42,8 +42,11 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     owns_slot = False
     app.held.add(turn.turn_id)  # its lease is renewed with the heartbeat from the claim on
+    # A cancel's flag is in Redis before its broadcast: one broadcast before this line finds
+    # the flag set by the claim below (or the channel wait's peeks); one after it marks
+    # `running`. So no cancel falls between the two, without another Redis round trip.
+    app.running[turn.turn_id] = running
     try:
-        # While it waits, a cancel reaches the turn through its Redis flag.
         slot = await app.bus.claim_and_wait(
             turn.turn_id, turn.channel, app.worker_id, ctx["job_id"], give_up=app.draining
         )
@@ -51,13 +54,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
             # Ended, or handed to a newer job, while this one waited in arq: not ours to touch.
             return "not run"
         owns_slot = True
-        if slot == "cancelled":
-            await emitter.done(cancelled=True)
-            return "cancelled"
-        app.running[turn.turn_id] = running  # from now on a cancel stops the provider stream
-        # A cancel whose broadcast came between the claim and the line above found nothing to
-        # stop; its flag is in Redis before the broadcast, so it is seen here or there.
-        if await app.bus.cancel_requested(turn.turn_id):
+        if slot == "cancelled" or running.cancelled.is_set():
             await emitter.done(cancelled=True)
             return "cancelled"
         metrics.turn_started()

@@ -32,6 +32,12 @@ from services.worker.providers.base import (
     ToolCallRequest,
     Usage,
 )
+from services.worker.providers.http_client import (
+    DEFAULT_TRANSPORT,
+    Transport,
+    anthropic_http_client,
+    sse_lines,
+)
 
 THINKING_BUDGET = {"minimal": 1024, "standard": 4096, "deep": 16384}
 _PASSED_OPTIONS = ("temperature", "top_p", "top_k", "stop_sequences", "metadata")
@@ -80,10 +86,20 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(
-        self, *, api_key: str, base_url: str | None, timeout: float, max_retries: int
+        self,
+        *,
+        api_key: str,
+        base_url: str | None,
+        timeout: float,
+        max_retries: int,
+        transport: Transport = DEFAULT_TRANSPORT,
     ) -> None:
         self._client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=anthropic_http_client(transport, timeout),
         )
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
@@ -91,9 +107,10 @@ class AnthropicProvider:
         body = build_body(request)
         try:
             async with self._client.messages.with_streaming_response.create(**body) as response:
-                async for line in response.iter_lines():
-                    for chunk in decoder.line(line):
-                        yield chunk
+                async for lines in sse_lines(response.http_response):
+                    for line in lines:
+                        for chunk in decoder.line(line):
+                            yield chunk
         except anthropic.APIStatusError as exc:
             raise ProviderError(
                 f"{request.model}: Anthropic answered HTTP {exc.status_code}: "
@@ -140,8 +157,8 @@ class _StreamDecoder:
         self._cached_tokens: int | None = None
         self.finished = False
 
-    def line(self, line: str) -> list[ProviderChunk]:
-        if not line.startswith("data:"):
+    def line(self, line: bytes) -> list[ProviderChunk]:
+        if not line.startswith(b"data:"):
             return []  # `event:` names repeat the data's `type`
         try:
             event = orjson.loads(line[5:])

@@ -25,6 +25,12 @@ from services.worker.providers.base import (
     ToolSpec,
     Usage,
 )
+from services.worker.providers.http_client import (
+    DEFAULT_TRANSPORT,
+    Transport,
+    openai_http_client,
+    sse_lines,
+)
 from shared.providers import is_reasoning_model
 
 # The thinking level as OpenAI-style `reasoning_effort` (no level is "none" on every model).
@@ -46,6 +52,7 @@ class OpenAICompatibleProvider:
         max_retries: int,
         flavor: str = "openai",
         send_cache_key: bool = False,
+        transport: Transport = DEFAULT_TRANSPORT,
     ) -> None:
         self.name = flavor
         self._flavor = flavor
@@ -53,7 +60,11 @@ class OpenAICompatibleProvider:
         # goes only where the router says it is understood (AION_PROMPT_CACHE_KEY).
         self._send_cache_key = send_cache_key
         self._client = openai.AsyncOpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout, max_retries=max_retries
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=max_retries,
+            http_client=openai_http_client(transport, timeout),
         )
 
     def build_body(self, request: ProviderRequest) -> dict[str, Any]:
@@ -95,9 +106,10 @@ class OpenAICompatibleProvider:
                 stream=True,
             )
             try:
-                async for line in response.aiter_lines():
-                    for chunk in decoder.line(line):
-                        yield chunk
+                async for lines in sse_lines(response):
+                    for line in lines:
+                        for chunk in decoder.line(line):
+                            yield chunk
             finally:
                 await response.aclose()
             for call in decoder.tool_calls():
@@ -158,11 +170,11 @@ class _StreamDecoder:
         self._model = model
         self._calls: dict[int, _PartialCall] = {}
 
-    def line(self, line: str) -> list[ProviderChunk]:
-        if not line.startswith("data:"):
+    def line(self, line: bytes) -> list[ProviderChunk]:
+        if not line.startswith(b"data:"):
             return []  # blank separators, comments, `event:` lines
         payload = line[5:].strip()
-        if not payload or payload == "[DONE]":
+        if not payload or payload == b"[DONE]":
             return []
         try:
             data = orjson.loads(payload)

@@ -158,9 +158,14 @@ class ProviderRouter:
         key, base_url = credentials
         config = self._config
         timeout, retries = config.aion_provider_timeout_seconds, config.aion_provider_max_retries
+        transport = config.aion_provider_http_client
         if info.wire == "anthropic":
             return AnthropicProvider(
-                api_key=key, base_url=base_url, timeout=timeout, max_retries=retries
+                api_key=key,
+                base_url=base_url,
+                timeout=timeout,
+                max_retries=retries,
+                transport=transport,
             )
         if info.wire == "claude-cli":
             return ClaudeCliProvider(
@@ -173,6 +178,7 @@ class ProviderRouter:
             max_retries=retries,
             flavor=info.id,
             send_cache_key=_sends_cache_key(config.aion_prompt_cache_key, info.id, base_url),
+            transport=transport,
         )
 
     async def aclose(self) -> None:
