@@ -41,6 +41,11 @@ class Turn:
         assert response.status_code == 200, await response.aread()
         return cls(response)
 
+    async def read_next(self) -> SSEEvent:
+        event = await anext(self._events)
+        self.events.append(event)
+        return event
+
     async def read_until(self, tokens: int) -> None:
         """Read until `tokens` token events have arrived."""
         while sum(e.type == "token" for e in self.events) < tokens:

@@ -248,7 +248,7 @@ def _control_listeners(env: dict[str, str]) -> int:
         client.close()
 
 
-def wait_for(check: object, what: str, service: Service, timeout: float = 30.0) -> None:
+def wait_for(check: object, what: str, service: Service, timeout: float = 90.0) -> None:
     assert callable(check)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
