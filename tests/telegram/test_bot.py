@@ -103,7 +103,8 @@ async def test_messages_sent_during_a_turn_are_queued_in_order(
 ) -> None:
     chat = OWNER_IDS[3]
     bot.fake.send_text(bot.token, chat, chat, "first [[tokens=15 gap=100]]")
-    await asyncio.sleep(0.3)
+    # the first turn is under way (its answer streams into the chat) before the others come
+    await bot.fake.async_wait_for(lambda: [m for m in texts(bot, chat) if "t0" in m.plain], 30)
     bot.fake.send_text(bot.token, chat, chat, "second")
     bot.fake.send_text(bot.token, chat, chat, "third")
     await answered(bot, chat, "You said: third")
@@ -123,8 +124,11 @@ async def test_approve_and_deny_with_the_inline_buttons(
     assert "risky" in prompt.plain and "launch" in prompt.plain
     data = [b["callback_data"] for b in prompt.reply_markup["inline_keyboard"][0]]
     # Somebody else pressing the button changes nothing.
-    bot.fake.press_button(bot.token, STRANGER, chat, prompt.message_id, data[0])
-    await asyncio.sleep(1.0)
+    pressed = bot.fake.press_button(bot.token, STRANGER, chat, prompt.message_id, data[0])
+    query_id = pressed["callback_query"]["id"]
+    await bot.fake.async_wait_for(  # the barrier: the bot has dealt with that press
+        lambda: (bot.fake.callback_answer(query_id) or {}).get("answered"), 15
+    )
     assert not any("Approved" in m.plain for m in texts(bot, chat))
     bot.fake.press_button(bot.token, chat, chat, prompt.message_id, data[0])
     await answered(bot, chat, "did:launch")
@@ -222,8 +226,8 @@ async def test_token_change_restarts_polling_once_without_a_restart(bot: Bot) ->
         answer = set_config(bot.stack, {"token": new})
         assert answer["polling_active"] is True
         await bot.fake.async_wait_for(lambda: bot.fake.polling(new), 10)
-        await asyncio.sleep(2.5)
-        assert not bot.fake.polling(bot.token)  # the old poller is gone
+        # the old poller is gone
+        await bot.fake.async_wait_for(lambda: not bot.fake.polling(bot.token), 10)
         assert bot.fake.conflicts(new) == 0
         assert len(bot.fake.calls("getMe", token=new)) == 1  # started once
         chat = OWNER_IDS[8]
@@ -236,8 +240,7 @@ async def test_token_change_restarts_polling_once_without_a_restart(bot: Bot) ->
         )
         cleared = set_config(bot.stack, {"token": ""})
         assert cleared["polling_active"] is False
-        await asyncio.sleep(2.5)
-        assert not bot.fake.polling(new)
+        await bot.fake.async_wait_for(lambda: not bot.fake.polling(new), 10)
         assert bot.service.alive()
     finally:
         assert set_config(bot.stack, {"token": bot.token})["polling_active"] is True
