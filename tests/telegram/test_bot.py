@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 
@@ -47,7 +46,11 @@ async def test_an_unknown_user_is_told_their_id_once_and_nothing_else(
     bot.fake.send_text(bot.token, STRANGER, STRANGER, "anyone there?")
     (told,) = await bot.fake.async_wait_for(lambda: texts(bot, STRANGER), 10)
     assert str(STRANGER) in told.plain
-    await asyncio.sleep(1.5)
+    # The barrier: updates are handled one at a time, in order, so once an owner's later
+    # message is answered, both of the stranger's were dealt with.
+    owner = OWNER_IDS[20]
+    bot.fake.send_text(bot.token, owner, owner, "barrier after the stranger")
+    await answered(bot, owner, "You said: barrier after the stranger")
     assert len(texts(bot, STRANGER)) == 1
     assert await history(client, f"telegram:{STRANGER}") == []  # no turn ran
 
@@ -143,7 +146,9 @@ async def test_approve_and_deny_with_the_inline_buttons(
     deny = second.reply_markup["inline_keyboard"][0][1]["callback_data"]
     bot.fake.press_button(bot.token, chat, chat, second.message_id, deny)
     await bot.fake.async_wait_for(lambda: any("Denied" in m.plain for m in texts(bot, chat)), 15)
-    await asyncio.sleep(1.0)
+    # The barrier: a chat's work runs in order, so the denial's turn is over once this is answered.
+    bot.fake.send_text(bot.token, chat, chat, "after the denial")
+    await answered(bot, chat, "You said: after the denial")
     assert not any("did:twice" in m.plain for m in texts(bot, chat))
 
 
@@ -341,8 +346,11 @@ async def test_a_voice_note_is_answered_with_a_voice_note(
     assert sent.upload is not None and sent.upload.data.startswith(b"OggS")
     said = [m["content"] for m in await history(client, f"telegram:{chat}") if m["role"] == "user"]
     assert said == ["what is the time"]
-    await asyncio.sleep(1.0)
-    assert texts(bot, chat) == []  # a short spoken answer comes as voice only
+    # The barrier: a chat's work runs in order, so the voice turn is over once this is answered.
+    bot.fake.send_text(bot.token, chat, chat, "typed after")
+    await answered(bot, chat, "You said: typed after")
+    # a short spoken answer comes as voice only
+    assert [m.plain.strip() for m in texts(bot, chat)] == ["You said: typed after"]
 
 
 async def test_rejected_formatting_falls_back_to_plain_text(bot: Bot) -> None:
