@@ -1,13 +1,17 @@
 """What the fault tests share: a stack of their own and an owner's client for it, a turn's
-stream read as its events come, what the fake model was asked, and what PostgreSQL holds for a
-channel."""
+stream read as its events come, what the fake model was asked, what PostgreSQL holds for a
+channel, and a TCP hop to a fake provider that can be cut."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Iterator
+import socket
+import struct
+import threading
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import psycopg
@@ -16,7 +20,9 @@ from tests.conftest import API_TOKEN
 from tests.fakellm import FakeLLM
 from tests.fakellm.script import MEMORY_EXTRACTION_MARKER
 from tests.sse import SSEEvent, iter_events
-from tests.stack import Stack
+from tests.stack import Stack, free_port
+
+_T = TypeVar("_T")
 
 
 class Turn:
@@ -34,6 +40,11 @@ class Turn:
         response = await http.send(http.build_request("POST", "/api/chat", json=body), stream=True)
         assert response.status_code == 200, await response.aread()
         return cls(response)
+
+    async def read_next(self) -> SSEEvent:
+        event = await anext(self._events)
+        self.events.append(event)
+        return event
 
     async def read_until(self, tokens: int) -> None:
         """Read until `tokens` token events have arrived."""
@@ -120,3 +131,84 @@ def owner_client(stack: Stack) -> httpx.AsyncClient:
         headers={"Authorization": f"Bearer {API_TOKEN}"},
         timeout=httpx.Timeout(60.0),
     )
+
+
+class TcpProxy:
+    """A TCP hop between the workers and a fake provider that a test can break: `reset()` cuts
+    every open connection with a TCP reset (the network dropped, or the server killed, mid-
+    stream), `refuse()` stops listening (connections are refused) and `restore()` listens again
+    on the same port. It runs its own event loop in a thread, so any fixture can hold one."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.port = free_port()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.Server | None = None
+        self._conns: set[asyncio.StreamWriter] = set()
+        self.accepted = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> TcpProxy:
+        self._thread.start()
+        self.restore()
+        return self
+
+    def restore(self) -> None:
+        self._call(self._listen())
+
+    def refuse(self) -> None:
+        self._call(self._close_server())
+
+    def reset(self) -> int:
+        """Reset every open connection; returns how many there were."""
+        return self._call(self._reset_all())
+
+    def stop(self) -> None:
+        self.refuse()
+        self.reset()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def _call(self, coro: Coroutine[Any, Any, _T]) -> _T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
+
+    async def _listen(self) -> None:
+        if self._server is None:
+            self._server = await asyncio.start_server(self._pipe, "127.0.0.1", self.port)
+
+    async def _close_server(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    async def _reset_all(self) -> int:
+        conns, self._conns = list(self._conns), set()
+        for writer in conns:
+            sock = writer.get_extra_info("socket")
+            if sock is not None:  # linger 0: close sends RST, not FIN
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            writer.transport.abort()
+        return len(conns)
+
+    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.accepted += 1
+        try:
+            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:
+            writer.transport.abort()
+            return
+        self._conns |= {writer, up_writer}
+
+        async def copy(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(OSError, asyncio.IncompleteReadError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()  # a no-op after a reset
+
+        await asyncio.gather(copy(reader, up_writer), copy(up_reader, writer))
+        self._conns -= {writer, up_writer}

@@ -42,13 +42,23 @@ def parse_block(block: str) -> SSEEvent | None:
 
 
 class EventBuffer:
-    """Bytes as they arrive in, whole events out (chunks may split anywhere)."""
+    """Bytes as they arrive in, whole events out (chunks may split anywhere, even between the
+    CR and the LF of a line end; lines may end in CRLF, LF or CR, as the spec allows)."""
 
     def __init__(self) -> None:
         self._buffer = ""
+        self._cr = False  # the last chunk ended in CR: a line end, maybe the first half of CRLF
 
     def feed(self, chunk: str) -> list[SSEEvent]:
-        self._buffer += chunk.replace("\r\n", "\n")
+        if not chunk:
+            return []
+        if self._cr and chunk.startswith("\n"):
+            chunk = chunk[1:]  # the LF of a CRLF whose CR ended the previous chunk
+        self._cr = chunk.endswith("\r")
+        self._buffer += chunk.replace("\r\n", "\n").replace("\r", "\n")
+        return self._events()
+
+    def _events(self) -> list[SSEEvent]:
         events = []
         while "\n\n" in self._buffer:
             block, self._buffer = self._buffer.split("\n\n", 1)

@@ -125,7 +125,7 @@ class Stack:
     workers: list[Service] = field(default_factory=list)
     extra_apis: list[Service] = field(default_factory=list)
     extra_services: list[Service] = field(default_factory=list)
-    start_timeout: float = 30.0  # seconds each service may take to come up
+    start_timeout: float = field(default_factory=lambda: start_seconds())  # per service start
 
     @property
     def api_url(self) -> str:
@@ -265,12 +265,17 @@ def _control_listeners(env: dict[str, str]) -> int:
         client.close()
 
 
+def start_seconds() -> float:
+    return float(os.environ.get("STACK_START_SECONDS", "90"))
+
+
 def wait_for(check: object, what: str, service: Service, timeout: float | None = None) -> None:
-    """`timeout`: STACK_START_SECONDS from the environment, else 30 s (a machine shared by
-    many test runs may need longer: a worker's imports alone take seconds of CPU)."""
+    """`timeout`: STACK_START_SECONDS from the environment, else 90 s. Generous on purpose: a
+    service that dies is noticed at once, and on a machine shared by many test runs a worker's
+    imports alone can take tens of seconds."""
     assert callable(check)
     if timeout is None:
-        timeout = float(os.environ.get("STACK_START_SECONDS", "30"))
+        timeout = start_seconds()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not service.alive():

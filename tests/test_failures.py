@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import httpx
 import redis
+from arq.constants import in_progress_key_prefix, job_key_prefix
 
 from shared.turn_keys import meta_key
-from tests.helpers import chat, history
+from tests.helpers import chat, eventually, history
 from tests.sse import iter_events
 from tests.stack import Stack
 
@@ -101,8 +101,7 @@ async def test_late_reader_of_a_lost_turn_gets_the_error(
     await response.aclose()
     owner = redis.Redis.from_url(stack.env["REDIS_URL"]).hget(meta_key(job), "worker")
     assert owner is not None
-    next(w for w in stack.live_workers() if f"-{w.pid}-" in owner.decode()).kill()
-    await asyncio.sleep(0.2)
+    next(w for w in stack.live_workers() if f"-{w.pid}-" in owner.decode()).kill()  # waits
     async with client.stream("GET", f"/api/chat/{job}/events") as resumed:
         events = [e async for e in iter_events(resumed)]
     assert events[-1].data["code"] == "worker_lost"
@@ -122,20 +121,21 @@ async def test_worker_killed_between_pickup_and_claim(
     job = response.headers["x-aion-job"]
     sync_redis = redis.Redis.from_url(stack.env["REDIS_URL"])
     # what a worker's pickup leaves in Redis (arq's own key), with no worker left to claim it
-    sync_redis.set(f"arq:in-progress:{job}", b"1", px=60_000)
-    deadline = time.monotonic() + 10
-    while sync_redis.hget(meta_key(job), "job_id") == job.encode():
-        assert time.monotonic() < deadline, "the relay did not hand the turn to a new job"
-        await asyncio.sleep(0.2)
+    sync_redis.set(in_progress_key_prefix + job, b"1", px=60_000)
+    await eventually(
+        lambda: sync_redis.hget(meta_key(job), "job_id") != job.encode(),
+        "the relay to hand the turn to a new job",
+        10,
+    )
 
     # arq may hand the old job out again too: it must not run the turn a second time
-    sync_redis.delete(f"arq:in-progress:{job}")
+    sync_redis.delete(in_progress_key_prefix + job)
     stack.start_worker()
     events = [e async for e in iter_events(response)]
     await response.aclose()
     assert events[-1].type == "done", events[-1]
     assert events[-1].data["full_response"] == "You said: hi"
-    while sync_redis.exists(f"arq:job:{job}") and time.monotonic() < deadline + 10:
-        await asyncio.sleep(0.1)
-    assert not sync_redis.exists(f"arq:job:{job}")
+    await eventually(
+        lambda: not sync_redis.exists(job_key_prefix + job), "the old job to be dropped", 20
+    )
     assert [m["content"] for m in await history(client, channel)] == ["hi", "You said: hi"]

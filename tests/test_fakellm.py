@@ -6,6 +6,7 @@ Self-contained (own module-scoped server fixture) so it does not depend on conft
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -19,6 +20,7 @@ from tests.fakellm import FakeLLM, parse_directives
 from tests.fakellm.script import DirectiveError, split_words
 
 MODEL = "fake-model"
+AUTH = {"Authorization": "Bearer k"}
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +229,67 @@ async def test_drop_async(fake: FakeLLM) -> None:
                 if chunk.choices and chunk.choices[0].delta.content:
                     got.append(chunk.choices[0].delta.content)
     assert got == ["t0 ", "t1 "]
+
+
+def test_times_fails_only_the_first_requests_and_sends_retry_after(
+    client: openai.OpenAI,
+) -> None:
+    message = user(f"again [[fail=429 retry_after=7 times=2]] {time.monotonic_ns()}")
+    for _ in range(2):
+        with pytest.raises(openai.RateLimitError) as info:
+            client.chat.completions.create(model=MODEL, messages=message)
+        assert info.value.response.headers["retry-after"] == "7"
+    reply = client.chat.completions.create(model=MODEL, messages=message)
+    assert reply.choices[0].message.content is not None
+    assert reply.choices[0].message.content.startswith("You said: again")
+
+
+def test_retry_after_and_times_need_fail() -> None:
+    for bad in ("[[retry_after=1]]", "[[times=2]]"):
+        with pytest.raises(DirectiveError, match="only goes with fail"):
+            parse_directives(bad)
+
+
+def test_hang_sends_nothing_until_the_client_gives_up(fake: FakeLLM) -> None:
+    body = {"model": MODEL, "messages": user("[[hang]]"), "stream": True}
+    started = time.monotonic()
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(f"{fake.base_url}/chat/completions", json=body, headers=AUTH, timeout=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_stall_streams_k_tokens_then_goes_silent(fake: FakeLLM) -> None:
+    body = {"model": MODEL, "messages": user("[[tokens=10 stall=2]]"), "stream": True}
+    lines: list[str] = []
+    with (
+        pytest.raises(httpx.ReadTimeout),
+        httpx.stream(
+            "POST", f"{fake.base_url}/chat/completions", json=body, headers=AUTH, timeout=0.5
+        ) as response,
+    ):
+        lines.extend(line for line in response.iter_lines() if line)
+    assert sum('"content":"t' in line for line in lines) == 2
+
+
+def test_garble_sends_one_line_that_is_not_json(fake: FakeLLM) -> None:
+    body = {"model": MODEL, "messages": user("[[tokens=4 garble=2]]"), "stream": True}
+    with httpx.stream(
+        "POST", f"{fake.base_url}/chat/completions", json=body, headers=AUTH, timeout=5
+    ) as response:
+        data = [line[5:].strip() for line in response.iter_lines() if line.startswith("data:")]
+    broken = [i for i, payload in enumerate(data) if payload != "[DONE]" and not _is_json(payload)]
+    assert len(broken) == 1
+    # after the role chunk and two tokens; the rest of the answer still follows
+    assert broken == [3]
+    assert sum('"content":"t' in payload for payload in data) == 4
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 def test_missing_or_empty_key_is_401(fake: FakeLLM) -> None:

@@ -27,6 +27,7 @@ from shared import __version__
 from shared.jobs import QUEUE_NAME, UPDATE_CHECK_JOB_ID
 from shared.updates import is_newer, parse_version
 from tests.fakegithub import NOT_FOUND, FakeGitHub, Reply, release_object
+from tests.helpers import eventually
 from tests.stack import Stack, run_migrations
 
 REPO = "aion-project/aion"
@@ -233,8 +234,17 @@ async def test_primary_rate_limit_is_respected_until_its_reset(
     body = await check_now(client)  # before the reset AION does not ask GitHub again
     assert len(github.requests) == asked and "rate limit" in body["error"]
     github.release(REPO, f"v{NEWER}")
-    await asyncio.sleep(max(0.0, reset - time.time()) + 0.2)
-    body = await check_now(client)
+    answers: list[dict[str, Any]] = []
+
+    async def asked_after_the_reset() -> bool:  # until then, each check says "rate limit"
+        answers.append(await check_now(client))
+        return answers[-1]["error"] is None
+
+    await eventually(
+        asked_after_the_reset, "a check after the reset", timeout=reset - time.time() + 10
+    )
+    body = answers[-1]
+    assert time.time() >= reset - 1
     assert len(github.requests) == asked + 1
     assert body["error"] is None and body["latest_version"] == NEWER
 

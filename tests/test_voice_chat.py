@@ -75,7 +75,18 @@ async def test_tts_down_still_delivers_the_text_with_a_thought(
     (thought,) = [e for e in events if e.type == "thought"]
     assert thought.data["trigger"] == "tts"
     assert "could not be spoken" in thought.data["text"] and "unreachable" in thought.data["text"]
-    assert [m["content"] for m in await history(client, channel)][-1] == "You said: are you there"
+    assert [m["content"] for m in await history(client, channel)] == [
+        "are you there",
+        "You said: are you there",
+    ]
+    # tts back (no worker restart): the next voice reply is spoken again
+    tts.start_tts()
+    _, events = await chat(client, "and now?", channel, voice=True)
+    assert [b["type"] for b in events[-1].data["response_blocks"]] == ["text", "audio"]
+    assert [m["content"] for m in await history(client, channel)][2:] == [
+        "and now?",
+        "You said: and now?",
+    ]
 
 
 async def test_speech_off_and_fallbacks_are_said_in_thoughts(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -30,7 +31,9 @@ from shared.tts import AUDIO_FILE_NAME, AUDIO_PATH_PREFIX
 
 log = logging.getLogger("aion.telegram.api")
 
-RESUME_ATTEMPTS = 5
+# How long a turn's stream is resumed for after it broke: long enough for the api to restart
+# (a deploy, a pod moved), so the answer still reaches the chat.
+RESUME_SECONDS = 90.0
 
 
 class ApiError(Exception):
@@ -146,7 +149,10 @@ class AionApi:
         """Events until the terminal one; a JSON answer (a denied approval) yields nothing."""
         turn_id: str | None = None
         last_id: str | None = None
-        for attempt in range(RESUME_ATTEMPTS + 1):
+        give_up_at = time.monotonic() + RESUME_SECONDS
+        attempt = 0
+        refused = False  # the last attempt could not even connect
+        while True:
             try:
                 async with aconnect_sse(self._client, method, path, **kwargs) as source:
                     response = source.response
@@ -171,9 +177,20 @@ class AionApi:
                             return
             except (httpx.TransportError, SSEError) as exc:
                 log.warning("turn stream broke (%s); resuming", type(exc).__name__)
+                refused = isinstance(exc, httpx.ConnectError)
             if turn_id is None:
-                break  # nothing to resume: the request itself never got an answer
+                # The request itself never got an answer: nothing to resume.
+                said = (
+                    "AION could not be reached, so the message was not taken; please send it again."
+                    if refused
+                    else "Lost the connection to AION before it answered."
+                )
+                yield ErrorEvent(message=said, code=ErrorCode.WORKER_LOST)
+                return
+            if time.monotonic() >= give_up_at:
+                break
             await asyncio.sleep(min(0.2 * 2**attempt, 3.0))
+            attempt += 1
             method, path = "GET", f"/api/chat/{turn_id}/events"
             kwargs = {"headers": {"Last-Event-ID": last_id}} if last_id else {}
         yield ErrorEvent(message="Lost the connection to AION.", code=ErrorCode.WORKER_LOST)

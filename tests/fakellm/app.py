@@ -127,6 +127,8 @@ class FakeLLMApp:
         self.authorizations = Recorder(enabled=self.recorder.enabled)
         self._models_body = wire.models_body(models or DEFAULT_MODELS)
         self.prompt_cache = PromptCache()
+        # How often each message was failed on purpose (`times=N`); only the server loop writes.
+        self._failed: dict[str, int] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -168,6 +170,14 @@ class FakeLLMApp:
             await _send_bytes(send, 200, b'{"ok":true}')
         else:
             await _send_error(send, 404, f"Invalid URL ({method} {scope['path']})")
+
+    def _fails_now(self, plan: Plan) -> bool:
+        """Whether this request fails (`times=N`: the first N for the same message do)."""
+        if plan.fail_times is None:
+            return True
+        failed = self._failed.get(plan.key, 0)
+        self._failed[plan.key] = failed + 1
+        return failed < plan.fail_times
 
     async def _speech(self, receive: Receive, send: Send) -> None:
         try:
@@ -226,8 +236,14 @@ class FakeLLMApp:
         plan = dataclasses.replace(
             plan, cached_tokens=min(self.prompt_cache.read(body), plan.prompt_tokens)
         )
-        if plan.fail is not None:
-            await _send_error(send, plan.fail)
+        if plan.fail is not None and self._fails_now(plan):
+            headers: tuple[tuple[bytes, bytes], ...] = (_JSON,)
+            if plan.retry_after is not None:
+                headers += ((b"retry-after", str(plan.retry_after).encode()),)
+            await _send_bytes(send, plan.fail, wire.error_body(plan.fail), headers)
+            return
+        if plan.hang:
+            await _wait_until_gone(receive)  # not a byte, not even the status line
             return
         cid, created, model = wire.new_completion_id(), wire.now(), body["model"]
         if stream:
@@ -247,9 +263,17 @@ class FakeLLMApp:
         await _send_bytes(send, 200, reply)
 
 
+async def _wait_until_gone(receive: Receive) -> None:
+    """Block until the client disconnects (a hung server, as the client sees it)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 async def _stream(plan: Plan, encoder: wire.StreamEncoder, receive: Receive, send: Send) -> None:
     """SSE response; with delays, a watcher on `receive` stops work once the client is gone."""
     tokens = plan.tokens if plan.drop is None else plan.tokens[: plan.drop]
+    if plan.stall is not None:
+        tokens = tokens[: plan.stall]
     await send(_SSE_START)
     await send({"type": "http.response.body", "body": encoder.role(), "more_body": True})
     slow = plan.gap_s > 0 or plan.first_s > 0
@@ -260,8 +284,16 @@ async def _stream(plan: Plan, encoder: wire.StreamEncoder, receive: Receive, sen
                 await asyncio.sleep(plan.first_s if i == 0 else plan.gap_s)
                 if gone is not None and gone.done():
                     return
+            if i == plan.garble:
+                body = b'data: {"id": "chatcmpl-garbled", "choices": [{"delta": {"cont\n\n'
+                await send({"type": "http.response.body", "body": body, "more_body": True})
             body = encoder.content(token)
             await send({"type": "http.response.body", "body": body, "more_body": True})
+        if plan.stall is not None:  # the stream stays open, silent, until the client goes
+            message = await gone if gone is not None else await receive()
+            if message["type"] != "http.disconnect":
+                await _wait_until_gone(receive)
+            return
         for index, call in enumerate(plan.tool_calls):
             body = encoder.tool_call(index, call.call_id, call.name, call.arguments)
             await send({"type": "http.response.body", "body": body, "more_body": True})

@@ -5,7 +5,12 @@ from the same place a real user would type: `[[key=value ...]]` directives.
 Pure functions, no I/O: the ASGI layer just executes the resulting `Plan`.
 
 Directives: `tokens=N` (N tokens `t0 t1 ...`), `gap=MS` / `first=MS` (delays), `fail=STATUS`,
-`drop=K` (cut the connection after K tokens), `echo_history` (reply with every message received),
+`drop=K` (cut the connection after K tokens), `retry_after=S` (with `fail`: the `Retry-After`
+header, in seconds), `times=N` (with `fail`: fail only the first N requests carrying this same
+message, then answer), `hang` (take the request and send nothing, not even headers, until the
+client goes), `stall=K` (stream K tokens, then nothing more while the client waits),
+`garble=K` (after K tokens, one `data:` line that is not JSON, then the rest), `echo_history`
+(reply with every message received),
 `call=NAME[:JSON]` (repeatable: ask for these tool calls, all in one assistant message; the JSON
 percent-encoded where it has spaces) and `rounds=N` (ask for them in N successive requests; after
 that, reply `Tool results: <tool message> | <tool message> ...` with what was fed back).
@@ -28,8 +33,10 @@ from urllib.parse import unquote
 
 _GROUP = re.compile(r"\[\[(.*?)\]\]", re.DOTALL)
 _WORD = re.compile(r"\s*\S+\s*")
-_INT_KEYS = frozenset({"tokens", "gap", "first", "fail", "drop", "rounds"})
-_FLAG_KEYS = frozenset({"echo_history", "same_id", "obey_tools"})
+_INT_KEYS = frozenset(
+    {"tokens", "gap", "first", "fail", "drop", "rounds", "retry_after", "times", "stall", "garble"}
+)
+_FLAG_KEYS = frozenset({"echo_history", "same_id", "obey_tools", "hang"})
 # `call=NAME` or `call=NAME:ARGS` (ARGS: JSON, percent-encoded where it has spaces); repeatable.
 _CALL_KEY = "call"
 _TOOL_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -54,6 +61,11 @@ class Directives:
     rounds: int = 1
     same_id: bool = False
     obey_tools: bool = False
+    retry_after: int | None = None
+    times: int | None = None
+    hang: bool = False
+    stall: int | None = None
+    garble: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +88,12 @@ class Plan:
     drop: int | None
     tool_calls: list[ToolCallPlan] = field(default_factory=list)
     cached_tokens: int = 0  # of prompt_tokens, read from the prompt cache (see cache.py)
+    retry_after: int | None = None
+    fail_times: int | None = None  # fail only this many requests for the same message
+    hang: bool = False
+    stall: int | None = None
+    garble: int | None = None
+    key: str = ""  # the last user message, which `fail_times` counts by
 
 
 def message_text(content: Any) -> str:
@@ -112,6 +130,9 @@ def parse_directives(text: str) -> tuple[Directives, str]:
     fail = values.get("fail")
     if fail is not None and not 400 <= fail <= 599:
         raise DirectiveError(f"fail={fail}: status must be in 400..599")
+    for needs_fail in ("retry_after", "times"):
+        if needs_fail in values and fail is None:
+            raise DirectiveError(f"{needs_fail} only goes with fail=STATUS")
     return Directives(
         tokens=values.get("tokens"),
         gap_ms=values.get("gap", 0),
@@ -123,6 +144,11 @@ def parse_directives(text: str) -> tuple[Directives, str]:
         rounds=values.get("rounds", 1),
         same_id=values.get("same_id", False),
         obey_tools=values.get("obey_tools", False),
+        retry_after=values.get("retry_after"),
+        times=values.get("times"),
+        hang=values.get("hang", False),
+        stall=values.get("stall"),
+        garble=values.get("garble"),
     ), _GROUP.sub("", text).strip()
 
 
@@ -246,7 +272,8 @@ def plan_reply(body: dict[str, Any]) -> Plan:
     extraction = memory_extraction_reply(messages)
     if extraction is not None:
         return Plan([extraction], "stop", count_prompt_tokens(messages), 0.0, 0.0, None, None)
-    directives, cleaned = parse_directives(last_user_text(messages))
+    key = last_user_text(messages)
+    directives, cleaned = parse_directives(key)
     done_rounds = tool_rounds_since_user(messages)
     wanted: tuple[tuple[str, str], ...] = ()
     if directives.calls and done_rounds < directives.rounds:
@@ -280,4 +307,10 @@ def plan_reply(body: dict[str, Any]) -> Plan:
         fail=directives.fail,
         drop=directives.drop,
         tool_calls=tool_calls,
+        retry_after=directives.retry_after,
+        fail_times=directives.times,
+        hang=directives.hang,
+        stall=directives.stall,
+        garble=directives.garble,
+        key=key,
     )

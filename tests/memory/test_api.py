@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from arq.constants import in_progress_key_prefix, job_key_prefix, result_key_prefix
 from redis.asyncio import Redis
 
 from services.worker.context import WorkerContext
@@ -194,16 +195,28 @@ async def test_facts_are_extracted_after_the_turn(
 
 
 async def test_no_extraction_with_memory_auto_off(
-    client: httpx.AsyncClient, fake_llm: FakeLLM, channel: str
+    client: httpx.AsyncClient, fake_llm: FakeLLM, channel: str, redis_url: str
 ) -> None:
+    redis = Redis.from_url(redis_url)
     try:
         await settings(client, memory_auto=False)
-        _, events = await chat(
+        headers, events = await chat(
             client, "I live in Graz. {{fact: The owner lives in Graz.}}", channel
         )
         assert events[-1].type == "done"
-        await asyncio.sleep(1.0)
+        job = headers["x-aion-job"]
+
+        # The barrier: the turn's job has ended (arq keeps its result), and a turn queues its
+        # extraction before its job ends, so an extraction job would exist by now.
+        async def turn_job_ended() -> bool:
+            return bool(await redis.exists(result_key_prefix + job))
+
+        await eventually(turn_job_ended, "the turn's job to end")
+        extraction = f"extract-{job}"
+        for prefix in (job_key_prefix, in_progress_key_prefix, result_key_prefix):
+            assert not await redis.exists(prefix + extraction), prefix
     finally:
+        await redis.aclose()
         await settings(client, memory_auto=True)
     assert extraction_requests(fake_llm, "I live in Graz") == []
     assert (await page(client))["total"] == 0

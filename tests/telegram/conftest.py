@@ -17,7 +17,7 @@ from tests.telegram.tokens import bot_token
 AUTH = {"Authorization": f"Bearer {API_TOKEN}"}
 TOKEN = bot_token(10)
 # Allowed users; a private chat's id is its user's id. Each test talks in chats of its own.
-OWNER_IDS = [7_000_000_101 + i for i in range(20)]
+OWNER_IDS = [7_000_000_101 + i for i in range(24)]
 STRANGER = 7_900_000_001
 
 

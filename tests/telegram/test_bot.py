@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import itertools
 
@@ -50,7 +49,11 @@ async def test_an_unknown_user_is_told_their_id_once_and_nothing_else(
     bot.fake.send_text(bot.token, STRANGER, STRANGER, "anyone there?")
     (told,) = await bot.fake.async_wait_for(lambda: texts(bot, STRANGER), 10)
     assert str(STRANGER) in told.plain
-    await asyncio.sleep(1.5)
+    # The barrier: updates are handled one at a time, in order, so once an owner's later
+    # message is answered, both of the stranger's were dealt with.
+    owner = OWNER_IDS[20]
+    bot.fake.send_text(bot.token, owner, owner, "barrier after the stranger")
+    await answered(bot, owner, "You said: barrier after the stranger")
     assert len(texts(bot, STRANGER)) == 1
     assert await history(client, f"telegram:{STRANGER}") == []  # no turn ran
 
@@ -106,7 +109,8 @@ async def test_messages_sent_during_a_turn_are_queued_in_order(
 ) -> None:
     chat = OWNER_IDS[3]
     bot.fake.send_text(bot.token, chat, chat, "first [[tokens=15 gap=100]]")
-    await asyncio.sleep(0.3)
+    # the first turn is under way (its answer streams into the chat) before the others come
+    await bot.fake.async_wait_for(lambda: [m for m in texts(bot, chat) if "t0" in m.plain], 30)
     bot.fake.send_text(bot.token, chat, chat, "second")
     bot.fake.send_text(bot.token, chat, chat, "third")
     await answered(bot, chat, "You said: third")
@@ -126,8 +130,11 @@ async def test_approve_and_deny_with_the_inline_buttons(
     assert "risky" in prompt.plain and "launch" in prompt.plain
     data = [b["callback_data"] for b in prompt.reply_markup["inline_keyboard"][0]]
     # Somebody else pressing the button changes nothing.
-    bot.fake.press_button(bot.token, STRANGER, chat, prompt.message_id, data[0])
-    await asyncio.sleep(1.0)
+    pressed = bot.fake.press_button(bot.token, STRANGER, chat, prompt.message_id, data[0])
+    query_id = pressed["callback_query"]["id"]
+    await bot.fake.async_wait_for(  # the barrier: the bot has dealt with that press
+        lambda: (bot.fake.callback_answer(query_id) or {}).get("answered"), 15
+    )
     assert not any("Approved" in m.plain for m in texts(bot, chat))
     bot.fake.press_button(bot.token, chat, chat, prompt.message_id, data[0])
     await answered(bot, chat, "did:launch")
@@ -142,7 +149,9 @@ async def test_approve_and_deny_with_the_inline_buttons(
     deny = second.reply_markup["inline_keyboard"][0][1]["callback_data"]
     bot.fake.press_button(bot.token, chat, chat, second.message_id, deny)
     await bot.fake.async_wait_for(lambda: any("Denied" in m.plain for m in texts(bot, chat)), 15)
-    await asyncio.sleep(1.0)
+    # The barrier: a chat's work runs in order, so the denial's turn is over once this is answered.
+    bot.fake.send_text(bot.token, chat, chat, "after the denial")
+    await answered(bot, chat, "You said: after the denial")
     assert not any("did:twice" in m.plain for m in texts(bot, chat))
 
 
@@ -239,8 +248,8 @@ async def test_token_change_restarts_polling_once_without_a_restart(bot: Bot) ->
         answer = set_config(bot.stack, {"token": new})
         assert answer["polling_active"] is True
         await bot.fake.async_wait_for(lambda: bot.fake.polling(new), 10)
-        await asyncio.sleep(2.5)
-        assert not bot.fake.polling(bot.token)  # the old poller is gone
+        # the old poller is gone
+        await bot.fake.async_wait_for(lambda: not bot.fake.polling(bot.token), 10)
         assert bot.fake.conflicts(new) == 0
         assert len(bot.fake.calls("getMe", token=new)) == 1  # started once
         chat = OWNER_IDS[8]
@@ -253,8 +262,7 @@ async def test_token_change_restarts_polling_once_without_a_restart(bot: Bot) ->
         )
         cleared = set_config(bot.stack, {"token": ""})
         assert cleared["polling_active"] is False
-        await asyncio.sleep(2.5)
-        assert not bot.fake.polling(new)
+        await bot.fake.async_wait_for(lambda: not bot.fake.polling(new), 10)
         assert bot.service.alive()
     finally:
         assert set_config(bot.stack, {"token": bot.token})["polling_active"] is True
@@ -355,8 +363,11 @@ async def test_a_voice_note_is_answered_with_a_voice_note(
     assert sent.upload is not None and sent.upload.data.startswith(b"OggS")
     said = [m["content"] for m in await history(client, f"telegram:{chat}") if m["role"] == "user"]
     assert said == ["what is the time"]
-    await asyncio.sleep(1.0)
-    assert texts(bot, chat) == []  # a short spoken answer comes as voice only
+    # The barrier: a chat's work runs in order, so the voice turn is over once this is answered.
+    bot.fake.send_text(bot.token, chat, chat, "typed after")
+    await answered(bot, chat, "You said: typed after")
+    # a short spoken answer comes as voice only
+    assert [m.plain.strip() for m in texts(bot, chat)] == ["You said: typed after"]
 
 
 async def test_rejected_formatting_falls_back_to_plain_text(bot: Bot) -> None:

@@ -3,10 +3,11 @@ uses (tags Telegram knows, properly nested, only its entities)."""
 
 from __future__ import annotations
 
-import random
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.telegram.formatting import strip_to_plain, to_telegram_html
 from services.telegram.splitting import split_message, split_plain
@@ -132,21 +133,19 @@ WORDS = [
 ]
 
 
-def random_markdown(rng: random.Random, size: int) -> str:
-    return "".join(
-        rng.choice(ALPHABET) if rng.random() < 0.6 else rng.choice(WORDS) for _ in range(size)
-    )
+MARKDOWN = st.lists(
+    st.sampled_from(ALPHABET) | st.sampled_from(WORDS) | st.text(max_size=4), max_size=80
+).map("".join)
 
 
-def test_fuzzed_markdown_is_always_well_formed() -> None:
-    rng = random.Random(20261202)
-    for _ in range(3000):
-        markdown = random_markdown(rng, rng.randint(0, 60))
-        html = to_telegram_html(markdown)
-        assert well_formed(html), (markdown, html)
-        assert not re.search(r"<([\w-]+)[^>]*></\1>", html), (markdown, html)
-        plain = strip_to_plain(markdown)
-        assert "<b>" not in plain or "<b>" in markdown
+@settings(deadline=None, max_examples=300)
+@given(MARKDOWN)
+def test_any_markdown_becomes_well_formed_html(markdown: str) -> None:
+    html = to_telegram_html(markdown)
+    assert well_formed(html), (markdown, html)
+    assert not re.search(r"<([\w-]+)[^>]*></\1>", html), (markdown, html)
+    plain = strip_to_plain(markdown)
+    assert "<b>" not in plain or "<b>" in markdown
 
 
 # --- splitting ---------------------------------------------------------------------------
@@ -277,22 +276,24 @@ def test_limit_too_small_for_the_markup() -> None:
         split_message('<a href="https://example.com/a/long/url">text that is long</a>', 20)
 
 
-def test_fuzzed_split_chunks_are_well_formed_and_complete() -> None:
-    rng = random.Random(4096)
-    for _ in range(400):
-        html = to_telegram_html(random_markdown(rng, rng.randint(20, 400)))
-        limit = rng.randint(60, 400)
-        chunks = split_message(html, limit)
-        check_chunks(html, chunks, limit)
+@settings(deadline=None, max_examples=300)
+@given(MARKDOWN, st.integers(min_value=60, max_value=400))
+def test_any_answer_splits_into_well_formed_parts_within_the_limit_losing_nothing(
+    markdown: str, limit: int
+) -> None:
+    html = to_telegram_html(markdown)
+    check_chunks(html, split_message(html, limit), limit)
 
 
-def test_split_plain_keeps_everything() -> None:
-    rng = random.Random(7)
-    for _ in range(200):
-        text = "".join(
-            rng.choice(["word", " ", "\n", "\n\n", ". ", "x" * 30, "ü"]) for _ in range(300)
-        )
-        limit = rng.randint(20, 300)
-        chunks = split_plain(text, limit)
-        assert all(0 < len(c) <= limit and c.strip() for c in chunks)
-        assert squeeze("".join(chunks)) == squeeze(text)
+@settings(deadline=None, max_examples=300)
+@given(
+    st.lists(
+        st.sampled_from(["word", " ", "\n", "\n\n", ". ", "x" * 30, "ü", "😀"]) | st.text(),
+        max_size=300,
+    ).map("".join),
+    st.integers(min_value=20, max_value=300),
+)
+def test_plain_text_splits_within_the_limit_losing_nothing(text: str, limit: int) -> None:
+    chunks = split_plain(text, limit)
+    assert all(0 < len(c) <= limit and c.strip() for c in chunks)
+    assert squeeze("".join(chunks)) == squeeze(text)

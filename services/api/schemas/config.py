@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, create_model
+from pydantic import BaseModel, ConfigDict, Field, computed_field, create_model, field_validator
 from pydantic.fields import FieldInfo
 
 from services.api.schemas.common import Body
@@ -75,6 +75,24 @@ _SettingsFields: type[BaseModel] = create_model(
 class SettingsPatch(_SettingsFields):  # type: ignore[misc,valid-type]
     """POST /api/config/settings: any subset of the settings, each field typed and bounded as
     in AppSettings; the merged whole is checked again before anything is stored."""
+
+    @field_validator("*")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        """PostgreSQL cannot store NUL: refused here, so the 422 names the setting."""
+        if _holds_nul(value):
+            raise ValueError("holds a character that cannot be stored (NUL, U+0000)")
+        return value
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 class SettingsSaved(BaseModel):

@@ -122,6 +122,10 @@ class OpenAICompatibleProvider:
             ) from exc
         except openai.APIConnectionError as exc:
             raise ProviderError(f"{request.model}: could not reach the provider ({exc})") from exc
+        except httpx2.TimeoutException as exc:
+            # A stream that went silent half-way (its error has no message of its own).
+            message = f"{request.model}: the provider stopped sending mid-answer (timed out)"
+            raise ProviderError(message) from exc
         except (openai.APIError, httpx2.HTTPError) as exc:
             # httpx2 (the SDK's transport) errors surface raw when a stream is cut off half-way.
             message = f"{request.model}: the provider failed: {_short(str(exc))}"

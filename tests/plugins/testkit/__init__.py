@@ -40,6 +40,12 @@ async def nap(ctx: ToolContext, args: Nap) -> dict[str, Any]:
     return {"ms": args.ms, "start": started, "end": time.time()}
 
 
+async def doze(ctx: ToolContext, args: Nap) -> str:
+    """Sleeps past anything a fault test waits for: the test kills or stops its worker meanwhile."""
+    await asyncio.sleep(args.ms / 1000)
+    return f"slept {args.ms} ms"
+
+
 async def boom(ctx: ToolContext, args: Nothing) -> str:
     raise RuntimeError("kaboom")
 
@@ -59,6 +65,7 @@ async def risky(ctx: ToolContext, args: Text) -> str:
 def register(registry: ToolRegistry) -> None:
     registry.add("echo", "Repeat the text back.", Text, echo, timeout=2)
     registry.add("nap", "Sleep for a while.", Nap, nap, timeout=1)
+    registry.add("doze", "Sleep for long.", Nap, doze, timeout=30)
     registry.add("boom", "Always fails.", Nothing, boom)
     registry.add("refuse", "Always refuses.", Nothing, refuse)
     registry.add("big", "Returns a long text.", Size, big)
