@@ -11,6 +11,7 @@ import httpx
 from tests.fakellm import FakeLLM
 from tests.faketelegram import BotMessage
 from tests.helpers import history
+from tests.sse import iter_events
 from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot, set_config
 
 EDIT_METHODS = ("sendMessage", "editMessageText", "sendVoice", "deleteMessage")
@@ -273,6 +274,13 @@ async def test_turns_started_elsewhere_reach_their_chat(
         await answered(bot, chat, "Eiffel tower")
         assert any("Alexa" in m.plain for m in texts(bot, chat))
         assert not any("Eiffel" in m.plain for m in texts(bot, chatty))
+        # The console hears where the Alexa answer went (GET /api/events; 0-0: all kept).
+        alexa_job = headers["X-AION-Job"]
+        async with client.stream("GET", "/api/events", headers={"Last-Event-ID": "0-0"}) as sse:
+            async with asyncio.timeout(15):
+                async for event in iter_events(sse):
+                    if event.event == "alexa_to_telegram" and event.data["turn_id"] == alexa_job:
+                        break
     finally:
         set_config(bot.stack, {"owner_chat": None})
         await redis.aclose()
