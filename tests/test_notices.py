@@ -134,3 +134,12 @@ async def test_no_credential_is_a_401_and_the_console_cookie_opens_it(
     async with anonymous.stream("GET", "/api/events") as stream:
         assert stream.status_code == 200
         assert stream.headers["content-type"].startswith("text/event-stream")
+
+
+async def test_a_plugin_that_failed_to_load_is_a_notice(client: httpx.AsyncClient) -> None:
+    """The test plugins hold one broken on purpose: the worker said so as it loaded them."""
+    async with notice_stream(client, "0-0") as events:
+        failed = await next_matching(
+            events, lambda e: e.event == "plugin_failed" and e.data["plugin"] == "broken"
+        )
+    assert "broken on purpose" in failed.data["error"]

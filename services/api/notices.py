@@ -47,22 +47,21 @@ def _as_sse(stored: StoredEvent) -> ServerSentEvent:
     return ServerSentEvent(data=stored.data, event=stored.type, id=stored.id)
 
 
-async def _newest_id(ctx: AppContext) -> str:
+async def start_after(ctx: AppContext, last_event_id: str | None) -> str:
+    """Where a stream starts: after the client's id, else after the newest notice. Settled
+    before the response starts, so a notice published once the client has its 200 is sent."""
+    if last_event_id is not None:
+        return last_event_id
     rows = await ctx.redis.xrevrange(notices.NOTICES_KEY, count=1)
     return rows[0][0].decode() if rows else "0-0"
 
 
-async def relay_notices(
-    ctx: AppContext, last_event_id: str | None
-) -> AsyncIterator[ServerSentEvent]:
-    """The notices after `last_event_id` as SSE, then live ones, while the client stays."""
+async def relay_notices(ctx: AppContext, after: str) -> AsyncIterator[ServerSentEvent]:
+    """The notices after `after` as SSE, then live ones, while the client stays."""
     sub = await ctx.hub.subscribe_channel(notices.NOTICES_CHANNEL)
     idle = ctx.settings.aion_relay_idle_check_seconds
     retry = RedisRetry(ctx.settings.aion_relay_redis_grace_seconds)
     try:
-        after = last_event_id
-        if after is None:
-            after = await retry.run(partial(_newest_id, ctx), "read the notices")
         last_key = stream_id_key(after)
         while not ctx.drain.draining:
             logged = await retry.run(

@@ -30,8 +30,9 @@ async def events(
     ] = None,
 ) -> EventSourceResponse:
     notices.check_last_event_id(last_event_id)
+    after = await notices.start_after(ctx, last_event_id)
     return EventSourceResponse(
-        notices.relay_notices(ctx, last_event_id),
+        notices.relay_notices(ctx, after),
         headers={"Cache-Control": "no-cache"},
         ping=ctx.settings.aion_sse_ping_seconds,
         ping_message_factory=lambda: ServerSentEvent(comment="ping"),
