@@ -4,6 +4,7 @@
 
 # Tag and digest (compose passes the same reference; a mirror or a local stand-in overrides it).
 ARG PYTHON_IMAGE=python:3.11-slim@sha256:9c900dea9e8fb7e16277c179b555cc72d29a352dbc33cff48ad5a0412fd5bfc7
+ARG NODE_IMAGE=node:20-slim@sha256:1e85773c98c31d4fe5b545e4cb17379e617b348832fb3738b22a08f68dec30f3
 
 FROM ${PYTHON_IMAGE} AS base
 ENV PYTHONUNBUFFERED=1 \
@@ -23,22 +24,6 @@ RUN groupadd --system --gid 10001 aion \
 WORKDIR /app
 # Per target below: requirements first, code after, so a code change reuses the pip layer.
 # Code stays root-owned: the service user can read it, not rewrite it.
-
-FROM base AS api
-# Each image's requirements.txt is a lock (`make lock`): every package pinned with its PyPI
-# hashes, so pip installs exactly it (--no-deps) and refuses any other file (--require-hashes).
-COPY services/api/requirements.txt /tmp/requirements.txt
-RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
- && rm /tmp/requirements.txt
-COPY shared/ shared/
-COPY services/__init__.py services/__init__.py
-COPY services/api/ services/api/
-# `docker compose exec api aion token`: the owner's admin command (services/api/admin.py).
-RUN printf '#!/bin/sh\nexec python -m services.api.admin "$@"\n' > /usr/local/bin/aion \
- && chmod 755 /usr/local/bin/aion
-USER aion
-EXPOSE 7000
-CMD ["python", "-m", "services.api"]
 
 FROM base AS worker
 COPY services/worker/requirements.txt /tmp/requirements.txt
@@ -116,3 +101,31 @@ COPY migrations/ migrations/
 USER aion
 # The schema as the database's owner, then the services' role (migrations/app_role.py).
 CMD ["sh", "-c", "alembic upgrade head && exec python -m migrations.app_role"]
+
+# The web console (console/), built from its committed package-lock.json. The api stage comes
+# last, after it: the classic builder builds every stage before the target, and no other image
+# needs Node.
+FROM ${NODE_IMAGE} AS console
+WORKDIR /console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY console/ ./
+RUN npm run build
+
+FROM base AS api
+# Each image's requirements.txt is a lock (`make lock`): every package pinned with its PyPI
+# hashes, so pip installs exactly it (--no-deps) and refuses any other file (--require-hashes).
+COPY services/api/requirements.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt \
+ && rm /tmp/requirements.txt
+COPY shared/ shared/
+COPY services/__init__.py services/__init__.py
+COPY services/api/ services/api/
+# The web console, built above; the api serves it at / (services/api/console.py).
+COPY --from=console /console/dist console/dist
+# `docker compose exec api aion token`: the owner's admin command (services/api/admin.py).
+RUN printf '#!/bin/sh\nexec python -m services.api.admin "$@"\n' > /usr/local/bin/aion \
+ && chmod 755 /usr/local/bin/aion
+USER aion
+EXPOSE 7000
+CMD ["python", "-m", "services.api"]

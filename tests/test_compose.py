@@ -331,6 +331,8 @@ def test_stores_use_pinned_images_and_named_volumes(config: Config) -> None:
     for service in config["services"].values():
         if "build" in service:
             assert service["build"]["args"]["PYTHON_IMAGE"].startswith("python:3.11-slim@sha256:")
+    api_args = config["services"]["api"]["build"]["args"]
+    assert api_args["NODE_IMAGE"].startswith("node:20-slim@sha256:")
     stand_in = load_config(Path(tempfile.mkdtemp()), {"AION_POSTGRES_IMAGE": "local/pg:1"})
     assert stand_in["services"]["postgres"]["image"] == "local/pg:1"
 

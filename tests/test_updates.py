@@ -28,6 +28,7 @@ from shared.jobs import QUEUE_NAME, UPDATE_CHECK_JOB_ID
 from shared.updates import is_newer, parse_version
 from tests.fakegithub import NOT_FOUND, FakeGitHub, Reply, release_object
 from tests.helpers import eventually
+from tests.sse import iter_events
 from tests.stack import Stack, run_migrations
 
 REPO = "aion-project/aion"
@@ -165,6 +166,14 @@ async def test_a_newer_release_is_offered_with_the_tag_to_pull(
     assert request.headers["accept"] == "application/vnd.github+json"
     assert request.headers["x-github-api-version"] == "2022-11-28"
     assert request.headers["user-agent"].startswith(f"AION/{__version__}")
+    # The console hears of it as a live notice (GET /api/events, every notice kept: 0-0).
+    async with client.stream("GET", "/api/events", headers={"Last-Event-ID": "0-0"}) as events:
+        async with asyncio.timeout(10):
+            async for event in iter_events(events):
+                if event.event == "update_available" and event.data["latest_version"] == NEWER:
+                    break
+    assert event.data["current_version"] == __version__
+    assert event.data["release_url"] == body["release_url"]
 
 
 @pytest.mark.parametrize(

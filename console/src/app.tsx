@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { api, whenSignedOut } from "./api";
+import { Notices } from "./notices";
 import { Chat } from "./screens/chat/Chat";
 import { SignIn } from "./screens/signin/SignIn";
 
@@ -29,5 +30,10 @@ export function App() {
 
   if (session === "checking") return <p class="loading">Loading…</p>;
   if (session === "signed-out") return <SignIn onSignedIn={() => setSession("signed-in")} />;
-  return <Chat onSignOut={signOut} />;
+  return (
+    <>
+      <Chat onSignOut={signOut} />
+      <Notices />
+    </>
+  );
 }

@@ -1,8 +1,10 @@
 """Live turn events for this api process: one Redis pub/sub connection shared by all streams.
 
-Each open SSE stream subscribes to its turn's channel through the hub; the hub subscribes in
-Redis when the first local reader of a turn arrives and unsubscribes after the last one leaves.
-If the connection drops, every reader is told to resynchronise from the turn's event log.
+Each open SSE stream subscribes to its turn's channel (or the notices channel) through the hub;
+the hub subscribes in Redis when the first local reader of a channel arrives and unsubscribes
+after the last one leaves. If the connection drops, every reader is told to resynchronise from
+its log. Notice streams never end by themselves, so they do not count as open streams a
+draining api waits for.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 
 from shared.control import CONTROL_CHANNEL
+from shared.notices import NOTICES_CHANNEL
 from shared.turn_keys import StoredEvent, live_channel, parse_announcement
 
 log = logging.getLogger("aion.api.events")
@@ -26,7 +29,6 @@ RESYNC = None  # queued to a reader when live messages may have been missed
 
 @dataclass(eq=False)
 class Subscription:
-    turn_id: str
     channel: str
     queue: asyncio.Queue[StoredEvent | None] = field(default_factory=asyncio.Queue)
 
@@ -54,18 +56,22 @@ class EventHub:
 
     @property
     def open_streams(self) -> int:
-        return sum(len(readers) for readers in self._readers.values())
+        """Open turn streams (notice streams left out: they never end by themselves)."""
+        return sum(len(r) for name, r in self._readers.items() if name != NOTICES_CHANNEL)
 
     async def wait_idle(self) -> None:
-        """Return once no stream is subscribed (a draining api waits for this)."""
-        while self._readers:
+        """Return once no turn stream is subscribed (a draining api waits for this)."""
+        while self.open_streams:
             self._idle.clear()
             await self._idle.wait()
 
     async def subscribe(self, turn_id: str) -> Subscription:
-        """Register a reader; returns once Redis confirmed the subscription."""
-        channel = live_channel(turn_id)
-        sub = Subscription(turn_id, channel)
+        """Register a reader of a turn; returns once Redis confirmed the subscription."""
+        return await self.subscribe_channel(live_channel(turn_id))
+
+    async def subscribe_channel(self, channel: str) -> Subscription:
+        """Register a reader of `channel` (announcements `id\\ntype\\njson`)."""
+        sub = Subscription(channel)
         readers = self._readers.setdefault(channel, set())
         readers.add(sub)
         if len(readers) == 1:
@@ -88,8 +94,7 @@ class EventHub:
         if not readers:
             del self._readers[sub.channel]
             self._confirmed.pop(sub.channel, None)
-            if not self._readers:
-                self._idle.set()
+            self._idle.set()  # wait_idle counts again
             with contextlib.suppress(redis.exceptions.RedisError):
                 await self._pubsub.unsubscribe(sub.channel)
 

@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from services.api.access import PUBLIC
 from services.api.openai_errors import is_openai_path
 from services.api.schemas.events import turn_event_schemas
+from services.api.schemas.notices import notice_schemas
 
 DESCRIPTION = (
     "AION's HTTP API (docs/API.md). Every operation needs `Authorization: Bearer <token>` "
@@ -45,6 +46,8 @@ def document(app: FastAPI) -> dict[str, Any]:
                 _one_error_shape(operation["responses"], f"#/components/schemas/{shape}")
         # The turn events the SSE routes stream, from shared/events.py.
         doc["components"]["schemas"].update(turn_event_schemas())
+        # The notices GET /api/events streams, from shared/notices.py.
+        doc["components"]["schemas"].update(notice_schemas())
         for fastapi_own in ("HTTPValidationError", "ValidationError"):
             doc["components"]["schemas"].pop(fastapi_own, None)
         app.openapi_schema = doc

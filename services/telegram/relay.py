@@ -17,6 +17,8 @@ from telegram import Bot
 from services.telegram.present import ChatOut, notify, present
 from services.telegram.runtime import Runtime
 from services.telegram.subscriptions import subscribe_forever
+from shared import notices
+from shared.notices import AlexaToTelegramNotice
 from shared.telegram import BACKGROUND_TURNS_CHANNEL, BackgroundTurn, chat_of_channel
 
 log = logging.getLogger("aion.telegram.relay")
@@ -34,12 +36,12 @@ async def relay_background_turns(
             turn = BackgroundTurn.model_validate_json(data)
         except pydantic.ValidationError:
             return
-        await _take(turn, runtime, current_bot())
+        await _take(turn, runtime, current_bot(), redis)
 
     await subscribe_forever(redis, BACKGROUND_TURNS_CHANNEL, on_message)
 
 
-async def _take(turn: BackgroundTurn, runtime: Runtime, bot: Bot | None) -> None:
+async def _take(turn: BackgroundTurn, runtime: Runtime, bot: Bot | None, redis: Redis) -> None:
     chat_id = chat_of_channel(turn.channel)
     if chat_id is None and turn.to_owner:
         owner = (await runtime.api.bot_config()).owner_chat
@@ -52,6 +54,9 @@ async def _take(turn: BackgroundTurn, runtime: Runtime, bot: Bot | None) -> None
         if chat_of_channel(turn.channel) is None:
             await notify(out, FROM_ALEXA if turn.channel == "alexa" else f"From {turn.channel}:")
         await present(out, runtime.api.follow(turn.turn_id))
+        if turn.to_owner and turn.channel == "alexa":
+            # The console says where the answer went (live notices, shared/notices.py).
+            await notices.publish(redis, AlexaToTelegramNotice(turn_id=turn.turn_id))
 
     log.info("showing a background turn", extra={"turn_id": turn.turn_id, "channel": turn.channel})
     runtime.queues.submit(chat_id, work)

@@ -36,6 +36,7 @@ class TurnEmitter:
         self._timer: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()  # appends stay in order across the timer and the stream
         self.sealed = False  # a terminal event was written (by us, or by a reaper)
+        self.ended: Event | None = None  # the terminal event this emitter wrote
         self.lost: RedisUnavailable | None = None  # Redis stayed away too long: nothing more
         self._seq = 0  # events sent so far: makes a retried append idempotent
         self._created = asyncio.get_running_loop().time()  # the worker took the turn
@@ -118,4 +119,5 @@ class TurnEmitter:
             self.sealed = True
         elif getattr(event, "type", None) in TERMINAL_TYPES:
             self.sealed = True
+            self.ended = event
             metrics.turn_ended(event)

@@ -7,6 +7,7 @@ import logging
 
 import orjson
 
+from services.worker import notify
 from services.worker.acks import acknowledge
 from services.worker.context import WorkerContext
 from shared.control import PluginsChanged
@@ -29,6 +30,7 @@ async def refresh(app: WorkerContext, *, reload: bool) -> None:
         app.mcp.reserve(set(app.plugins.tools))  # an MCP tool never takes a plugin tool's name
         catalog = Catalog(worker_id=app.worker_id, plugins=app.plugins.catalog())
         await app.redis.set(CATALOG_KEY, catalog.model_dump_json())
+    await notify.plugins_failed(app, catalog.plugins)
 
 
 async def apply(app: WorkerContext, message: PluginsChanged) -> None:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from arq.cron import CronJob, cron
 
+from services.worker import notify
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.plugins.scheduler.schedule import ScheduleError, next_cron_run
@@ -66,6 +67,7 @@ async def deliver_due_reminders(ctx: dict[str, Any]) -> int:
             )
     for reminder in due:
         log.info("reminder %s delivered", reminder.id, extra={"channel": reminder.channel})
+        await notify.reminder_fired(app, reminder, delivery_turn_id(reminder))
     return len(due)
 
 

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from typing import Any
 
-from services.worker import approvals
+from services.worker import approvals, notify
 from services.worker.agent import Agent
 from services.worker.agent_state import AgentState
 from services.worker.context import RunningTurn, WorkerContext
@@ -100,6 +100,8 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
         return "error"
     finally:
         app.held.discard(turn.turn_id)
+        if emitter.ended is not None:
+            app.spawn(notify.turn_finished(app, turn, emitter.ended, emitter.text))
         if app.running.get(turn.turn_id) is running:
             del app.running[turn.turn_id]
         # A terminal event frees the channel by itself; without Redis, the lease's lapse does.

@@ -22,13 +22,14 @@ from arq.cron import CronJob
 from arq.worker import Function
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.worker import notify
 from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from shared import __version__
 from shared.db import updates as repo_db
 from shared.db.updates import Release
 from shared.jobs import CHECK_UPDATES, UpdateCheckJob
-from shared.updates import is_newer, parse_version
+from shared.updates import is_newer, parse_version, release_version
 
 log = logging.getLogger("aion.worker.updates")
 
@@ -138,6 +139,9 @@ async def run_check(app: WorkerContext) -> str:
             await repo_db.record(conn, repo, None, outcome.reason)
         else:
             await repo_db.record_failure(conn, repo, outcome.reason, outcome.not_before)
+    if isinstance(outcome, Found) and is_newer(outcome.release.tag, __version__):
+        release = outcome.release
+        await notify.update_available(app, __version__, release_version(release.tag), release.url)
     return _log_outcome(repo, outcome)
 
 

@@ -61,6 +61,7 @@ class ComposeStack:
     def __post_init__(self) -> None:
         self.env = {
             "AION_PYTHON_IMAGE": self.images["python:3.11-slim"],
+            "AION_NODE_IMAGE": self.images["node:20-slim"],
             "AION_POSTGRES_IMAGE": self.images["pgvector/pgvector:pg16"],
             "AION_REDIS_IMAGE": self.images["redis:7-alpine"],
             "AION_BIND": "127.0.0.1",

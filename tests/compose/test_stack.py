@@ -14,6 +14,7 @@ images, about 10 minutes; later runs reuse both).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -76,6 +77,23 @@ def test_every_service_is_healthy_within_two_minutes(
     states = stack.states()
     assert states["secrets"]["ExitCode"] in (0, "0") and states["migrate"]["ExitCode"] in (0, "0")
     state["token"] = stack.token()
+
+
+def test_the_console_is_served_at_the_root(stack: ComposeStack) -> None:
+    """The api image holds the console built by the Dockerfile's Node stage (no 503)."""
+    if not stack.all_healthy():  # run on its own (-k console)
+        stack.up()
+    with httpx.Client(base_url=stack.api_url, timeout=30) as http:
+        page = http.get("/")
+        assert page.status_code == 200, page.text[:300]
+        assert page.headers["content-type"].startswith("text/html")
+        csp = page.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp
+        scripts = re.findall(r'<script[^>]+src="(/assets/[^"]+\.js)"', page.text)
+        assert scripts, page.text[:500]  # the built page, not the source's /src/main.tsx
+        script = http.get(scripts[0])
+        assert script.status_code == 200 and "javascript" in script.headers["content-type"]
+        assert http.get("/history").text == page.text  # a client-side route gets the page
 
 
 def test_the_owner_token_is_where_the_readme_says(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import itertools
 
@@ -12,6 +13,7 @@ from tests.fakellm import FakeLLM
 from tests.fakellm.script import last_user_text
 from tests.faketelegram import BotMessage
 from tests.helpers import history
+from tests.sse import iter_events
 from tests.telegram.conftest import OWNER_IDS, STRANGER, Bot, set_config
 from tests.test_agent import requests_for
 
@@ -298,6 +300,13 @@ async def test_turns_started_elsewhere_reach_their_chat(
         await answered(bot, chat, "Eiffel tower")
         assert any("Alexa" in m.plain for m in texts(bot, chat))
         assert not any("Eiffel" in m.plain for m in texts(bot, chatty))
+        # The console hears where the Alexa answer went (GET /api/events; 0-0: all kept).
+        alexa_job = headers["X-AION-Job"]
+        notices = client.stream("GET", "/api/events", headers={"Last-Event-ID": "0-0"})
+        async with notices as sse, asyncio.timeout(15):
+            async for event in iter_events(sse):
+                if event.event == "alexa_to_telegram" and event.data["turn_id"] == alexa_job:
+                    break
     finally:
         set_config(bot.stack, {"owner_chat": None})
         await redis.aclose()
