@@ -14,7 +14,10 @@ type Session = "checking" | "signed-out" | "signed-in";
 
 function Screen({ path }: { path: string }) {
   const chat = /^\/chat\/([^/]+)$/.exec(path);
-  if (path === "/" || chat) return <Chat channel={chat ? decodeURIComponent(chat[1]) : "web"} />;
+  if (path === "/" || chat) {
+    const channel = chat ? decodeURIComponent(chat[1]) : "web";
+    return <Chat key={channel} channel={channel} />; // a conversation of its own per channel
+  }
   const conversation = /^\/history\/(\d+)$/.exec(path);
   if (conversation) return <ConversationView id={Number(conversation[1])} />;
   if (path === "/history") return <History />;

@@ -5,8 +5,8 @@ import { api, type ChatOptions, type PendingApproval } from "../../api";
 import { apply, emptyAnswer, follow, type Answer } from "../../turn";
 
 export type Entry =
-  | { kind: "message"; key: string; role: "user" | "assistant"; content: string }
-  | { kind: "answer"; key: string; answer: Answer };
+  | { kind: "message"; key: string; role: "user" | "assistant"; content: string; live?: boolean }
+  | { kind: "answer"; key: string; answer: Answer; live?: boolean };
 
 let counter = 0;
 const nextKey = () => `e${++counter}`;
@@ -46,7 +46,8 @@ export function useTurns(channel: string) {
         ],
       },
     }));
-    setEntries([...stored, ...waiting]);
+    // What was sent while this loaded stays, after what was stored before it.
+    setEntries((all) => [...stored, ...waiting, ...all.filter((e) => e.live)]);
   }, [channel]);
 
   /** Follow a stream into the answer `key` until the turn ends. */
@@ -77,8 +78,8 @@ export function useTurns(channel: string) {
       const shown = options.images?.length ? `${text}\n\n(${options.images.length} image${options.images.length > 1 ? "s" : ""})` : text;
       setEntries((all) => [
         ...all,
-        { kind: "message", key: nextKey(), role: "user", content: shown.trim() },
-        { kind: "answer", key, answer: emptyAnswer() },
+        { kind: "message", key: nextKey(), role: "user", content: shown.trim(), live: true },
+        { kind: "answer", key, answer: emptyAnswer(), live: true },
       ]);
       await stream(key, () => api.chat(text, channel, undefined, options));
     },

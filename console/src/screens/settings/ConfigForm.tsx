@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import { api, ApiError, type JsonSchema } from "../../api";
 import { Status } from "../../ui/Status";
 import { messageOf, useLoad } from "../../ui/useLoad";
+import { fieldErrors } from "../../fields";
 
 type Kind = "boolean" | "enum" | "number" | "text" | "list" | "map";
 
@@ -45,16 +46,6 @@ function fromText(kind: Kind, text: string | boolean): unknown {
     return map;
   }
   return value;
-}
-
-/** "max_history_turns: Input should be ...; tts_engine: ..." → per field. */
-export function fieldErrors(detail: string, fields: string[]): Record<string, string> {
-  const found: Record<string, string> = {};
-  for (const part of detail.split("; ")) {
-    const field = fields.find((f) => part.startsWith(`${f}:`) || part.startsWith(`${f}.`));
-    if (field) found[field] = found[field] ? `${found[field]}; ${part}` : part;
-  }
-  return found;
 }
 
 function hint(kind: Kind, s: JsonSchema): string {
