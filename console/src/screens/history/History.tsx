@@ -1,18 +1,23 @@
 /** Past conversations of every channel, newest first: searched by what was said, paged. */
 
 import { useEffect, useState } from "preact/hooks";
-import { api, type ConversationSummary } from "../../api";
+import { api, type Channel, type ConversationSummary } from "../../api";
 import { Link } from "../../ui/Link";
 import { Status } from "../../ui/Status";
 import { messageOf } from "../../ui/useLoad";
 
+// One formatter: making one per call costs more than a long list's whole render.
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
 export function when(iso: string): string {
-  return new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return dateTime.format(new Date(iso));
 }
 
 export function History() {
   const [query, setQuery] = useState(() => new URLSearchParams(location.search).get("search") ?? "");
   const [search, setSearch] = useState(query);
+  const [channel, setChannel] = useState("");
+  const [channels, setChannels] = useState<Channel[]>([]);
   const [items, setItems] = useState<ConversationSummary[]>([]);
   const [hasMore, setHasMore] = useState(false);
   const [loading, setLoading] = useState(true);
@@ -21,7 +26,7 @@ export function History() {
   const fetchPage = async (before?: number) => {
     setLoading(true);
     try {
-      const page = await api.conversations(search, before);
+      const page = await api.conversations(search, before, channel || undefined);
       setItems((all) => (before ? [...all, ...page.conversations] : page.conversations));
       setHasMore(page.has_more);
       setError(null);
@@ -33,10 +38,14 @@ export function History() {
   };
 
   useEffect(() => {
+    api.channels().then((r) => setChannels(r.channels), () => {});
+  }, []);
+
+  useEffect(() => {
     fetchPage();
     // The search is in the address too: a reload or a shared link finds the same.
     history.replaceState(null, "", search ? `/history?search=${encodeURIComponent(search)}` : "/history");
-  }, [search]);
+  }, [search, channel]);
 
   return (
     <main class="page history">
@@ -57,6 +66,15 @@ export function History() {
           onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
         />
         <button type="submit">Search</button>
+        <label for="history-channel">Channel</label>
+        <select id="history-channel" value={channel} onChange={(e) => setChannel((e.target as HTMLSelectElement).value)}>
+          <option value="">All channels</option>
+          {channels.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.label}
+            </option>
+          ))}
+        </select>
       </form>
       <Status error={error} />
       <p class="muted" aria-live="polite">
