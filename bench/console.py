@@ -147,12 +147,12 @@ async def long_conversation(page: Page, database_url: str, count: int) -> dict[s
                 await copy.write_row((conversation_id, role, f"Message {n}. {words}"))
     start = time.perf_counter()
     await page.goto(f"/history/{conversation_id}")
-    await page.get_by_text("Message 0.", exact=False).wait_for(timeout=120_000)
+    await page.locator("article", has_text="Message 0.").wait_for(timeout=120_000)
     opened_ms = (time.perf_counter() - start) * 1000
     start = time.perf_counter()
     scrolled = await page.evaluate(_SCROLL, 400)
     scrolled_ms = (time.perf_counter() - start) * 1000
-    reached_end = await page.get_by_text(f"Message {count - 1}.", exact=False).count() == 1
+    reached_end = await page.locator("article", has_text=f"Message {count - 1}.").count() == 1
     frames: list[float] = scrolled["frames"]
     long: list[float] = scrolled["long"]
     return {
