@@ -54,7 +54,10 @@ export function Prompts() {
   const [note, setNote] = useState<string | null>(null);
   const [failed, setFailed] = useState<string | null>(null);
 
+  const [ready, setReady] = useState(false); // the editor waits for what it edits
+
   const load = async (keepNote = false) => {
+    setReady(false);
     try {
       const all = await revisions(name);
       setSaved(all);
@@ -62,6 +65,7 @@ export function Prompts() {
       setViewing(null);
       setFailed(null);
       if (!keepNote) setNote(null);
+      setReady(true);
     } catch (e) {
       setFailed(messageOf(e));
     }
@@ -105,9 +109,9 @@ export function Prompts() {
         }}
       >
         <label for="prompt-text">{NAMES.find((n) => n.id === name)?.label} prompt</label>
-        <textarea id="prompt-text" rows={12} value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
+        <textarea id="prompt-text" rows={12} disabled={!ready} value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} />
         <p class="muted">{current?.updated_at ? `Saved ${when(current.updated_at)}` : "AION's default (never saved)"}</p>
-        <button type="submit" class="primary" disabled={draft === (current?.content ?? "")}>
+        <button type="submit" class="primary" disabled={!ready || draft === (current?.content ?? "")}>
           Save prompt
         </button>
       </form>
