@@ -86,7 +86,7 @@ export function History() {
             <Link href={`/history/${c.id}`} class="row">
               <span class="title">{c.title || "(untitled)"}</span>
               <span class="muted">
-                {c.channel} · {c.messages} messages · {when(c.last_at)}
+                {c.channel} · {c.messages} message{c.messages === 1 ? "" : "s"} · {when(c.last_at)}
                 {c.open ? " · open" : ""}
               </span>
             </Link>
