@@ -12,7 +12,7 @@ REQUIREMENTS := requirements-dev.txt
 ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help venv lock audit notices dev test lint fmt typecheck up bench soak compose-test console console-test
+.PHONY: help venv lock audit notices dev test lint fmt typecheck up bench bench-console soak compose-test console console-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -78,5 +78,7 @@ console-test: $(CONSOLE_STAMP) ## the console's unit tests (the SSE parser, the 
 bench: venv ## chat overhead benchmark: the fake LLM directly vs through AION
 	$(BIN)/python -m bench.chat_overhead $(ARGS)
 
+bench-console: venv console ## the console's budgets in headless chromium (JS size, long conversation, TTFT)
+	$(BIN)/python -m bench.console $(ARGS)
 soak: venv ## mixed traffic for a while, then does anything grow? (ARGS="--duration 30m")
 	$(BIN)/python -m bench.soak $(ARGS)

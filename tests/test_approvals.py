@@ -268,3 +268,29 @@ async def test_an_approval_runs_only_the_call_it_showed(
     events = await approve(client, approval["id"])
     assert not of_type(events, "tool_result")
     assert events[-1].type == "error"
+
+
+async def test_a_pending_approval_is_listed_until_it_is_decided(
+    client: httpx.AsyncClient, channel: str
+) -> None:
+    approval = await pause(client, channel, call("risky", {"text": "listed"}))
+    listed = await client.get("/api/approvals", params={"channel": channel})
+    assert listed.status_code == 200
+    [pending] = listed.json()["approvals"]
+    assert pending == {
+        "id": approval["id"],
+        "channel": channel,
+        "tool": "risky",
+        "args": {"text": "listed"},
+        "expires_at": pending["expires_at"],
+    }
+    assert pending["expires_at"][:16] == approval["expires_at"][:16]
+    everywhere = (await client.get("/api/approvals")).json()["approvals"]
+    assert approval["id"] in [a["id"] for a in everywhere]
+    other = await client.get("/api/approvals", params={"channel": channel + "-other"})
+    assert other.json() == {"approvals": []}
+    assert (await client.get("/api/approvals", params={"channel": "no spaces"})).status_code == 422
+
+    await client.post(f"/api/approvals/{approval['id']}", json={"approve": False})
+    after = await client.get("/api/approvals", params={"channel": channel})
+    assert after.json() == {"approvals": []}

@@ -158,3 +158,31 @@ async def test_every_setting_is_validated(
         settings = (await client.get("/api/config")).json()["settings"]
         assert settings[field] == stored
         assert all(settings[k] == AppSettings().model_dump(mode="json")[k] for k in other)
+
+
+async def test_the_schema_describes_every_setting_and_what_it_accepts(
+    client: httpx.AsyncClient, fresh_settings: None
+) -> None:
+    response = await client.get("/api/config/schema")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["type"] == "object" and schema["additionalProperties"] is False
+    assert set(schema["properties"]) == set(AppSettings.model_fields)
+    turns = schema["properties"]["max_history_turns"]
+    assert (turns["type"], turns["minimum"], turns["maximum"]) == ("integer", 1, 500)
+    assert schema["properties"]["tts_engine"]["enum"] == [
+        "off",
+        "espeak",
+        "piper",
+        "openai",
+        "edge",
+    ]
+    assert schema["properties"]["memory_auto"] == {
+        "default": True,
+        "title": "Memory Auto",
+        "type": "boolean",
+    }
+    # What the schema says is out of bounds, saving refuses, naming the field.
+    too_many = turns["maximum"] + 1
+    refused = await client.post("/api/config/settings", json={"max_history_turns": too_many})
+    assert refused.status_code == 422 and refused.json()["detail"].startswith("max_history_turns")

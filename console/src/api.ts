@@ -70,17 +70,182 @@ export interface StoredMessage {
   timestamp: string;
 }
 
+export interface ConversationSummary {
+  id: number;
+  channel: string;
+  title: string;
+  started_at: string;
+  last_at: string;
+  messages: number;
+  open: boolean;
+}
+export interface ConversationDetail {
+  id: number;
+  channel: string;
+  title: string;
+  open: boolean;
+  started_at: string;
+  messages: StoredMessage[];
+}
+export interface Provider {
+  id: string;
+  label: string;
+  prefix: string;
+  models: string[];
+  env_keys: string[];
+  configured: boolean;
+}
+export interface KeyState {
+  key: string;
+  set: boolean;
+  source: "vault" | "env" | "unset";
+  masked: string | null;
+}
+export interface KeysView {
+  providers: { label: string; env_keys: KeyState[] }[];
+  other_keys: KeyState[];
+}
+export interface PromptView {
+  name: string;
+  content: string;
+  updated_at: string | null;
+  revision: number;
+}
+export interface MemoryEntry {
+  id: number;
+  timestamp: string;
+  category: string;
+  content: string;
+  channel: string | null;
+}
+export interface PluginView {
+  name: string;
+  version: string;
+  description: string;
+  enabled: boolean;
+  loaded: boolean;
+  error: string | null;
+  tools: { name: string; description: string; risk: string }[];
+}
+export interface PendingApproval {
+  id: string;
+  channel: string;
+  tool: string;
+  args: unknown;
+  expires_at: string;
+}
+export interface JsonSchema {
+  type?: string;
+  title?: string;
+  description?: string;
+  enum?: unknown[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  items?: JsonSchema;
+  additionalProperties?: JsonSchema | boolean;
+  propertyNames?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+}
+export interface TelegramView {
+  token_set: boolean;
+  token_masked: string | null;
+  allowed_ids: string[];
+  group_chats: string[];
+  owner_chat: string | null;
+  polling_active: boolean;
+}
+export interface StatusView {
+  status: string;
+  version: string;
+  model: string;
+  uptime: number;
+  memory_entries: number;
+  services: { postgres: string; redis: string; workers: number };
+}
+export interface ClaudeCliView {
+  installed: boolean;
+  authenticated: boolean;
+  path: string | null;
+  version: string | null;
+}
+export interface UpdateStatus {
+  current_version: string;
+  latest_version: string | null;
+  update_available: boolean;
+  release_url: string | null;
+  release_notes: string | null;
+  last_checked: string | null;
+  error: string | null;
+}
+
+export interface ChatOptions {
+  model?: string;
+  voice?: boolean;
+  images?: string[];
+}
+
+const q = (params: Record<string, string | number | undefined>) => {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== "") search.set(k, String(v));
+  const text = search.toString();
+  return text ? `?${text}` : "";
+};
+const seg = encodeURIComponent;
+
 export const api = {
   signIn: (token: string) => send("POST", "/api/session", { token }),
   signOut: () => send("DELETE", "/api/session"),
   channels: () => json<{ channels: Channel[] }>("GET", "/api/channels"),
   history: (channel: string) =>
     json<{ messages: StoredMessage[] }>("GET", `/api/history?channel=${encodeURIComponent(channel)}&limit=200`),
-  chat: (message: string, channel: string, signal?: AbortSignal) =>
-    send("POST", "/api/chat", { message, channel }, {}, signal),
+  chat: (message: string, channel: string, signal?: AbortSignal, options: ChatOptions = {}) =>
+    send("POST", "/api/chat", { message, channel, ...options }, {}, signal),
   events: (job: string, lastEventId: string, signal?: AbortSignal) =>
     send("GET", `/api/chat/${job}/events`, undefined, lastEventId ? { "Last-Event-ID": lastEventId } : {}, signal),
   cancel: (job: string) => json<{ ok: boolean }>("POST", `/api/chat/${job}/cancel`),
   decide: (approvalId: string, approve: boolean) =>
     send("POST", `/api/approvals/${encodeURIComponent(approvalId)}`, { approve }),
+  pendingApprovals: (channel: string) =>
+    json<{ approvals: PendingApproval[] }>("GET", `/api/approvals${q({ channel })}`),
+
+  conversations: (search: string, before?: number, channel?: string) =>
+    json<{ conversations: ConversationSummary[]; has_more: boolean }>(
+      "GET",
+      `/api/conversations${q({ search, before, channel, limit: 30 })}`,
+    ),
+  conversation: (id: number) => json<ConversationDetail>("GET", `/api/conversations/${id}`),
+  exportUrl: (id: number, format: "md" | "json") => `/api/conversations/${id}/export?format=${format}`,
+  deleteConversation: (id: number) => json<{ ok: boolean }>("DELETE", `/api/conversations/${id}`),
+
+  providers: () => json<{ providers: Provider[]; active_model: string }>("GET", "/api/providers"),
+  setModel: (model: string) => json<{ ok: boolean; model: string }>("POST", "/api/model", { model }),
+  keys: () => json<KeysView>("GET", "/api/keys"),
+  saveKeys: (keys: Record<string, string>) => json<{ updated: string[] }>("POST", "/api/keys", keys),
+  deleteKey: (name: string) => json<{ ok: boolean }>("DELETE", `/api/keys/${seg(name)}`),
+  prompt: (name: string, revision = 0) => json<PromptView>("GET", `/api/prompt/${seg(name)}${q({ revision })}`),
+  savePrompt: (name: string, content: string) => json<{ ok: boolean }>("POST", `/api/prompt/${seg(name)}`, { content }),
+  memory: (search: string, offset: number, limit = 50) =>
+    json<{ entries: MemoryEntry[]; total: number; has_more: boolean }>(
+      "GET",
+      `/api/memory${q({ search, offset, limit })}`,
+    ),
+  deleteMemory: (id: number) => json<{ ok: boolean }>("DELETE", `/api/memory/${id}`),
+  deleteAllMemory: () => json<{ deleted: number }>("DELETE", "/api/memory"),
+  plugins: () => json<{ plugins: PluginView[] }>("GET", "/api/plugins"),
+  reloadPlugins: () => json<{ count: number; unconfirmed: string[] }>("POST", "/api/plugins/reload"),
+  enablePlugin: (name: string, on: boolean) =>
+    json<{ ok: boolean }>("POST", `/api/plugins/${on ? "enable" : "disable"}`, { name }),
+  config: () => json<{ model: string; settings: Record<string, unknown> }>("GET", "/api/config"),
+  configSchema: () => json<JsonSchema>("GET", "/api/config/schema"),
+  saveSettings: (patch: Record<string, unknown>) =>
+    json<{ settings: Record<string, unknown> }>("POST", "/api/config/settings", patch),
+  telegram: () => json<TelegramView>("GET", "/api/telegram/config"),
+  saveTelegram: (body: Record<string, unknown>) =>
+    json<{ polling_active: boolean }>("POST", "/api/telegram/config", body),
+  status: () => json<StatusView>("GET", "/api/status"),
+  claudeCli: () => json<ClaudeCliView>("GET", "/api/claude-cli/status"),
+  claudeLogin: () => json<{ step: string; message: string }>("POST", "/api/claude-cli/login"),
+  updateStatus: () => json<UpdateStatus>("GET", "/api/update-status"),
+  checkUpdate: () => json<{ message: string }>("POST", "/api/update-trigger"),
 };

@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.api import turns
 from services.api.context import AppContext
 from services.api.errors import Conflict, NotFound
+from services.api.schemas.chat import PendingApproval, PendingApprovals
 from shared.db import Conn
 from shared.db import approvals as repo
 from shared.jobs import ResumeApproval, TurnJob
@@ -41,3 +42,20 @@ async def decide(
         # Nothing will continue the turn: leave the decision to be made again.
         await repo.undo_decision(conn, approval_id, via)
         raise
+
+
+async def pending(conn: Conn, channel: str | None) -> PendingApprovals:
+    """What still waits for the owner: a console shows these again after a reload."""
+    waiting = await repo.pending(conn, channel)
+    return PendingApprovals(
+        approvals=[
+            PendingApproval(
+                id=a.id,
+                channel=a.channel,
+                tool=a.tool,
+                args=a.args,
+                expires_at=a.expires_at.isoformat(),
+            )
+            for a in waiting
+        ]
+    )

@@ -108,6 +108,21 @@ async def get(conn: Conn, approval_id: str) -> Approval | None:
     return _approval(row) if row else None
 
 
+async def pending(conn: Conn, channel: str | None) -> list[Approval]:
+    """Undecided, unexpired approvals (of one channel, or all), oldest first: what still waits."""
+    cur = await conn.execute(
+        f"""
+        SELECT {_COLUMNS} FROM approvals
+        WHERE status = 'pending' AND expires_at > now()
+            AND (%(channel)s::text IS NULL OR channel = %(channel)s)
+        ORDER BY created_at
+        LIMIT 100
+        """,  # noqa: S608 - the interpolated part is a constant column list
+        {"channel": channel},
+    )
+    return [_approval(row) for row in await cur.fetchall()]
+
+
 async def decide_by_word(
     conn: Conn, channel: str, decision: Decision, *, window_seconds: float
 ) -> Approval | None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from sse_starlette import EventSourceResponse
 
 from services.api import approvals
 from services.api.deps import Authorized, Ctx, DbConn
 from services.api.routes.chat import event_stream
-from services.api.schemas.chat import ApprovalDecision, ApprovalDenied
-from services.api.schemas.common import errors
+from services.api.schemas.chat import ApprovalDecision, ApprovalDenied, PendingApprovals
+from services.api.schemas.common import CHANNEL_PATTERN, errors
 from services.api.schemas.events import event_stream_response
 from shared.events import APPROVAL_ID
 
@@ -20,6 +20,15 @@ router = APIRouter(prefix="/api/approvals", dependencies=[Authorized])
 ApprovalId = Annotated[
     str, Path(pattern=f"^{APPROVAL_ID.pattern}$", description="the approval's id")
 ]
+
+
+@router.get("", response_model=PendingApprovals, responses=errors(422))
+async def list_pending(
+    conn: DbConn,
+    channel: Annotated[str | None, Query(pattern=CHANNEL_PATTERN)] = None,
+) -> PendingApprovals:
+    return await approvals.pending(conn, channel)
+
 
 # Approved: the resumed turn's stream; denied: a JSON answer naming the turn the model is told in.
 _DECIDED = event_stream_response()

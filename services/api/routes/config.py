@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from services.api import config
 from services.api.deps import Authorized, Ctx, DbConn
 from services.api.schemas.common import errors
-from services.api.schemas.config import ConfigView, SettingsPatch, SettingsSaved
+from services.api.schemas.config import ConfigView, SettingsPatch, SettingsSaved, SettingsSchema
+from shared.app_settings import AppSettings
 
 router = APIRouter(prefix="/api/config", dependencies=[Authorized])
 
@@ -21,3 +22,9 @@ async def get_config(ctx: Ctx, conn: DbConn) -> ConfigView:
 async def update_settings(ctx: Ctx, conn: DbConn, patch: SettingsPatch) -> SettingsSaved:
     changes = patch.model_dump(exclude_unset=True)
     return SettingsSaved(settings=await config.update(ctx, conn, changes))
+
+
+@router.get("/schema", response_model=SettingsSchema, responses=errors())
+async def settings_schema() -> SettingsSchema:
+    """What a client needs to build a settings form: each setting's type, bounds and default."""
+    return SettingsSchema(AppSettings.model_json_schema(mode="serialization"))

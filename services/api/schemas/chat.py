@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
@@ -77,6 +78,18 @@ class ApprovalDecision(Body):
 class ApprovalDenied(BaseModel):
     ok: bool = True
     job: str = Field(description="the turn in which the model is told; see /api/chat/{job}/events")
+
+
+class PendingApproval(BaseModel):
+    id: str
+    channel: str
+    tool: str
+    args: dict[str, Any] = Field(description="exactly what runs if approved")
+    expires_at: str = Field(description="ISO time after which it can no longer be decided")
+
+
+class PendingApprovals(BaseModel):
+    approvals: list[PendingApproval] = Field(description="oldest first, at most 100")
 
 
 class SignInRequest(Body):

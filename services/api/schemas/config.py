@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    computed_field,
+    create_model,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 
 from services.api.schemas.common import Body
@@ -98,6 +106,11 @@ def _holds_nul(value: Any) -> bool:
 class SettingsSaved(BaseModel):
     ok: bool = True
     settings: AppSettings
+
+
+class SettingsSchema(RootModel[dict[str, Any]]):
+    """GET /api/config/schema: the JSON Schema (draft 2020-12) of the owner-editable settings,
+    the object POST /api/config/settings takes a subset of."""
 
 
 class PromptBody(Body):

@@ -2,31 +2,15 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Channel } from "../../api";
+import { navigate } from "../../route";
 import { AnswerView } from "./AnswerView";
 import { Channels } from "./Channels";
 import { Composer } from "./Composer";
 import { Markdown } from "./Markdown";
 import { useTurns } from "./useTurns";
 
-/** The channel a client route names: /chat/<channel> (a link to one conversation). */
-function channelOfLocation(): string {
-  const match = /^\/chat\/([^/]+)$/.exec(location.pathname);
-  return match ? decodeURIComponent(match[1]) : "web";
-}
-
-export function Chat({ onSignOut }: { onSignOut: () => void }) {
+export function Chat({ channel }: { channel: string }) {
   const [channels, setChannels] = useState<Channel[]>([]);
-  const [channel, setChannelState] = useState(channelOfLocation);
-  const setChannel = (id: string) => {
-    history.pushState(null, "", `/chat/${encodeURIComponent(id)}`);
-    setChannelState(id);
-  };
-
-  useEffect(() => {
-    const onPop = () => setChannelState(channelOfLocation());
-    addEventListener("popstate", onPop);
-    return () => removeEventListener("popstate", onPop);
-  }, []);
   const { entries, load, send, decide, cancel, busy, canCancel } = useTurns(channel);
   const end = useRef<HTMLDivElement>(null);
 
@@ -45,14 +29,8 @@ export function Chat({ onSignOut }: { onSignOut: () => void }) {
   useEffect(() => end.current?.scrollIntoView({ block: "end" }), [entries]);
 
   return (
-    <div class="shell">
-      <header class="topbar">
-        <h1>AION</h1>
-        <button type="button" onClick={onSignOut}>
-          Sign out
-        </button>
-      </header>
-      <Channels channels={channels} current={channel} onPick={setChannel} />
+    <div class="split">
+      <Channels channels={channels} current={channel} onPick={(id) => navigate(`/chat/${encodeURIComponent(id)}`)} />
       <main class="conversation" aria-label={`Conversation ${channel}`}>
         <div class="messages" aria-live="polite">
           {entries.map((entry) =>

@@ -1,12 +1,12 @@
 /** The conversation on screen: stored messages, then the turns of this visit as they stream. */
 
 import { useCallback, useRef, useState } from "preact/hooks";
-import { api } from "../../api";
+import { api, type ChatOptions, type PendingApproval } from "../../api";
 import { apply, emptyAnswer, follow, type Answer } from "../../turn";
 
 export type Entry =
-  | { kind: "message"; key: string; role: "user" | "assistant"; content: string }
-  | { kind: "answer"; key: string; answer: Answer };
+  | { kind: "message"; key: string; role: "user" | "assistant"; content: string; live?: boolean }
+  | { kind: "answer"; key: string; answer: Answer; live?: boolean };
 
 let counter = 0;
 const nextKey = () => `e${++counter}`;
@@ -22,8 +22,32 @@ export function useTurns(channel: string) {
   }, []);
 
   const load = useCallback(async () => {
-    const { messages } = await api.history(channel);
-    setEntries(messages.map((m) => ({ kind: "message", key: nextKey(), role: m.role, content: m.content })));
+    const [{ messages }, { approvals }] = await Promise.all([
+      api.history(channel),
+      api.pendingApprovals(channel).catch(() => ({ approvals: [] as PendingApproval[] })),
+    ]);
+    const stored: Entry[] = messages.map((m) => ({ kind: "message", key: nextKey(), role: m.role, content: m.content }));
+    // An approval asked before this page was loaded still waits: show it again, decidable.
+    const waiting: Entry[] = approvals.map((a) => ({
+      kind: "answer",
+      key: nextKey(),
+      answer: {
+        ...emptyAnswer(),
+        running: false,
+        parts: [
+          {
+            kind: "approval",
+            id: a.id,
+            tool: a.tool,
+            args: a.args,
+            message: `AION wants to run '${a.tool}'. Still waiting for you (until ${new Date(a.expires_at).toLocaleTimeString()}).`,
+            state: "pending",
+          },
+        ],
+      },
+    }));
+    // What was sent while this loaded stays, after what was stored before it.
+    setEntries((all) => [...stored, ...waiting, ...all.filter((e) => e.live)]);
   }, [channel]);
 
   /** Follow a stream into the answer `key` until the turn ends. */
@@ -49,14 +73,15 @@ export function useTurns(channel: string) {
   );
 
   const send = useCallback(
-    async (text: string) => {
+    async (text: string, options: ChatOptions = {}) => {
       const key = nextKey();
+      const shown = options.images?.length ? `${text}\n\n(${options.images.length} image${options.images.length > 1 ? "s" : ""})` : text;
       setEntries((all) => [
         ...all,
-        { kind: "message", key: nextKey(), role: "user", content: text },
-        { kind: "answer", key, answer: emptyAnswer() },
+        { kind: "message", key: nextKey(), role: "user", content: shown.trim(), live: true },
+        { kind: "answer", key, answer: emptyAnswer(), live: true },
       ]);
-      await stream(key, () => api.chat(text, channel));
+      await stream(key, () => api.chat(text, channel, undefined, options));
     },
     [channel, stream],
   );

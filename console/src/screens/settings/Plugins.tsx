@@ -1,0 +1,90 @@
+/** Plugins: what is loaded, what failed and why, their tools and risk; enable, disable, reload. */
+
+import { useState } from "preact/hooks";
+import { api } from "../../api";
+import { Status } from "../../ui/Status";
+import { messageOf, useLoad } from "../../ui/useLoad";
+
+export function Plugins() {
+  const { data, error, reload } = useLoad(() => api.plugins());
+  const [note, setNote] = useState<string | null>(null);
+  const [failed, setFailed] = useState<string | null>(null);
+  const [working, setWorking] = useState(false);
+
+  const act = async (action: () => Promise<string>) => {
+    setWorking(true);
+    try {
+      setNote(await action());
+      setFailed(null);
+      await reload();
+    } catch (e) {
+      setFailed(messageOf(e));
+    } finally {
+      setWorking(false);
+    }
+  };
+
+  return (
+    <>
+      <button
+        type="button"
+        disabled={working}
+        onClick={() =>
+          act(async () => {
+            const r = await api.reloadPlugins();
+            return `Reloaded: ${r.count} tools${r.unconfirmed.length ? ` (not confirmed by ${r.unconfirmed.join(", ")})` : ""}.`;
+          })
+        }
+      >
+        Reload plugins
+      </button>
+      <Status error={error ?? failed} note={note} />
+      {data?.plugins.map((p) => (
+        <section key={p.name} class="card" aria-label={`Plugin ${p.name}`}>
+          <header>
+            <span class="tool-name">{p.name}</span>
+            <span class="muted">{p.version}</span>
+            <span class="badge">{p.error ? "error" : p.loaded ? "loaded" : p.enabled ? "not loaded" : "disabled"}</span>
+          </header>
+          <p>{p.description}</p>
+          {p.error && (
+            <p class="error">
+              <strong>Failed to load:</strong> {p.error}
+            </p>
+          )}
+          {p.tools.length > 0 && (
+            <table aria-label={`Tools of ${p.name}`}>
+              <thead>
+                <tr>
+                  <th scope="col">Tool</th>
+                  <th scope="col">Risk</th>
+                  <th scope="col">What it does</th>
+                </tr>
+              </thead>
+              <tbody>
+                {p.tools.map((t) => (
+                  <tr key={t.name}>
+                    <td class="mono">{t.name}</td>
+                    <td>
+                      <span class={`badge risk-${t.risk}`}>{t.risk}</span>
+                    </td>
+                    <td>{t.description}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          <button
+            type="button"
+            disabled={working}
+            onClick={() =>
+              act(async () => (await api.enablePlugin(p.name, !p.enabled), `${p.name} ${p.enabled ? "disabled" : "enabled"}.`))
+            }
+          >
+            {p.enabled ? `Disable ${p.name}` : `Enable ${p.name}`}
+          </button>
+        </section>
+      ))}
+    </>
+  );
+}
