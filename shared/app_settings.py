@@ -32,6 +32,8 @@ class AppSettings(BaseModel):
     max_history_turns: int = Field(default=30, ge=1, le=500)
     browser_headless: bool = True
     memory_auto: bool = True
+    # Passages of indexed documents go into each turn's prompt (as untrusted material).
+    knowledge_recall: bool = False
     tool_permissions: dict[str, Literal["allow", "ask", "deny"]] = Field(default_factory=dict)
     max_tool_iterations: int = Field(default=25, ge=1, le=100)
     timezone: str = "UTC"  # IANA name; the owner's local time for tools and reminders

@@ -101,3 +101,21 @@ class MemoryExtractionJob(BaseModel):
     owner_message: str
     reply: str
     model: str  # the turn's model: used when the owner set no `check_model`
+
+
+INDEX_FILE = "index_file"
+
+
+class IndexFileJob(BaseModel):
+    """Index (again) one file into the knowledge base; the api checked it is ready."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file_id: str
+    requested_at_ms: int
+
+
+def index_job_id(file_id: str, requested_at_ms: int, nonce: str) -> str:
+    """Each request is its own job (arq keeps a finished job's id for a while, and a re-index
+    asked for in that time must still run); the api waits on this id."""
+    return f"index-{file_id}-{requested_at_ms}-{nonce}"

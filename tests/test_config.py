@@ -32,6 +32,7 @@ SETTING_CASES: dict[str, tuple[list[Any], list[Any]]] = {
     "max_history_turns": ([1, 500, 30], [0, 501, -1, "lots", "7", 2.5, 7.0, True]),
     "browser_headless": ([False, True], ["sometimes", "true", 1, 0, [True]]),
     "memory_auto": ([False, True], ["sometimes", "no", 0, {}]),
+    "knowledge_recall": ([True, False], ["always", "yes", 1, []]),
     "tool_permissions": (
         [{"shell": "ask", "web_search": "allow", "send_email": "deny"}, {}],
         [{"shell": "maybe"}, {"shell": True}, ["shell"], "allow"],

@@ -16,11 +16,19 @@ from services.worker import updates
 from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
+from services.worker.knowledge.indexer import index_file
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.memory.extract import extract_memories
 from services.worker.reminders import reminder_cron
 from services.worker.turn import run_turn
-from shared.jobs import EXTRACT_MEMORIES, QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
+from shared.jobs import (
+    EXTRACT_MEMORIES,
+    INDEX_FILE,
+    QUEUE_NAME,
+    RUN_TURN,
+    deserialize_job,
+    serialize_job,
+)
 
 log = logging.getLogger("aion.worker")
 
@@ -87,6 +95,8 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 timeout=config.aion_turn_timeout_seconds,
             ),
             func(extract_memories, name=EXTRACT_MEMORIES, max_tries=1, timeout=120),  # type: ignore[arg-type]
+            # Safe to run again (the chunks are replaced whole): a worker lost mid-way is retried.
+            func(index_file, name=INDEX_FILE, max_tries=2, timeout=3600),  # type: ignore[arg-type]
             updates.check_function(),
         ],
         cron_jobs=[
