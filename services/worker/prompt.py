@@ -23,7 +23,6 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from services.worker.knowledge.search import cite
 from services.worker.tools.registry import Tool
 from shared.db.conversations import Message
 from shared.db.knowledge import Hit
@@ -55,7 +54,7 @@ def _attribute(text: str) -> str:
 def documents_block(passages: Sequence[Hit]) -> str:
     """Recalled passages, delimited and marked as someone else's words, never instructions."""
     items = [
-        f'<passage cite="{_attribute(cite(h))}">\n{_DOCUMENT_TAG.sub("", h.content)}\n</passage>'
+        f'<passage cite="{_attribute(h.cite())}">\n{_DOCUMENT_TAG.sub("", h.content)}\n</passage>'
         for h in passages
     ]
     return (

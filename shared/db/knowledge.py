@@ -66,6 +66,15 @@ class Hit:
     similarity: float
     text_match: bool
 
+    def cite(self) -> str:
+        """Where the passage is from, to cite: the file, then its page and/or heading."""
+        where = [self.file_name]
+        if self.page is not None:
+            where.append(f"p. {self.page}")
+        if self.heading:
+            where.append(f"§ {self.heading}")
+        return ", ".join(where)
+
 
 @dataclass(frozen=True, slots=True)
 class KnowledgeQuery:

@@ -19,7 +19,7 @@ from services.worker.knowledge import chunker
 from services.worker.memory.embedding import EmbeddingError
 from shared.db import knowledge as repo
 from shared.db.knowledge import NewChunk
-from shared.jobs import IndexFileJob
+from shared.jobs import INDEX_SERVER_FAILURE, IndexFileJob
 
 log = logging.getLogger("aion.worker.knowledge")
 
@@ -32,6 +32,16 @@ async def index_file(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, 
     """arq entry point; returns what the file's index state says (also stored)."""
     app: WorkerContext = ctx["aion"]
     job = IndexFileJob.model_validate(payload)
+    try:
+        return await _index(app, job)
+    except Exception:
+        # Recorded, so that whoever waits or polls is not told "indexing" for ever.
+        log.exception("indexing failed", extra={"file_id": job.file_id})
+        await _failed(app, job.file_id, f"{INDEX_SERVER_FAILURE} (see the worker log)")
+        raise
+
+
+async def _index(app: WorkerContext, job: IndexFileJob) -> dict[str, Any]:
     extra = {"file_id": job.file_id}
     async with app.pool.connection() as conn:
         state = await repo.file_state(conn, job.file_id)
@@ -54,7 +64,9 @@ async def index_file(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, 
             vectors.extend(await app.embedder.embed([c.embedding_text() for c in part]))
     except EmbeddingError as exc:
         log.warning("indexing failed: %s", exc, extra=extra)
-        return await _failed(app, job.file_id, f"the embedding model failed: {exc}")
+        return await _failed(
+            app, job.file_id, f"{INDEX_SERVER_FAILURE}: the embedding model: {exc}"
+        )
     new = [
         NewChunk(c.ordinal, c.page, c.heading, c.text, Vector(v))
         for c, v in zip(chunks, vectors, strict=True)

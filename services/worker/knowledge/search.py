@@ -57,16 +57,6 @@ async def search(
     return found
 
 
-def cite(hit: Hit) -> str:
-    """How to cite a passage: the file, then its page and/or heading."""
-    where = [hit.file_name]
-    if hit.page is not None:
-        where.append(f"p. {hit.page}")
-    if hit.heading:
-        where.append(f"§ {hit.heading}")
-    return ", ".join(where)
-
-
 def relevant(hit: Hit) -> bool:
     return hit.similarity >= RECALL_MIN_SIMILARITY or (
         hit.text_match and hit.similarity >= RECALL_TEXT_MIN_SIMILARITY

@@ -42,7 +42,7 @@ def passage(hit: Hit) -> dict[str, Any]:
         "file_id": hit.file_id,
         "page": hit.page,
         "heading": hit.heading,
-        "cite": search.cite(hit),
+        "cite": hit.cite(),
         "text": hit.content,
         "score": round(hit.score, 4),
     }
