@@ -11,7 +11,6 @@ import logging
 import secrets
 import time
 
-from arq.jobs import Job
 from pgvector import Vector
 
 from services.api.context import AppContext
@@ -27,7 +26,6 @@ from shared.jobs import (
     INDEX_SERVER_FAILURE,
     JOBS_WAKE_CHANNEL,
     IndexFileJob,
-    deserialize_job,
     index_job_id,
 )
 
@@ -83,11 +81,11 @@ async def index(ctx: AppContext, file_id: str) -> IndexState:
         await repo.start_indexing(conn, file_id)
     job = IndexFileJob(file_id=file_id, requested_at_ms=int(time.time() * 1000))
     job_id = index_job_id(file_id, job.requested_at_ms, secrets.token_hex(4))
-    await ctx.redis.enqueue_job(INDEX_FILE, job.model_dump(), _job_id=job_id)
+    # Its Job knows the queue to look in (arq's default is another one) and how to read results.
+    queued = await ctx.redis.enqueue_job(INDEX_FILE, job.model_dump(), _job_id=job_id)
     await ctx.redis.publish(JOBS_WAKE_CHANNEL, b"1")
     wait = ctx.settings.aion_index_wait_seconds
-    if wait > 0:
-        queued = Job(job_id, ctx.redis, _deserializer=deserialize_job)
+    if queued is not None and wait > 0:
         try:
             await queued.result(timeout=wait, poll_delay=_POLL_SECONDS)
         except TimeoutError:
