@@ -105,6 +105,9 @@ async def index(ctx: AppContext, file_id: str) -> IndexState:
 async def search(
     ctx: AppContext, conn: Conn, text: str, *, limit: int, file_ids: list[str] | None
 ) -> KnowledgeResults:
+    text = text.strip()
+    if not text:
+        raise Unprocessable("q: say what to look for (it is blank).", param="q")
     try:
         embedded = await request_embeddings(
             ctx.redis, [text], ctx.settings.aion_embed_timeout_seconds

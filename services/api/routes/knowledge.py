@@ -57,4 +57,4 @@ async def search(
     ] = None,
 ) -> KnowledgeResults:
     """The best passages of the indexed documents, with the file and page to cite."""
-    return await knowledge.search(ctx, conn, q.strip() or q, limit=limit, file_ids=file_id)
+    return await knowledge.search(ctx, conn, q, limit=limit, file_ids=file_id)
