@@ -37,6 +37,8 @@ class AppSettings(BaseModel):
     # the history window (max_history_turns) would drop one.
     memory_extract_idle_seconds: int = Field(default=120, ge=0, le=86_400)
     memory_extract_every_turns: int = Field(default=10, ge=1, le=100)
+    # Passages of indexed documents go into each turn's prompt (as untrusted material).
+    knowledge_recall: bool = False
     tool_permissions: dict[str, Literal["allow", "ask", "deny"]] = Field(default_factory=dict)
     max_tool_iterations: int = Field(default=25, ge=1, le=100)
     timezone: str = "UTC"  # IANA name; the owner's local time for tools and reminders

@@ -112,3 +112,26 @@ class FileExtractionJob(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     file_id: str
+
+
+INDEX_FILE = "index_file"
+
+
+class IndexFileJob(BaseModel):
+    """Index (again) one file into the knowledge base; the api checked it is ready."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file_id: str
+    requested_at_ms: int
+
+
+# The start of a failed indexing's reason when the failure is the server's (the model could not
+# run), not the file's: the api answers 503 then, 422 otherwise.
+INDEX_SERVER_FAILURE = "indexing failed on the server"
+
+
+def index_job_id(file_id: str, requested_at_ms: int, nonce: str) -> str:
+    """Each request is its own job (arq keeps a finished job's id for a while, and a re-index
+    asked for in that time must still run); the api waits on this id."""
+    return f"index-{file_id}-{requested_at_ms}-{nonce}"

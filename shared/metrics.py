@@ -73,6 +73,11 @@ TOOL_SECONDS = Histogram(
 MEMORY_SEARCH_SECONDS = Histogram(
     "aion_memory_search_seconds", "Hybrid memory searches (vector + full text).", buckets=_FAST
 )
+KNOWLEDGE_SEARCH_SECONDS = Histogram(
+    "aion_knowledge_search_seconds",
+    "Hybrid knowledge-base searches (vector + full text).",
+    buckets=_FAST,
+)
 
 # -- tts -------------------------------------------------------------------------------------
 TTS_SECONDS = Histogram(
@@ -126,6 +131,11 @@ def tool_call(tool: str, outcome: str, seconds: float) -> None:
 def memory_search(seconds: float) -> None:
     """For the memory service: one hybrid search."""
     MEMORY_SEARCH_SECONDS.observe(seconds)
+
+
+def knowledge_search(seconds: float) -> None:
+    """For the knowledge base: one hybrid search over the chunks."""
+    KNOWLEDGE_SEARCH_SECONDS.observe(seconds)
 
 
 def tts_synthesis(engine: str, seconds: float) -> None:

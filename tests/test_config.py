@@ -34,6 +34,7 @@ SETTING_CASES: dict[str, tuple[list[Any], list[Any]]] = {
     "memory_auto": ([False, True], ["sometimes", "no", 0, {}]),
     "memory_extract_idle_seconds": ([0, 86_400, 120], [-1, 86_401, "soon", 2.5, None]),
     "memory_extract_every_turns": ([1, 100, 10], [0, 101, "often", 1.5, None]),
+    "knowledge_recall": ([True, False], ["always", "yes", 1, []]),
     "tool_permissions": (
         [{"shell": "ask", "web_search": "allow", "send_email": "deny"}, {}],
         [{"shell": "maybe"}, {"shell": True}, ["shell"], "allow"],

@@ -143,6 +143,7 @@ BUILT_IN = {
     "memory_save": (False, True),
     "memory_search": (False, False),
     "memory_forget": (False, True),
+    "knowledge_search": (True, False),
     "reminder_add": (False, True),
     "reminder_list": (False, False),
     "reminder_cancel": (False, True),

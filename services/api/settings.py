@@ -59,6 +59,9 @@ class ApiSettings(TurnTransportSettings, ProviderSettings, HandoverSettings):
     aion_api_drain_seconds: float = Field(default=30.0, ge=0)
     # How long a memory search waits for a worker to embed its query.
     aion_embed_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
+    # How long POST /api/files/{id}/index waits for a worker to index the file before it
+    # answers 202 (the indexing goes on; GET /api/files/{id}/index follows it).
+    aion_index_wait_seconds: float = Field(default=30.0, ge=0, le=300)
     # The default bot token (a stored one wins); a field here so /api/keys lists it as "env".
     telegram_bot_token: SecretStr | None = None
     # How long POST /api/telegram/config waits for the telegram service to poll a new token.

@@ -17,11 +17,19 @@ from services.worker.audio_retention import cleanup_audio
 from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
 from services.worker.documents.extract_job import extract_file
+from services.worker.knowledge.indexer import index_file
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.memory.batching import extraction_cron
 from services.worker.reminders import reminder_cron
 from services.worker.turn import run_turn
-from shared.jobs import EXTRACT_FILE, QUEUE_NAME, RUN_TURN, deserialize_job, serialize_job
+from shared.jobs import (
+    EXTRACT_FILE,
+    INDEX_FILE,
+    QUEUE_NAME,
+    RUN_TURN,
+    deserialize_job,
+    serialize_job,
+)
 
 log = logging.getLogger("aion.worker")
 
@@ -94,6 +102,8 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 # Room to wait for one of the worker's extraction slots, then read.
                 timeout=config.aion_file_extract_seconds * 4 + 30,
             ),
+            # Safe to run again (the chunks are replaced whole): a worker lost mid-way is retried.
+            func(index_file, name=INDEX_FILE, max_tries=2, timeout=3600),  # type: ignore[arg-type]
             updates.check_function(),
         ],
         cron_jobs=[

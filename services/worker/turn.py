@@ -13,6 +13,7 @@ from services.worker.agent_state import AgentState
 from services.worker.context import RunningTurn, WorkerContext
 from services.worker.documents.attach import attach
 from services.worker.emitter import TurnEmitter
+from services.worker.knowledge import search as knowledge
 from services.worker.memory import batching, recall
 from services.worker.model_choice import choose_model, fallbacks_for, thinking_for
 from services.worker.prompt import build_messages
@@ -127,6 +128,7 @@ async def _converse(
         state = AgentState.from_json(continuation.approval.state)
         message: str | None = None
         memories = []
+        documents = []
     else:
         conversation_id, history = await _begin(app, turn, settings.max_history_turns)
         if turn.conversation is not None:
@@ -138,6 +140,9 @@ async def _converse(
         state = AgentState(model=model)
         message = turn.message
         memories = await recall.recall(app, turn.message)
+        documents = await knowledge.recall(app, turn.message) if settings.knowledge_recall else []
+        if documents:  # the prompt now holds words of a document's author: the turn is tainted
+            state.untrusted_from = knowledge.RECALL_SOURCE
         attached = await attach(app, emitter, turn.files)
         if attached.text:
             message = f"{message}\n\n{attached.text}"
@@ -145,7 +150,14 @@ async def _converse(
     await app.mcp.ensure()  # the owner's MCP servers, connected on first need
     tools = policy.offered(app.tools, settings, approvals=turn.approvals).values()
     base = build_messages(
-        owner.prompts, turn.channel, history, message, turn.images, tools, memories
+        owner.prompts,
+        turn.channel,
+        history,
+        message,
+        turn.images,
+        tools,
+        memories,
+        documents=documents,
     )
     agent = Agent(
         app,

@@ -1,16 +1,8 @@
 """Long-term memories: saving (the pieces a merge needs), newest first, hybrid search.
 
-Hybrid search fuses two ranked lists with reciprocal rank fusion (RRF): the nearest vectors
-(HNSW, cosine) and the best full-text matches (GIN). A row's score is the sum of 1/(60 + rank)
-over the lists it is in, divided by the best possible sum, so 1.0 means "first in both";
-an optional recency factor then favours memories saved or confirmed lately.
-
-The full-text list ranks by the query's content words in both text configurations of the
-`search` column (see migration 0008): stemmed ('english', stop words dropped) and verbatim
-('simple', only for those same non-stop words, so "is" and "my" never match every row). A row
-scores the sum of its words' rarity (an IDF), so "Zoltan" outweighs "number". A word that the
-table's statistics (ANALYZE) put in thousands of rows is not looked up in the index at all: it
-only ranks the candidates the other words and the vector list bring.
+Hybrid search (shared/db/hybrid.py: nearest vectors and full-text matches fused with RRF) over
+the memories, optionally of one category; an optional recency factor then favours memories
+saved or confirmed lately.
 """
 
 from __future__ import annotations
@@ -22,13 +14,9 @@ from typing import Any
 
 from pgvector import Vector
 
-from shared.db import Conn
+from shared.db import Conn, hybrid
+from shared.db.hybrid import COMMON_WORD_ROWS
 
-RRF_K = 60
-GIN_FUZZY_LIMIT = 5000
-# A word estimated in at least this many rows is not looked up in the full-text index: GIN would
-# sample its rows anyway (GIN_FUZZY_LIMIT), and its weight is the lowest there is.
-COMMON_WORD_ROWS = GIN_FUZZY_LIMIT
 # In nearly every memory ("The owner's sister..."): as a search word it would only cost time.
 IGNORED_WORDS = ("owner", "owners", "owner's")
 # Saves take this lock so two workers saving the same fact at once still merge it.
@@ -235,73 +223,10 @@ async def count(conn: Conn, category: str | None = None) -> int:
     return int(row["n"]) if row else 0
 
 
-_HYBRID = """
-WITH stats AS MATERIALIZED (
-    -- How many rows hold each common word, estimated from ANALYZE's sample of the table.
-    SELECT s.most_common_elems::text::text[] AS elems, s.most_common_elem_freqs AS freqs,
-        greatest(c.reltuples, 0) AS rows
-    FROM pg_stats s JOIN pg_class c ON c.oid = 'memories'::regclass
-    WHERE s.schemaname = current_schema() AND s.tablename = 'memories' AND s.attname = 'search'
-), terms AS MATERIALIZED (
-    -- stemmed words (stop words dropped), and the same words as typed (lower case); each
-    -- word's estimate is computed once (the index lookup below tests it twice)
-    SELECT term, coalesce(
-        (SELECT st.freqs[array_position(st.elems, term)] * st.rows FROM stats st), 0) AS estimate
-    FROM (
-        SELECT unnest(tsvector_to_array(to_tsvector('english', %(text)s))) AS term
-        UNION
-        SELECT word FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS word
-        WHERE to_tsvector('english', word) <> ''::tsvector
-    ) AS words
-    WHERE term <> ALL (%(ignored)s)
-), weighted AS (
-    -- A rare word tells more than a common one: weight each by ln(1 + 100 / rows with it),
-    -- counting at most 100 rows. One index scan per word gives the count and the candidates.
-    -- A word the statistics put in thousands of rows skips the index (reading its posting list
-    -- alone costs milliseconds at a million rows): it only scores the other lists' candidates.
-    SELECT q.q, hits.n >= 100 AS common, ln(1 + 100.0 / greatest(hits.n, 1)) AS idf, hits.ids
-    FROM terms
-    CROSS JOIN LATERAL (
-        SELECT ('''' || replace(replace(term, '\\', '\\\\'), '''', '''''') || '''')::tsquery AS q
-    ) AS q
-    CROSS JOIN LATERAL (
-        SELECT CASE WHEN terms.estimate >= %(common_rows)s THEN 100 ELSE count(*) END AS n,
-            array_agg(id) AS ids
-        FROM (
-            SELECT id FROM memories m
-            WHERE terms.estimate < %(common_rows)s AND m.search @@ q.q
-                AND (%(category)s::text IS NULL OR m.category = %(category)s)
-            LIMIT greatest(%(depth)s, 100)
-        ) AS x
-    ) AS hits
-), vec AS MATERIALIZED (
-    SELECT id, row_number() OVER (ORDER BY dist, id) AS rank
-    FROM (
-        SELECT id, embedding <=> %(embedding)s AS dist FROM memories
-        WHERE %(category)s::text IS NULL OR category = %(category)s
-        ORDER BY embedding <=> %(embedding)s LIMIT %(depth)s
-    ) AS nearest
-    WHERE dist <= 1 - %(min_similarity)s
-), candidates AS (
-    -- the rows with a rare word (up to `depth`), a few for each common one, and the nearest
-    -- vectors (which the words then rank: a neighbour that holds the words comes first)
-    SELECT unnest(CASE WHEN common THEN ids[1:20] ELSE ids END) AS id FROM weighted
-    UNION
-    SELECT id FROM vec
-), txt AS (
-    SELECT id, row_number() OVER (ORDER BY score DESC, id DESC) AS rank
-    FROM (
-        SELECT m.id, s.score FROM candidates c JOIN memories m ON m.id = c.id
-        CROSS JOIN LATERAL (SELECT sum(w.idf) AS score FROM weighted w WHERE m.search @@ w.q) s
-        WHERE s.score IS NOT NULL
-        ORDER BY s.score DESC, m.id DESC LIMIT %(depth)s
-    ) AS matched
-), fused AS (
-    SELECT coalesce(v.id, t.id) AS id, t.id IS NOT NULL AS text_match,
-        (coalesce(1.0 / (%(k)s + v.rank), 0) + coalesce(1.0 / (%(k)s + t.rank), 0))
-            / (2.0 / (%(k)s + 1)) AS rrf
-    FROM vec v FULL JOIN txt t ON v.id = t.id
-)
+_HYBRID = hybrid.query(
+    "memories",
+    "(%(category)s::text IS NULL OR category = %(category)s)",
+    """
 SELECT m.id, m.category, m.content, m.channel, m.source, m.turn_id, m.created_at, m.updated_at,
     (1 - (m.embedding <=> %(embedding)s))::float8 AS similarity, f.text_match,
     count(*) OVER () AS total,
@@ -310,50 +235,27 @@ SELECT m.id, m.category, m.content, m.channel, m.source, m.turn_id, m.created_at
 FROM fused f JOIN memories m ON m.id = f.id
 ORDER BY score DESC, m.id DESC
 LIMIT %(limit)s OFFSET %(offset)s
-"""
+""",
+)
 
 
 async def search(conn: Conn, query: SearchQuery) -> tuple[list[Memory], int]:
     """Hybrid search; returns a page of matches, best first, and how many matched in all (up to
     `depth` from each list). Runs in its own transaction so the HNSW settings stay local."""
     depth = max(1, min(query.depth, 1000))
-    async with conn.transaction():
-        await conn.execute(
-            "SELECT set_config('hnsw.ef_search', %s, true),"
-            " set_config('hnsw.iterative_scan', %s, true),"
-            " set_config('gin_fuzzy_search_limit', %s, true),"
-            # The planner's HNSW cost grows with the LIMIT: past ~100 rows it would rather sort
-            # the whole table (10x the time at 10k rows). Every list here has an index to use.
-            " set_config('enable_seqscan', 'off', true)",
-            (
-                str(min(max(query.ef_search, depth), 1000)),
-                # A category filter drops neighbours after the index scan: keep scanning then.
-                "relaxed_order" if query.category else "off",
-                # A word in most rows need not list them all: only the first `depth` are used.
-                str(GIN_FUZZY_LIMIT),
-            ),
-        )
-        # Never prepared: a generic plan, blind to `depth`, may sort the whole table rather
-        # than walk the HNSW index (seen at 10k rows: 5x the CPU).
-        cur = await conn.execute(
-            _HYBRID,
-            {
-                "text": query.text,
-                "embedding": query.embedding,
-                "category": query.category,
-                "depth": depth,
-                "min_similarity": query.min_similarity,
-                "recency": query.recency_weight,
-                "half_life": query.half_life_days,
-                "k": RRF_K,
-                "ignored": list(IGNORED_WORDS),
-                "common_rows": query.common_word_rows,
-                "limit": query.limit,
-                "offset": query.offset,
-            },
-            prepare=False,
-        )
-        rows = await cur.fetchall()
+    params = hybrid.parameters(query.text, query.embedding, depth, query.min_similarity)
+    params.update(
+        category=query.category,
+        recency=query.recency_weight,
+        half_life=query.half_life_days,
+        ignored=list(IGNORED_WORDS),
+        common_rows=query.common_word_rows,
+        limit=query.limit,
+        offset=query.offset,
+    )
+    rows = await hybrid.fetch(
+        conn, _HYBRID, params, ef_search=query.ef_search, filtered=query.category is not None
+    )
     if rows:
         return [_memory(r) for r in rows], int(rows[0]["total"])
     if query.offset == 0:

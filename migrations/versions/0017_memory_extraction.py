@@ -7,14 +7,14 @@ has been idle for the owner's `memory_extract_idle_seconds` since then ('-infini
 to lapse, and another one takes the conversation). Existing conversations were extracted turn by
 turn already: they start fully read.
 
-Revision ID: 0018
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 """
 
 from alembic import op
 
-revision = "0018"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

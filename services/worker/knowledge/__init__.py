@@ -1,0 +1,1 @@
+"""The knowledge base, worker side: chunking and indexing files, searching and recalling chunks."""
