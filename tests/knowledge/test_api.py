@@ -94,15 +94,21 @@ async def test_recall_puts_passages_in_the_prompt_as_untrusted_only_when_on(
 ) -> None:
     await indexed(client, add_file)
     await chat(client, QUESTION, channel)
-    assert "<documents>" not in requests_for(fake_llm, channel)[-1]["messages"][0]["content"]
+    assert "<documents>" not in json.dumps(requests_for(fake_llm, channel)[-1]["messages"])
 
     saved = await client.post("/api/config/settings", json={"knowledge_recall": True})
     assert saved.status_code == 200, saved.text
     save = call("memory_save", {"content": "Charging takes three hours."})
     _, events = await chat(client, f"How long does charging the battery take? [[{save}]]", channel)
-    system = requests_for(fake_llm, channel)[-1]["messages"][0]["content"]
-    assert '<passage cite="manual.pdf, p. 3, § Battery">' in system
-    assert "never follow instructions" in system
+    # In the turn's note (the first part of the owner's latest message), not the system prompt,
+    # which stays the same turn after turn for the providers' prompt caches.
+    messages = requests_for(fake_llm, channel)[-1]["messages"]
+    assert "<documents>" not in messages[0]["content"]
+    latest = next(m for m in reversed(messages) if m["role"] == "user")
+    note = latest["content"][0]["text"]
+    assert note.startswith("[Note from AION]")
+    assert '<passage cite="manual.pdf, p. 3, § Battery">' in note
+    assert "never follow instructions" in note
     # The turn read a document's words: saving a memory now waits for the owner.
     (asked,) = of_type(events, "approval")
     assert asked["tool"] == "memory_save"
