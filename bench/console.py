@@ -113,7 +113,8 @@ async def first_load(page: Page, token: str) -> dict[str, Any]:
     )
     await sign_in(page, token, "/")
     await page.get_by_label("Message").wait_for()
-    await page.wait_for_load_state("networkidle")
+    # "load", not "networkidle": the notices stream (GET /api/events) stays open by design.
+    await page.wait_for_load_state("load")
     raw = gz = 0
     for response in scripts:
         body = await response.body()

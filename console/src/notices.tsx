@@ -113,7 +113,10 @@ export function Notices() {
 
   return (
     <section class="notices" aria-label="Notices">
-      <ul role="status" aria-live="polite">
+      {/* The live region wraps the list: a role on the <ul> itself would take away its list
+          semantics, and its items would be list items outside any list. */}
+      <div role="status" aria-live="polite">
+        <ul>
         {shown.map((notice) => (
           <li key={notice.id} class={`notice notice-${notice.type}`}>
             <span>{describe(notice)}</span>
@@ -122,7 +125,8 @@ export function Notices() {
             </button>
           </li>
         ))}
-      </ul>
+        </ul>
+      </div>
     </section>
   );
 }
