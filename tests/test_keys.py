@@ -282,7 +282,8 @@ async def test_claude_cli_status_login_and_chat(
             "message": "The Claude CLI is logged in (a saved token).",
         }
         _, events = await chat(client, "with token", channel, model="claude-cli/opus")
-        assert events[-1].data["full_response"].endswith("heard: User: with token [token]")
+        # The fake repeats the prompt's last line: the owner's words, after AION's note.
+        assert events[-1].data["full_response"].endswith("heard: with token [token]")
         _, events = await chat(client, "x", channel, model="claude-cli/fail")
         assert events[-1].type == "error" and "Please run /login" in events[-1].data["message"]
         # Its stderr stays in the worker's log; the client hears only that it failed.

@@ -13,7 +13,10 @@ from tests.helpers import announce_settings_changed, chat
 
 @pytest.fixture
 async def fresh_prompts(db, redis_url: str) -> AsyncIterator[None]:
-    """AION's default prompts again after the test, on every worker."""
+    """AION's default prompts before and after the test, on every worker (other tests, the
+    console's among them, save prompts on the same stack)."""
+    await db.execute("DELETE FROM prompt_revisions")
+    await announce_settings_changed(redis_url)
     yield
     await db.execute("DELETE FROM prompt_revisions")
     await announce_settings_changed(redis_url)
