@@ -22,6 +22,9 @@ const LAST_ID_KEY = "aion.notices.lastEventId";
 const SHOWN = 5; // newest first; older ones drop off
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Notices that add messages to some channel: lists of channels and conversations reload. */
+export const REFRESHING = new Set(["turn_finished", "reminder"]);
+
 type Listener = (notice: Notice) => void;
 const listeners = new Set<Listener>();
 
