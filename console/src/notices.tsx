@@ -116,16 +116,19 @@ export function Notices() {
 
   return (
     <section class="notices" aria-label="Notices">
-      <ul role="status" aria-live="polite">
-        {shown.map((notice) => (
-          <li key={notice.id} class={`notice notice-${notice.type}`}>
-            <span>{describe(notice)}</span>
-            <button type="button" aria-label="Dismiss notice" onClick={() => setShown((list) => list.filter((n) => n.id !== notice.id))}>
-              ×
-            </button>
-          </li>
-        ))}
-      </ul>
+      {/* The live region wraps the list: role="status" on the <ul> itself would hide its items' list role. */}
+      <div role="status" aria-live="polite">
+        <ul>
+          {shown.map((notice) => (
+            <li key={notice.id} class={`notice notice-${notice.type}`}>
+              <span>{describe(notice)}</span>
+              <button type="button" aria-label="Dismiss notice" onClick={() => setShown((list) => list.filter((n) => n.id !== notice.id))}>
+                ×
+              </button>
+            </li>
+          ))}
+        </ul>
+      </div>
     </section>
   );
 }

@@ -67,6 +67,7 @@ async def test_a_pdf_attached_in_the_chat_reaches_the_model_with_its_pages(
     answer = last_answer(page)
     await expect(answer).to_contain_text("You said: What happened to costs?")
     await expect(answer).to_have_attribute("aria-busy", "false")
+    assert not await check_screen(page, "chat-answered")
 
     sent = last_user_content(fake_llm, channel)
     assert sent.startswith('What happened to costs?\n\n<attached_file name="q1 report.pdf"')
