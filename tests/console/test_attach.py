@@ -1,7 +1,8 @@
 """Documents attached in the console's chat, in a real browser against the real stack: a PDF
 uploaded with "Attach file" shows as a chip with its pages, a file that cannot be read says why
 next to the control, and the next message carries the file so the model gets its page-marked
-text. Also: a notice of a turn on another channel refreshes the chat's channel list."""
+text. Also: a notice of a turn on another channel refreshes the chat's channel list and the
+history."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from playwright.async_api import FilePayload, Page, expect
 from tests import file_samples as samples
 from tests.console.a11y import check_screen
 from tests.console.test_browser import browser, last_answer, page, send, sign_in
-from tests.console.test_screens import unique
+from tests.console.test_screens import sign_in_at, unique
 from tests.fakellm import FakeLLM
 from tests.plugin_helpers import run_tool
 from tests.test_files_chat import last_user_content
@@ -89,3 +90,17 @@ async def test_a_turn_elsewhere_refreshes_the_channel_list(
     added = await run_tool(client, channel, "reminder_add", text="water the plants", at=soon)
     assert added["ok"] is True, added
     await expect(listed.filter(has_text=channel)).to_be_visible(timeout=30_000)
+
+
+async def test_a_turn_elsewhere_refreshes_the_open_history(
+    page: Page, client: httpx.AsyncClient, channel: str
+) -> None:
+    await sign_in_at(page, "/history")
+    found = page.get_by_role("list", name="Conversations").get_by_role("link")
+    await expect(page.get_by_text("Loading…")).to_have_count(0)
+    await expect(found.filter(has_text=channel)).to_have_count(0)
+
+    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
+    added = await run_tool(client, channel, "reminder_add", text="call the bank", at=soon)
+    assert added["ok"] is True, added
+    await expect(found.filter(has_text=channel)).to_be_visible(timeout=30_000)
