@@ -116,19 +116,18 @@ export function Notices() {
 
   return (
     <section class="notices" aria-label="Notices">
-      {/* The live region wraps the list: role="status" on the <ul> itself would hide its items' list role. */}
-      <div role="status" aria-live="polite">
-        <ul>
-          {shown.map((notice) => (
-            <li key={notice.id} class={`notice notice-${notice.type}`}>
-              <span>{describe(notice)}</span>
-              <button type="button" aria-label="Dismiss notice" onClick={() => setShown((list) => list.filter((n) => n.id !== notice.id))}>
-                ×
-              </button>
-            </li>
-          ))}
-        </ul>
-      </div>
+      {/* A live region by aria-live alone: role="status" here would take the list's role from it
+          (its items then sit outside any list) and add a second status to every screen. */}
+      <ul aria-live="polite" aria-label="Recent notices">
+        {shown.map((notice) => (
+          <li key={notice.id} class={`notice notice-${notice.type}`}>
+            <span>{describe(notice)}</span>
+            <button type="button" aria-label="Dismiss notice" onClick={() => setShown((list) => list.filter((n) => n.id !== notice.id))}>
+              ×
+            </button>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
