@@ -183,6 +183,28 @@ export interface ChatOptions {
   model?: string;
   voice?: boolean;
   images?: string[];
+  files?: string[];
+}
+
+/** A stored file as POST /api/files answers it (docs/API.md "Files"). */
+export interface StoredFile {
+  id: string;
+  name: string;
+  mime: string;
+  size: number;
+  status: "ready" | "pending" | "failed";
+  chars: number;
+  pages?: number;
+}
+
+/** Upload one file as multipart (the browser sets the boundary); throws ApiError on 4xx. */
+async function uploadFile(file: File): Promise<StoredFile> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  const response = await fetch("/api/files", { method: "POST", body: form, credentials: "same-origin" });
+  if (response.status === 401) onUnauthorized();
+  if (!response.ok) await fail(response);
+  return (await response.json()) as StoredFile;
 }
 
 const q = (params: Record<string, string | number | undefined>) => {
@@ -203,6 +225,7 @@ export const api = {
     send("POST", "/api/chat", { message, channel, ...options }, {}, signal),
   events: (job: string, lastEventId: string, signal?: AbortSignal) =>
     send("GET", `/api/chat/${job}/events`, undefined, lastEventId ? { "Last-Event-ID": lastEventId } : {}, signal),
+  uploadFile,
   cancel: (job: string) => json<{ ok: boolean }>("POST", `/api/chat/${job}/cancel`),
   decide: (approvalId: string, approve: boolean) =>
     send("POST", `/api/approvals/${encodeURIComponent(approvalId)}`, { approve }),

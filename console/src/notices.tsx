@@ -22,6 +22,9 @@ const LAST_ID_KEY = "aion.notices.lastEventId";
 const SHOWN = 5; // newest first; older ones drop off
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Notices that add messages to some channel: lists of channels and conversations reload. */
+export const REFRESHING = new Set(["turn_finished", "reminder"]);
+
 type Listener = (notice: Notice) => void;
 const listeners = new Set<Listener>();
 
@@ -113,10 +116,9 @@ export function Notices() {
 
   return (
     <section class="notices" aria-label="Notices">
-      {/* The live region wraps the list: a role on the <ul> itself would take away its list
-          semantics, and its items would be list items outside any list. */}
-      <div role="status" aria-live="polite">
-        <ul>
+      {/* A live region by aria-live alone: role="status" here would take the list's role from it
+          (its items then sit outside any list) and add a second status to every screen. */}
+      <ul aria-live="polite" aria-label="Recent notices">
         {shown.map((notice) => (
           <li key={notice.id} class={`notice notice-${notice.type}`}>
             <span>{describe(notice)}</span>
@@ -125,8 +127,7 @@ export function Notices() {
             </button>
           </li>
         ))}
-        </ul>
-      </div>
+      </ul>
     </section>
   );
 }

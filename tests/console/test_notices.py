@@ -48,7 +48,7 @@ async def test_a_reminder_that_fires_appears_as_a_notice(
     await page.get_by_label("API token").fill(API_TOKEN)
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_label("Message")).to_be_visible()
-    notices = page.get_by_role("region", name="Notices").get_by_role("status")
+    notices = page.get_by_role("region", name="Notices").get_by_role("list")
     await expect(notices).to_be_attached()
     await expect(notices).not_to_contain_text("feed the cat")
 

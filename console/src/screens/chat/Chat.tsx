@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, type Channel } from "../../api";
+import { onNotice, REFRESHING } from "../../notices";
 import { navigate } from "../../route";
 import { AnswerView } from "./AnswerView";
 import { Channels } from "./Channels";
@@ -13,6 +14,9 @@ export function Chat({ channel }: { channel: string }) {
   const [channels, setChannels] = useState<Channel[]>([]);
   const { entries, load, send, decide, cancel, busy, canCancel } = useTurns(channel);
   const end = useRef<HTMLDivElement>(null);
+  // A turn ended or a reminder fired elsewhere: the channel list's counts and order change.
+  const [noticed, setNoticed] = useState(0);
+  useEffect(() => onNotice((n) => REFRESHING.has(n.type) && setNoticed((k) => k + 1)), []);
 
   useEffect(() => {
     api.channels().then(({ channels: listed }) => {
@@ -20,7 +24,7 @@ export function Chat({ channel }: { channel: string }) {
       const missing = [...new Set(["web", channel])].filter((id) => !listed.some((c) => c.id === id));
       setChannels([...missing.map(blank), ...listed]);
     }, () => {});
-  }, [busy, channel]);
+  }, [busy, channel, noticed]);
 
   useEffect(() => {
     load().catch(() => {});

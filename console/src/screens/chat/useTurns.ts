@@ -75,7 +75,9 @@ export function useTurns(channel: string) {
   const send = useCallback(
     async (text: string, options: ChatOptions = {}) => {
       const key = nextKey();
-      const shown = options.images?.length ? `${text}\n\n(${options.images.length} image${options.images.length > 1 ? "s" : ""})` : text;
+      const count = (n: number | undefined, what: string) => (n ? [`${n} ${what}${n > 1 ? "s" : ""}`] : []);
+      const extras = [...count(options.images?.length, "image"), ...count(options.files?.length, "file")];
+      const shown = extras.length ? `${text}\n\n(${extras.join(", ")})` : text;
       setEntries((all) => [
         ...all,
         { kind: "message", key: nextKey(), role: "user", content: shown.trim(), live: true },

@@ -2,6 +2,7 @@
 
 import { useEffect, useState } from "preact/hooks";
 import { api, type Channel, type ConversationSummary } from "../../api";
+import { onNotice, REFRESHING } from "../../notices";
 import { Link } from "../../ui/Link";
 import { Status } from "../../ui/Status";
 import { messageOf } from "../../ui/useLoad";
@@ -22,6 +23,8 @@ export function History() {
   const [hasMore, setHasMore] = useState(false);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  const [noticed, setNoticed] = useState(0); // a turn ended elsewhere: the first page changed
+  useEffect(() => onNotice((n) => REFRESHING.has(n.type) && setNoticed((k) => k + 1)), []);
 
   const fetchPage = async (before?: number) => {
     setLoading(true);
@@ -45,7 +48,7 @@ export function History() {
     fetchPage();
     // The search is in the address too: a reload or a shared link finds the same.
     history.replaceState(null, "", search ? `/history?search=${encodeURIComponent(search)}` : "/history");
-  }, [search, channel]);
+  }, [search, channel, noticed]);
 
   return (
     <main class="page history">
