@@ -149,10 +149,16 @@ def render_error(
     param: str | None = None,
     code: str | None = None,
 ) -> JSONResponse:
-    """The project's shape. A 401 says which scheme would do (RFC 9110)."""
+    """The project's shape."""
+    body = {"error": error, "detail": detail}
+    return JSONResponse(body, status_code=status, headers=error_headers(status, headers))
+
+
+def error_headers(status: int, headers: dict[str, str] | None) -> dict[str, str] | None:
+    """A 401 says which scheme would do (RFC 9110), in every dialect."""
     if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
-    return JSONResponse({"error": error, "detail": detail}, status_code=status, headers=headers)
+        return {**(headers or {}), "WWW-Authenticate": "Bearer"}
+    return headers
 
 
 def field_path(loc: tuple[object, ...] | list[object]) -> str:

@@ -29,6 +29,7 @@ from shared.http_errors import (
     Unauthorized,
     Unprocessable,
     UnsupportedMediaType,
+    error_headers,
     render_error,
 )
 from shared.http_errors import install_error_handlers as _install
@@ -70,10 +71,8 @@ def error_response(
     """The error as AION renders it, or as OpenAI does when `path` is one of its routes."""
     if not is_openai_path(path):
         return render_error(status, error, detail, headers, path=path)
-    if status == 401:
-        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     body = openai_error(status, detail, param, code)
-    return JSONResponse(body, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=error_headers(status, headers))
 
 
 async def send_error(

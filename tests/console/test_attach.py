@@ -14,13 +14,11 @@ from playwright.async_api import FilePayload, Page, expect
 
 from tests import file_samples as samples
 from tests.console.a11y import check_screen
-from tests.console.test_browser import browser, last_answer, page, send, sign_in
+from tests.console.test_browser import last_answer, send, sign_in
 from tests.console.test_screens import sign_in_at, unique
 from tests.fakellm import FakeLLM
 from tests.plugin_helpers import run_tool
 from tests.test_files_chat import last_user_content
-
-__all__ = ["browser", "page"]  # the fixtures, shared with test_browser
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
 from urllib.parse import quote
 
-import pytest
-from playwright.async_api import Browser, Locator, Page, async_playwright, expect
+from playwright.async_api import Locator, Page, expect
 
 from tests.conftest import API_TOKEN
-from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, ensure_chromium, ensure_console_built
-from tests.helpers import fresh_address
-from tests.stack import Stack
 
 # A turn goes through the queue, a worker and the fake LLM: allow more than Playwright's 5 s.
 expect.set_options(timeout=20_000)
@@ -22,31 +17,6 @@ expect.set_options(timeout=20_000)
 
 def call(name: str, args: dict[str, str]) -> str:
     return f"call={name}:{quote(json.dumps(args))}"
-
-
-@pytest.fixture(scope="session")
-async def browser() -> AsyncIterator[Browser]:
-    ensure_chromium()
-    ensure_console_built()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser, ensure_worker: Stack) -> AsyncIterator[Page]:
-    """A fresh browser profile (no cookie) from an address of its own, on the console."""
-    context = await browser.new_context(
-        base_url=ensure_worker.api_url,
-        extra_http_headers={"X-Forwarded-For": fresh_address()},
-        viewport={"width": 390, "height": 844},
-    )
-    opened = await context.new_page()
-    yield opened
-    await context.close()
 
 
 async def sign_in(page: Page, path: str = "/") -> None:

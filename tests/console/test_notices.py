@@ -3,42 +3,13 @@ notice on the open console (GET /api/events through fetch and the console's SSE 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
-import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Page, expect
 
 from tests.conftest import API_TOKEN
-from tests.console.browser import CHROMIUM, CHROMIUM_ARGS, ensure_chromium, ensure_console_built
-from tests.helpers import fresh_address
 from tests.plugin_helpers import run_tool
-from tests.stack import Stack
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    ensure_chromium()
-    ensure_console_built()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
-@pytest.fixture
-async def page(browser: Browser, ensure_worker: Stack) -> AsyncIterator[Page]:
-    context = await browser.new_context(
-        base_url=ensure_worker.api_url,
-        extra_http_headers={"X-Forwarded-For": fresh_address()},
-        viewport={"width": 390, "height": 844},
-    )
-    opened = await context.new_page()
-    yield opened
-    await context.close()
 
 
 async def test_a_reminder_that_fires_appears_as_a_notice(

@@ -9,14 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Browser, Page, expect
 
-from tests.console.test_browser import browser, last_answer, send, sign_in
+from tests.console.test_browser import last_answer, send, sign_in
 from tests.fakellm import FakeLLM
 from tests.fault_helpers import TcpProxy
 from tests.helpers import fresh_address
 from tests.stack import Stack
 from tests.test_agent import requests_for
-
-__all__ = ["browser"]  # the fixture, shared with test_browser
 
 TOKENS = 40
 

@@ -15,10 +15,8 @@ from playwright.async_api import Locator, Page, expect
 
 from tests.conftest import API_TOKEN
 from tests.console.a11y import check_screen
-from tests.console.test_browser import browser, call, last_answer, page, send, sign_in
+from tests.console.test_browser import call, last_answer, send, sign_in
 from tests.console.test_history import conversation
-
-__all__ = ["browser", "page"]  # the fixtures, shared with test_browser
 
 Db = psycopg.AsyncConnection[tuple[object, ...]]
 
