@@ -4,6 +4,7 @@ event ids as Last-Event-ID gives exactly the events after it."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from zoneinfo import available_timezones
@@ -114,11 +115,31 @@ def test_an_invalid_setting_is_a_422_naming_it_and_changes_nothing(
     field = data.draw(st.sampled_from(sorted(FIELDS)), label="field")
     value = data.draw(FIELDS[field][1], label="value")
     before = current(http)
-    response = http.post("/api/config/settings", json={"memory_auto": False, field: value})
+    # Python's JSON (the api's too) reads Infinity and NaN: send them as such, never crash here
+    body_text = json.dumps({"memory_auto": False, field: value}, allow_nan=True)
+    response = http.post(
+        "/api/config/settings",
+        content=body_text,
+        headers={"Content-Type": "application/json"},
+    )
     assert response.status_code == 422, (field, value, response.text)
     body = response.json()
     assert body["error"] == "ValidationError"
     assert field in body["detail"], body
+    assert current(http) == before
+
+
+@pytest.mark.parametrize("literal", ["Infinity", "-Infinity", "NaN", "1e400"])
+def test_a_non_finite_number_is_a_422_naming_the_setting(http: httpx.Client, literal: str) -> None:
+    """JSON parsers read these; the answer must still be a clean 422 (and JSON itself)."""
+    before = current(http)
+    response = http.post(
+        "/api/config/settings",
+        content=f'{{"audio_retention_hours": {literal}}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    assert "audio_retention_hours" in response.json()["detail"]
     assert current(http) == before
 
 
