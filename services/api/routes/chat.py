@@ -13,7 +13,7 @@ from services.api import turns
 from services.api.deps import Authorized, Ctx
 from services.api.errors import AppError
 from services.api.schemas.chat import ChatRequest, Stopped, StopRequest
-from services.api.schemas.common import Ok, errors
+from services.api.schemas.common import Ok, errors, links
 from services.api.schemas.events import event_stream_response
 
 router = APIRouter(prefix="/api", dependencies=[Authorized])
@@ -33,12 +33,10 @@ def event_stream(ctx: Ctx, turn_id: str, last_event_id: str | None) -> EventSour
 
 
 # What a client (or a fuzzer following links) does next with the turn it started.
-_JOB = {"job": "$response.header.X-AION-Job"}
 _STARTED = event_stream_response()
-_STARTED[200]["links"] = {
-    "follow": {"operationId": "chat_events", "parameters": _JOB},
-    "cancel": {"operationId": "chat_cancel", "parameters": _JOB},
-}
+_STARTED[200]["links"] = links(
+    {"job": "$response.header.X-AION-Job"}, follow="chat_events", cancel="chat_cancel"
+)
 
 
 @router.post(

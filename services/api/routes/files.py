@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 
 from services.api import files
 from services.api.deps import Authorized, Ctx, DbConn
-from services.api.schemas.common import CHANNEL_PATTERN, ErrorBody, Ok, errors
+from services.api.schemas.common import CHANNEL_PATTERN, ErrorBody, Ok, errors, links
 from services.api.schemas.files import FILE_ID_PATTERN, FilePage, FileRecord, FileUploaded
 
 router = APIRouter(prefix="/api/files", dependencies=[Authorized])
@@ -24,6 +24,15 @@ _UPLOAD_ERRORS = {
         "description": "unreadable (damaged, encrypted, hostile) or a field missing: see detail",
     },
 }
+# What a client (or a fuzzer following links) does next with the file it uploaded.
+_NEXT = links(
+    {"file_id": "$response.body#/id"},
+    record="file_get",
+    content="file_content",
+    index="file_index",
+    index_state="file_index_state",
+    delete="file_delete",
+)
 
 
 @router.post(
@@ -32,7 +41,8 @@ _UPLOAD_ERRORS = {
     response_model=FileUploaded,
     response_model_exclude_none=True,
     responses={
-        202: {"model": FileUploaded, "description": "stored, still being read"},
+        201: {"links": _NEXT},
+        202: {"model": FileUploaded, "description": "stored, still being read", "links": _NEXT},
         **_UPLOAD_ERRORS,
     },
 )
@@ -57,13 +67,16 @@ async def list_files(
     return await files.page(conn, limit=limit, offset=offset)
 
 
-@router.get("/{file_id}", response_model=FileRecord, responses=errors(404, 422))
+@router.get(
+    "/{file_id}", operation_id="file_get", response_model=FileRecord, responses=errors(404, 422)
+)
 async def get_file(file_id: FileId, conn: DbConn) -> FileRecord:
     return await files.one(conn, file_id)
 
 
 @router.get(
     "/{file_id}/content",
+    operation_id="file_content",
     response_class=Response,
     responses={
         200: {"content": {"application/octet-stream": {}}, "description": "the original bytes"},
@@ -75,7 +88,9 @@ async def get_content(file_id: FileId, conn: DbConn) -> Response:
     return Response(content, media_type=stored.mime, headers=files.download_headers(stored))
 
 
-@router.delete("/{file_id}", response_model=Ok, responses=errors(404, 422))
+@router.delete(
+    "/{file_id}", operation_id="file_delete", response_model=Ok, responses=errors(404, 422)
+)
 async def delete_file(file_id: FileId, conn: DbConn) -> Ok:
     await files.delete(conn, file_id)
     return Ok()

@@ -28,7 +28,12 @@ async def list_conversations(
     return await history.list_conversations(conn, channel, search or None, limit, before)
 
 
-@router.get("/{conversation_id}", response_model=ConversationDetail, responses=errors(404, 422))
+@router.get(
+    "/{conversation_id}",
+    operation_id="conversation_read",
+    response_model=ConversationDetail,
+    responses=errors(404, 422),
+)
 async def read(conversation_id: ConversationId, conn: DbConn) -> ConversationDetail:
     return await history.read(conn, conversation_id)
 
@@ -44,6 +49,7 @@ _EXPORT = {
 
 @router.get(
     "/{conversation_id}/export",
+    operation_id="conversation_export",
     response_class=Response,
     responses={**errors(404, 422), 200: _EXPORT},
 )
@@ -57,7 +63,12 @@ async def export(
     return Response(body, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-@router.delete("/{conversation_id}", response_model=Ok, responses=errors(404, 422))
+@router.delete(
+    "/{conversation_id}",
+    operation_id="conversation_delete",
+    response_model=Ok,
+    responses=errors(404, 422),
+)
 async def delete(conversation_id: ConversationId, conn: DbConn) -> Ok:
     await history.delete(conn, conversation_id)
     return Ok()

@@ -12,16 +12,17 @@ from fastapi import APIRouter, Path, Query, Response
 from services.api import knowledge
 from services.api.deps import Authorized, Ctx, DbConn
 from services.api.schemas.common import errors
+from services.api.schemas.files import FILE_ID_PATTERN
 from services.api.schemas.knowledge import IndexState, KnowledgeResults
 
 router = APIRouter(dependencies=[Authorized])
 
-FILE_ID = r"^[A-Za-z0-9_-]{8,64}$"
-FileId = Annotated[str, Path(pattern=FILE_ID, description="the file's id")]
+FileId = Annotated[str, Path(pattern=FILE_ID_PATTERN, description="the file's id")]
 
 
 @router.post(
     "/api/files/{file_id}/index",
+    operation_id="file_index",
     response_model=IndexState,
     status_code=200,
     responses={
@@ -40,7 +41,12 @@ async def index_file(ctx: Ctx, file_id: FileId, response: Response) -> IndexStat
     return state
 
 
-@router.get("/api/files/{file_id}/index", response_model=IndexState, responses=errors(404, 422))
+@router.get(
+    "/api/files/{file_id}/index",
+    operation_id="file_index_state",
+    response_model=IndexState,
+    responses=errors(404, 422),
+)
 async def index_state(conn: DbConn, file_id: FileId) -> IndexState:
     """Where the file stands in the knowledge base."""
     return await knowledge.state(conn, file_id)

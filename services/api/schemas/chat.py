@@ -8,10 +8,11 @@ from typing import Any
 from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
 from services.api.schemas.common import Body, Channel
+from services.api.schemas.files import FILE_ID_PATTERN
 
 # How many files one message may carry (their text is cut to a budget each).
 MAX_CHAT_FILES = 10
-FILE_ID = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+FILE_ID = re.compile(FILE_ID_PATTERN)
 IMAGE_URL = re.compile(r"^(data:image/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\s]+|https?://\S+)$", re.I)
 
 

@@ -77,3 +77,12 @@ def errors(
         codes |= {400, 413, 415, 422}
     model = OpenAIErrorBody if openai else ErrorBody
     return {code: {"model": model, "description": _MEANING[code]} for code in sorted(codes)}
+
+
+def links(parameters: dict[str, str], **operations: str) -> dict[str, Any]:
+    """OpenAPI links: what a client (or a fuzzer following them) does next with a response,
+    each named link calling its operation with `parameters` taken from this exchange."""
+    return {
+        name: {"operationId": operation, "parameters": parameters}
+        for name, operation in operations.items()
+    }
