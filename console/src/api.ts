@@ -127,6 +127,39 @@ export interface PluginView {
   error: string | null;
   tools: { name: string; description: string; risk: string }[];
 }
+/** An MCP server as GET /api/mcp/servers shows it (docs/API.md "MCP servers"): header and env
+ * values masked; `status` is what the last worker to report saw. */
+export interface McpServerView {
+  name: string;
+  transport: "http" | "stdio";
+  risk: McpRisk;
+  timeout_seconds: number;
+  enabled: boolean;
+  url?: string;
+  command?: string;
+  args?: string[];
+  headers?: Record<string, string>;
+  env?: Record<string, string>;
+  status: McpState;
+  error?: string | null;
+  tools: { name: string; description: string; risk: string }[];
+}
+export type McpState = "connected" | "error" | "disabled";
+export type McpRisk = "ask" | "allow";
+/** What POST /api/mcp/servers takes: one transport's fields. */
+export type McpServerBody = { name: string; risk: McpRisk } & (
+  | { transport: "http"; url: string; headers?: Record<string, string> }
+  | { transport: "stdio"; command: string; args?: string[]; env?: Record<string, string> }
+);
+/** A server added, enabled or disabled, as the workers that answered saw it (status null: none did). */
+export interface McpApplied {
+  name: string;
+  enabled?: boolean;
+  status: McpState | null;
+  error: string | null;
+  tools: McpServerView["tools"];
+  unconfirmed: string[];
+}
 export interface PendingApproval {
   id: string;
   channel: string;
@@ -259,6 +292,12 @@ export const api = {
   reloadPlugins: () => json<{ count: number; unconfirmed: string[] }>("POST", "/api/plugins/reload"),
   enablePlugin: (name: string, on: boolean) =>
     json<{ ok: boolean }>("POST", `/api/plugins/${on ? "enable" : "disable"}`, { name }),
+  mcpServers: () => json<{ servers: McpServerView[] }>("GET", "/api/mcp/servers"),
+  addMcpServer: (body: McpServerBody) => json<McpApplied>("POST", "/api/mcp/servers", body),
+  deleteMcpServer: (name: string) =>
+    json<{ deleted: string; unconfirmed: string[] }>("DELETE", `/api/mcp/servers/${seg(name)}`),
+  enableMcpServer: (name: string, on: boolean) =>
+    json<McpApplied>("POST", `/api/mcp/servers/${seg(name)}/${on ? "enable" : "disable"}`),
   config: () => json<{ model: string; settings: Record<string, unknown> }>("GET", "/api/config"),
   configSchema: () => json<JsonSchema>("GET", "/api/config/schema"),
   saveSettings: (patch: Record<string, unknown>) =>

@@ -200,7 +200,18 @@ async def test_every_screen_passes_axe_and_is_photographed(
     await expect(page.get_by_role("region", name="Tool call echo")).to_contain_text("ok")
     await expect(page.get_by_role("button", name="Copy code").first).to_be_visible()
     screens = {"chat": None, "history": "/history", "conversation": f"/history/{hit}"}
-    for panel in ("model", "keys", "prompts", "memory", "plugins", "config", "telegram", "system"):
+    panels = (
+        "model",
+        "keys",
+        "prompts",
+        "memory",
+        "plugins",
+        "mcp",
+        "config",
+        "telegram",
+        "system",
+    )
+    for panel in panels:
         screens[f"settings-{panel}"] = f"/settings/{panel}"
     found = await check_screen(page, "chat")
     for name, path in screens.items():

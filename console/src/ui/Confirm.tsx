@@ -10,7 +10,7 @@ export function ConfirmButton({
   label: string;
   question: string;
   confirmLabel: string;
-  onConfirm: () => void | Promise<void>;
+  onConfirm: () => unknown; // awaited when it returns a promise
 }) {
   const [asking, setAsking] = useState(false);
   if (!asking)

@@ -4,25 +4,14 @@ import { useState } from "preact/hooks";
 import { api, type KeyState } from "../../api";
 import { ConfirmButton } from "../../ui/Confirm";
 import { Status } from "../../ui/Status";
-import { messageOf, useLoad } from "../../ui/useLoad";
+import { useAction } from "../../ui/useAction";
+import { useLoad } from "../../ui/useLoad";
 
 export function Keys() {
   const { data, error, reload } = useLoad(() => api.keys());
   const [name, setName] = useState("");
   const [value, setValue] = useState("");
-  const [note, setNote] = useState<string | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
-
-  const act = async (action: () => Promise<string>) => {
-    try {
-      setNote(await action());
-      setFailed(null);
-      await reload();
-    } catch (e) {
-      setFailed(messageOf(e));
-      setNote(null);
-    }
-  };
+  const { note, failed, act } = useAction(reload);
 
   const rows: { group: string; key: KeyState }[] = [
     ...(data?.providers ?? []).flatMap((p) => p.env_keys.map((key) => ({ group: p.label, key }))),

@@ -3,29 +3,18 @@
 import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { Status } from "../../ui/Status";
-import { messageOf, useLoad } from "../../ui/useLoad";
+import { useAction } from "../../ui/useAction";
+import { useLoad } from "../../ui/useLoad";
 
 export function Models() {
   const { data, error, reload } = useLoad(() => Promise.all([api.providers(), api.config()]));
   const [model, setModel] = useState("");
   const [fallbacks, setFallbacks] = useState<string | null>(null);
-  const [note, setNote] = useState<string | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
+  const { note, failed, act: run } = useAction(reload);
   if (!data) return <Status error={error} />;
   const [providers, config] = data;
   const known = providers.providers.flatMap((p) => p.models.map((m) => ({ model: m, provider: p })));
   const currentFallbacks = (config.settings.model_fallback as string[]).join("\n");
-
-  const run = async (action: () => Promise<string>) => {
-    try {
-      setNote(await action());
-      setFailed(null);
-      await reload();
-    } catch (e) {
-      setFailed(messageOf(e));
-      setNote(null);
-    }
-  };
 
   return (
     <>

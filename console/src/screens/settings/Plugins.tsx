@@ -1,28 +1,13 @@
 /** Plugins: what is loaded, what failed and why, their tools and risk; enable, disable, reload. */
 
-import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { Status } from "../../ui/Status";
-import { messageOf, useLoad } from "../../ui/useLoad";
+import { useAction } from "../../ui/useAction";
+import { useLoad } from "../../ui/useLoad";
 
 export function Plugins() {
   const { data, error, reload } = useLoad(() => api.plugins());
-  const [note, setNote] = useState<string | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
-  const [working, setWorking] = useState(false);
-
-  const act = async (action: () => Promise<string>) => {
-    setWorking(true);
-    try {
-      setNote(await action());
-      setFailed(null);
-      await reload();
-    } catch (e) {
-      setFailed(messageOf(e));
-    } finally {
-      setWorking(false);
-    }
-  };
+  const { note, failed, working, act } = useAction(reload);
 
   return (
     <>

@@ -4,6 +4,7 @@ import type { FunctionComponent } from "preact";
 import { Link } from "../../ui/Link";
 import { ConfigForm } from "./ConfigForm";
 import { Keys } from "./Keys";
+import { Mcp } from "./Mcp";
 import { Memory } from "./Memory";
 import { Models } from "./Models";
 import { Plugins } from "./Plugins";
@@ -17,6 +18,7 @@ const PANELS: { id: string; label: string; view: FunctionComponent }[] = [
   { id: "prompts", label: "Prompts", view: Prompts },
   { id: "memory", label: "Memory", view: Memory },
   { id: "plugins", label: "Plugins", view: Plugins },
+  { id: "mcp", label: "MCP servers", view: Mcp },
   { id: "config", label: "Settings", view: ConfigForm },
   { id: "telegram", label: "Telegram", view: Telegram },
   { id: "system", label: "System", view: System },

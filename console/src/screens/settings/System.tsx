@@ -1,9 +1,9 @@
 /** How the installation is doing: services, workers, the Claude CLI, updates. */
 
-import { useState } from "preact/hooks";
 import { api } from "../../api";
 import { Status } from "../../ui/Status";
-import { messageOf, useLoad } from "../../ui/useLoad";
+import { useAction } from "../../ui/useAction";
+import { useLoad } from "../../ui/useLoad";
 import { when } from "../history/History";
 
 function uptime(seconds: number): string {
@@ -16,17 +16,7 @@ export function System() {
   const status = useLoad(() => api.status());
   const claude = useLoad(() => api.claudeCli());
   const update = useLoad(() => api.updateStatus());
-  const [note, setNote] = useState<string | null>(null);
-  const [failed, setFailed] = useState<string | null>(null);
-
-  const act = async (action: () => Promise<string>) => {
-    try {
-      setNote(await action());
-      setFailed(null);
-    } catch (e) {
-      setFailed(messageOf(e));
-    }
-  };
+  const { note, failed, act } = useAction();
 
   const s = status.data;
   const c = claude.data;
