@@ -107,12 +107,21 @@ class PluginFailedNotice(Notice):
     error: str
 
 
+class McpServerFailedNotice(Notice):
+    """An enabled MCP server could not be reached, or its connection was lost."""
+
+    type: Literal["mcp_server_failed"] = "mcp_server_failed"
+    server: str
+    error: str
+
+
 AnyNotice = Annotated[
     ReminderNotice
     | TurnFinishedNotice
     | AlexaToTelegramNotice
     | UpdateAvailableNotice
-    | PluginFailedNotice,
+    | PluginFailedNotice
+    | McpServerFailedNotice,
     Field(discriminator="type"),
 ]
 

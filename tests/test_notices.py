@@ -20,6 +20,7 @@ from shared.turn_keys import stream_id_key
 from tests.conftest import API_TOKEN
 from tests.plugin_helpers import run_tool
 from tests.sse import SSEEvent, iter_events
+from tests.stack import free_port
 
 
 @asynccontextmanager
@@ -143,3 +144,22 @@ async def test_a_plugin_that_failed_to_load_is_a_notice(client: httpx.AsyncClien
             events, lambda e: e.event == "plugin_failed" and e.data["plugin"] == "broken"
         )
     assert "broken on purpose" in failed.data["error"]
+
+
+async def test_an_mcp_server_that_cannot_be_reached_is_a_notice(client: httpx.AsyncClient) -> None:
+    """Added at an address nobody listens on: the workers say so."""
+    name = f"gone-{uuid.uuid4().hex[:8]}"
+    url = f"http://127.0.0.1:{free_port()}/mcp"
+    since = f"{int(datetime.now(UTC).timestamp() * 1000) - 1000}-0"
+    async with notice_stream(client, since) as events:
+        added = await client.post(
+            "/api/mcp/servers", json={"name": name, "transport": "http", "url": url}
+        )
+        try:
+            assert added.status_code == 201, added.text
+            failed = await next_matching(
+                events, lambda e: e.event == "mcp_server_failed" and e.data["server"] == name
+            )
+        finally:
+            await client.delete(f"/api/mcp/servers/{name}")
+    assert failed.data["error"]

@@ -1,6 +1,7 @@
 /**
  * Live notices (GET /api/events, docs/API.md "Live notices"): what the server did on its own —
- * a reminder fired, a turn on another channel ended, an update is out, a plugin failed.
+ * a reminder fired, a turn on another channel ended, an update is out, a plugin or an MCP
+ * server failed.
  * Read with fetch and the streaming SSE parser, resumed with Last-Event-ID after a dropped
  * connection (and after a reload: the last id is kept in localStorage), so nothing is missed
  * or shown twice. Screens that show what a notice changes subscribe with `onNotice`.
@@ -52,6 +53,8 @@ export function describe(notice: Notice): string {
       return `AION ${s("latest_version")} is available (you run ${s("current_version")}).`;
     case "plugin_failed":
       return `Plugin ${s("plugin")} could not be loaded: ${s("error")}`;
+    case "mcp_server_failed":
+      return `MCP server ${s("server")} failed: ${s("error")}`;
     default:
       return `Notice: ${notice.type}`;
   }

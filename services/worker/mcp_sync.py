@@ -6,6 +6,7 @@ import logging
 
 import orjson
 
+from services.worker import notify
 from services.worker.acks import acknowledge
 from services.worker.context import WorkerContext
 from services.worker.mcp import config
@@ -26,8 +27,10 @@ async def refresh(app: WorkerContext, *, connect: bool) -> None:
 
 
 async def publish(app: WorkerContext, status: McpServerStatus) -> None:
-    """The server's status as this worker sees it (the last worker to report wins)."""
+    """The server's status as this worker sees it (the last worker to report wins); a
+    failure is also a live notice."""
     await app.redis.hset(STATUS_KEY, status.name, status.model_dump_json())
+    await notify.mcp_server_failed(app, status)
 
 
 async def apply(app: WorkerContext, message: McpChanged) -> None:

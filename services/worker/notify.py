@@ -7,7 +7,9 @@ from shared import notices
 from shared.db.reminders import Reminder
 from shared.events import DoneEvent, Event
 from shared.jobs import TurnJob
+from shared.mcp import McpServerStatus
 from shared.notices import (
+    McpServerFailedNotice,
     Outcome,
     PluginFailedNotice,
     ReminderNotice,
@@ -62,6 +64,18 @@ async def plugins_failed(app: WorkerContext, plugins: list[PluginInfo]) -> None:
             once=notices.once_key("plugin", plugin.name, plugin.error),
             once_seconds=PLUGIN_FAILED_EVERY_SECONDS,
         )
+
+
+async def mcp_server_failed(app: WorkerContext, status: McpServerStatus) -> None:
+    """An enabled MCP server is in error (each error once across workers, like plugins)."""
+    if status.status != "error" or not status.error:
+        return
+    await notices.publish(
+        app.redis,
+        McpServerFailedNotice(server=status.name, error=status.error),
+        once=notices.once_key("mcp", status.name, status.error),
+        once_seconds=PLUGIN_FAILED_EVERY_SECONDS,
+    )
 
 
 async def update_available(

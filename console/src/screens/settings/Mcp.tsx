@@ -1,8 +1,9 @@
 /** MCP servers: each with its transport, whether it is connected (or why not) and its tools;
  * switched on or off, deleted, or added over HTTP or as a stdio command. */
 
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, type McpServerView } from "../../api";
+import { onNotice } from "../../notices";
 import { ConfirmButton } from "../../ui/Confirm";
 import { Pairs } from "../../ui/Pairs";
 import { Status } from "../../ui/Status";
@@ -13,6 +14,8 @@ import { appliedNote, emptyDraft, fieldErrorsOf, serverBody, whereOf, type McpDr
 export function Mcp() {
   const { data, error, reload } = useLoad(() => api.mcpServers());
   const { note, failed, working, act } = useAction(reload);
+  // A server that fails on its own shows its new state without a click.
+  useEffect(() => onNotice((n) => n.type === "mcp_server_failed" && reload()), [reload]);
 
   return (
     <>
