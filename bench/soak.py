@@ -135,10 +135,10 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
     async with httpx.AsyncClient(
         base_url=system.stack.api_url, headers=headers, timeout=60.0, limits=limits
     ) as http:
-        settings: dict[str, Any] = {"tool_permissions": {"reflect": "ask"}}
+        owner_settings: dict[str, Any] = {"tool_permissions": {"reflect": "ask"}}
         if args.tts_engine:
-            settings["tts_engine"] = args.tts_engine
-        response = await http.post("/api/config/settings", json=settings)
+            owner_settings["tts_engine"] = args.tts_engine
+        response = await http.post("/api/config/settings", json=owner_settings)
         response.raise_for_status()
         ops = Ops(http, tokens=args.tokens, gap_ms=args.gap, fact_grace=args.fact_grace)
         soak = Soak(args, ops, Sampler.of(system))

@@ -18,8 +18,8 @@ import psycopg
 from psycopg import sql
 from pydantic import SecretStr
 
-from shared.config import DatabaseSettings
 from shared.secret_files import APP_DB_ROLE
+from shared.service_settings import DatabaseSettings
 
 log = logging.getLogger("aion.migrate")
 

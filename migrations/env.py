@@ -6,7 +6,7 @@ import psycopg
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from shared.config import DatabaseSettings
+from shared.service_settings import DatabaseSettings
 
 database_url = DatabaseSettings().database_url
 

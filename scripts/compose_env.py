@@ -23,7 +23,7 @@ from services.api.settings import ApiSettings
 from services.sandbox.settings import SandboxSettings
 from services.telegram.settings import TelegramSettings
 from services.tts.settings import TTSSettings
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -32,7 +32,7 @@ END = "# <<< end of generated environments"
 
 SERVICE_SETTINGS: dict[str, type[BaseSettings]] = {
     "api": ApiSettings,
-    "worker": WorkerConfig,
+    "worker": WorkerSettings,
     "tts": TTSSettings,
     "telegram": TelegramSettings,
     "migrate": AppRoleSettings,

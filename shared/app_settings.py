@@ -1,6 +1,9 @@
 """The owner's run-time settings (API.md § Settings): one model, defaults included.
 
 Stored in PostgreSQL (table `settings`, one row per key); what is not stored takes its default.
+The API serves them as the `settings` of `/api/config`, and the class keeps its name there (it is
+the OpenAPI schema's), but in code an instance is always `owner_settings`: a bare `settings` is a
+process's environment settings (shared/service_settings.py).
 """
 
 from __future__ import annotations

@@ -6,8 +6,8 @@ them by hand. `provision` keeps every generated value once in a store folder tha
 (compose: the `secrets` volume, never PostgreSQL, so the vault key does not live beside what it
 encrypts), and writes each service a folder of its own holding just the files that service needs,
 named after its settings fields: pydantic-settings reads them as a secrets directory
-(AION_SECRETS_DIR, shared/config.py), and a variable set in the environment still wins over its
-file.
+(AION_SECRETS_DIR, shared/service_settings.py), and a variable set in the environment still wins
+over its file.
 
 Layout under ROOT: `store/<value>` (the generated values) and `<service>/<setting file>`. Compose
 mounts `store` in the one-shot `secrets` service only, and each service's folder (a volume of
@@ -119,7 +119,8 @@ class Audience:
     profiles: frozenset[str] = frozenset({"compose"})
 
 
-# Who sees what. File names are settings fields (shared/config.py and the services' settings).
+# Who sees what. File names are settings fields (shared/service_settings.py and the services'
+# settings).
 AUDIENCES: dict[str, Audience] = {
     "api": Audience(
         {

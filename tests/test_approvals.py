@@ -11,7 +11,7 @@ import httpx
 import psycopg
 import pytest
 
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from shared.approval_words import ALEXA_CHANNEL, words_decide_on
 from tests.conftest import API_TOKEN
 from tests.helpers import chat, history
@@ -154,7 +154,7 @@ async def asked_ago(
 async def test_a_word_decides_only_soon_after_the_question(
     client: httpx.AsyncClient, db: psycopg.AsyncConnection[tuple[object, ...]], channel: str
 ) -> None:
-    window = WorkerConfig.model_fields["aion_approval_word_seconds"].default
+    window = WorkerSettings.model_fields["aion_approval_word_seconds"].default
     assert window == 120
     late = await pause(client, channel, call("risky", {"text": "late"}))
     await asked_ago(db, channel, window + 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,73 @@ def test_the_arq_internals_the_worker_overrides_are_still_there() -> None:
     assert "poll_delay" in inspect.signature(Worker.__init__).parameters
     assert callable(Worker.handle_sig_wait_for_completion)
     assert "handle_sig_wait_for_completion" in inspect.getsource(Worker.__init__)
+
+
+NAMED_CODE = ("services", "shared", "tests", "bench", "scripts", "migrations")
+
+
+def _env_settings_classes() -> dict[str, Path]:
+    """Every class of ours that derives, at any depth, from pydantic-settings' BaseSettings."""
+    bases: dict[str, tuple[set[str], Path]] = {}
+    for folder in NAMED_CODE:
+        for path in _python_files(REPO / folder):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if isinstance(node, ast.ClassDef):
+                    names = {
+                        b.id if isinstance(b, ast.Name) else ast.unparse(b) for b in node.bases
+                    }
+                    bases[node.name] = (names, path)
+    found = {"BaseSettings": REPO}
+    while grown := {n: p for n, (b, p) in bases.items() if n not in found and b & set(found)}:
+        found |= grown
+    del found["BaseSettings"]
+    return found
+
+
+def test_environment_settings_live_in_settings_modules() -> None:
+    """*Settings* are a process's environment settings (shared/service_settings.py): each class
+    is called `...Settings` and, in a service or shared/, lives in a settings module."""
+    wrong = []
+    for name, path in _env_settings_classes().items():
+        rel = path.relative_to(REPO)
+        home = rel.parts[0] not in ("services", "shared") or rel.name in (
+            "settings.py",
+            "service_settings.py",
+        )
+        if not name.endswith("Settings") or not home:
+            wrong.append(f"{rel}: {name}")
+    assert not wrong, "environment settings elsewhere or misnamed:\n" + "\n".join(wrong)
+
+
+def _named(node: ast.AST) -> list[tuple[str, str, int]]:
+    """(name, the type or the class it is made from, line) of every annotated parameter,
+    annotated name or field, and name bound to a call of a class."""
+    if isinstance(node, ast.arg) and node.annotation is not None:
+        return [(node.arg, ast.unparse(node.annotation), node.lineno)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [(node.target.id, ast.unparse(node.annotation), node.lineno)]
+    if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+        made = ast.unparse(node.value.func)
+        return [(t.id, made, node.lineno) for t in node.targets if isinstance(t, ast.Name)]
+    return []
+
+
+def test_settings_and_config_each_mean_one_thing() -> None:
+    """`settings` is a process's environment settings, never the owner's (`owner_settings`,
+    an AppSettings); and environment settings are never called `config`. The API's response
+    models (services/api/schemas/) name their JSON fields as the public API does."""
+    env = set(_env_settings_classes())
+    wrong = []
+    for folder in NAMED_CODE:
+        for path in _python_files(REPO / folder):
+            rel = path.relative_to(REPO)
+            if rel.parts[:3] == ("services", "api", "schemas"):
+                continue
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                for name, kind, line in _named(node):
+                    words = set(re.findall(r"\w+", kind))
+                    if name == "settings" and "AppSettings" in words:
+                        wrong.append(f"{rel}:{line}: `settings` holds the owner's AppSettings")
+                    if "config" in name.lower() and words & env:
+                        wrong.append(f"{rel}:{line}: `{name}` holds environment settings")
+    assert not wrong, "\n".join(wrong)

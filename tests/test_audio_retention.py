@@ -11,8 +11,8 @@ import httpx
 from arq import create_pool
 from arq.connections import RedisSettings
 
-from services.worker.config import WorkerConfig
 from services.worker.runner import CLEANUP_AUDIO, build_worker
+from services.worker.settings import WorkerSettings
 from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
 from tests.conftest import TTS_AUTH
 from tests.stack import Stack
@@ -99,6 +99,6 @@ async def test_retention_is_a_validated_setting(
 
 
 def test_the_cleanup_is_scheduled_every_quarter_hour() -> None:
-    worker = build_worker(WorkerConfig(), burst=True)
+    worker = build_worker(WorkerSettings(), burst=True)
     (job,) = [j for j in worker.cron_jobs if j.name == CLEANUP_AUDIO]
     assert job.minute == {0, 15, 30, 45} and job.unique

@@ -23,7 +23,7 @@ import pytest
 from scripts.compose_env import SERVICE_SETTINGS, variable_names
 from scripts.compose_env import main as compose_env_main
 from services.api.settings import ApiSettings
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from shared.secret_files import AUDIENCES, ENV_NAMES
 
 REPO = Path(__file__).resolve().parent.parent
@@ -380,7 +380,7 @@ def test_stop_grace_periods_cover_the_default_drains(config: Config) -> None:
     turn drain (their defaults) must fit, or a stop cuts replies short."""
     drains = {
         "api": ApiSettings.model_fields["aion_api_drain_seconds"].default,
-        "worker": WorkerConfig.model_fields["aion_worker_drain_seconds"].default,
+        "worker": WorkerSettings.model_fields["aion_worker_drain_seconds"].default,
     }
     for name, drain in drains.items():
         grace = config["services"][name].get("stop_grace_period", "10s")

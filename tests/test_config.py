@@ -156,9 +156,9 @@ async def test_every_setting_is_validated(
         other = {"max_history_turns": 7} if field != "max_history_turns" else {"memory_auto": False}
         response = await client.post("/api/config/settings", json={**other, field: value})
         assert response.status_code == 422 and field in response.json()["detail"]
-        settings = (await client.get("/api/config")).json()["settings"]
-        assert settings[field] == stored
-        assert all(settings[k] == AppSettings().model_dump(mode="json")[k] for k in other)
+        owner_settings = (await client.get("/api/config")).json()["settings"]
+        assert owner_settings[field] == stored
+        assert all(owner_settings[k] == AppSettings().model_dump(mode="json")[k] for k in other)
 
 
 async def test_the_schema_describes_every_setting_and_what_it_accepts(

@@ -27,7 +27,7 @@ from scripts.compose_env import SERVICE_SETTINGS, variable_names
 from services.api.settings import ApiSettings
 from services.telegram.settings import TelegramSettings
 from services.tts.settings import TTSSettings
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from tests.netpol import Endpoint, allowed, egress_allowed
 
 REPO = Path(__file__).resolve().parent.parent
@@ -357,7 +357,7 @@ def config_names_are_settings(objs: list[Obj]) -> list[str]:
     (ARCHITECTURE.md's names that features read later): a typo would silently do nothing."""
     known = {
         field.upper()
-        for cls in (ApiSettings, WorkerConfig, TTSSettings, TelegramSettings)
+        for cls in (ApiSettings, WorkerSettings, TTSSettings, TelegramSettings)
         for field in cls.model_fields
     }
     compose = (REPO / "docker-compose.yml").read_text()

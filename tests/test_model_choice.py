@@ -57,19 +57,19 @@ def test_choose_model_order() -> None:
 
 
 def test_fallbacks_keep_order_without_the_model_or_repeats() -> None:
-    settings = AppSettings(model_fallback=["a", "b", "a", "main", "c"])
-    assert fallbacks_for(settings, "main") == ("a", "b", "c")
+    owner_settings = AppSettings(model_fallback=["a", "b", "a", "main", "c"])
+    assert fallbacks_for(owner_settings, "main") == ("a", "b", "c")
 
 
 def test_thinking_overrides_by_channel_pattern() -> None:
-    settings = AppSettings(
+    owner_settings = AppSettings(
         thinking_level="standard",
         thinking_overrides={"telegram*": "off", "telegram-vip*": "deep", "web": "minimal"},
     )
-    assert thinking_for(settings, "web") == "minimal"
-    assert thinking_for(settings, "web2") == "standard"
-    assert thinking_for(settings, "telegram-123") == "off"
-    assert thinking_for(settings, "telegram-vip-1") == "deep"  # the longer pattern wins
+    assert thinking_for(owner_settings, "web") == "minimal"
+    assert thinking_for(owner_settings, "web2") == "standard"
+    assert thinking_for(owner_settings, "telegram-123") == "off"
+    assert thinking_for(owner_settings, "telegram-vip-1") == "deep"  # the longer pattern wins
 
 
 def test_cheap_model() -> None:

@@ -157,8 +157,8 @@ async def test_no_secret_reaches_a_log_or_a_response(
     # The owner's writes.
     stored = {"DEEPSEEK_API_KEY": secret_values["STORED_KEY"]}
     assert (await http.post("/api/keys", json=stored)).status_code == 200
-    settings = {"tts_engine": "espeak", "memory_auto": True}
-    assert (await http.post("/api/config/settings", json=settings)).status_code == 200
+    owner_settings = {"tts_engine": "espeak", "memory_auto": True}
+    assert (await http.post("/api/config/settings", json=owner_settings)).status_code == 200
     assert (await http.post("/api/prompt/rules", json={"content": "Be brief."})).status_code == 200
     assert (await http.post("/api/plugins/reload")).status_code == 200
     telegram = {"token": BOT_TOKEN, "allowed_ids": [OWNER_CHAT]}

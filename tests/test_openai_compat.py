@@ -398,8 +398,8 @@ async def test_what_the_owner_says_through_a_client_is_remembered(
 ) -> None:
     fact = f"The owner's favourite editor is {user}."
     # idle 0: read right after the turn (batching is tests/memory/test_batching.py)
-    settings = {"check_model": "fake-model-2", "memory_extract_idle_seconds": 0}
-    response = await client.post("/api/config/settings", json=settings)
+    owner_settings = {"check_model": "fake-model-2", "memory_extract_idle_seconds": 0}
+    response = await client.post("/api/config/settings", json=owner_settings)
     assert response.status_code == 200
     await sdk.chat.completions.create(
         model="aion",

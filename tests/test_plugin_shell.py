@@ -12,8 +12,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.worker.config import WorkerConfig
 from services.worker.sandbox import SandboxError, open_sandbox
+from services.worker.settings import WorkerSettings
 from services.worker.tools.plugins import PluginManager
 from shared.command import HEAD_BYTES, TAIL_BYTES, CappedOutput
 from tests.helpers import announce_settings_changed, chat
@@ -36,7 +36,7 @@ def test_capped_output_keeps_head_and_tail() -> None:
 
 
 def test_the_manifest_keeps_it_off_until_enabled() -> None:
-    plugins = PluginManager(WorkerConfig(), user_dir=None)
+    plugins = PluginManager(WorkerSettings(), user_dir=None)
     plugins.load_all()
     assert not plugins.is_enabled("shell") and "shell_run" not in plugins.tools
     plugins.set_states({"shell": True})
@@ -44,7 +44,7 @@ def test_the_manifest_keeps_it_off_until_enabled() -> None:
 
 
 def test_without_a_sandbox_the_plugin_does_not_load_and_says_why() -> None:
-    plugins = PluginManager(WorkerConfig(aion_sandbox_bwrap="/nonexistent/bwrap"), user_dir=None)
+    plugins = PluginManager(WorkerSettings(aion_sandbox_bwrap="/nonexistent/bwrap"), user_dir=None)
     plugins.load_all()
     plugins.set_states({"shell": True})
     assert "shell_run" not in plugins.tools
@@ -54,10 +54,10 @@ def test_without_a_sandbox_the_plugin_does_not_load_and_says_why() -> None:
 
 async def test_a_sandbox_that_does_not_work_refuses_every_command(tmp_path: Path) -> None:
     for bwrap, reason in (("/nonexistent/bwrap", "not installed"), ("false", "does not work")):
-        config = WorkerConfig(
+        settings = WorkerSettings(
             aion_sandbox="bubblewrap", aion_sandbox_bwrap=bwrap, aion_workspace_dir=tmp_path
         )
-        sandbox = await open_sandbox(config)
+        sandbox = await open_sandbox(settings)
         assert sandbox.name == "none"
         with pytest.raises(SandboxError, match=reason):
             await sandbox.run(f"touch {tmp_path}/ran", time_limit=5)
@@ -66,12 +66,12 @@ async def test_a_sandbox_that_does_not_work_refuses_every_command(tmp_path: Path
 
 def test_the_sandbox_service_needs_its_address_and_credential() -> None:
     with pytest.raises(ValueError, match="needs AION_SANDBOX_URL"):
-        WorkerConfig(aion_sandbox="service")
+        WorkerSettings(aion_sandbox="service")
     with pytest.raises(ValueError, match="needs AION_SANDBOX_TOKEN"):
-        WorkerConfig(aion_sandbox_url="http://sandbox:7400")
+        WorkerSettings(aion_sandbox_url="http://sandbox:7400")
     token = SecretStr("t" * 40)
-    config = WorkerConfig(aion_sandbox_url="http://sandbox:7400", aion_sandbox_token=token)
-    assert "AION_SANDBOX_TOKEN" not in config.env_secrets()  # not a provider key
+    settings = WorkerSettings(aion_sandbox_url="http://sandbox:7400", aion_sandbox_token=token)
+    assert "AION_SANDBOX_TOKEN" not in settings.env_secrets()  # not a provider key
 
 
 async def test_shell_is_off_by_default(client: httpx.AsyncClient, channel: str) -> None:

@@ -16,7 +16,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from services.worker.config import WorkerConfig
 from services.worker.plugins.web import page_result
 from services.worker.plugins.web import register as register_web
 from services.worker.plugins.web.fetch import (
@@ -35,6 +34,7 @@ from services.worker.plugins.web.guard import (
     vet_host,
 )
 from services.worker.plugins.web.html_text import html_to_text
+from services.worker.settings import WorkerSettings
 from services.worker.tools.registry import ToolError, ToolRegistry
 from tests.fakeweb import FakeWeb
 from tests.plugin_helpers import run_tool
@@ -275,10 +275,10 @@ def test_html_to_text_keeps_pre_blocks_and_drops_non_text() -> None:
 
 
 def test_web_search_is_registered_only_with_a_backend() -> None:
-    plain = ToolRegistry("web", WorkerConfig(aion_search_url=None))
+    plain = ToolRegistry("web", WorkerSettings(aion_search_url=None))
     register_web(plain)
     assert [t.name for t in plain.tools] == ["web_fetch"]
-    configured = ToolRegistry("web", WorkerConfig(aion_search_url="http://searxng:8080"))
+    configured = ToolRegistry("web", WorkerSettings(aion_search_url="http://searxng:8080"))
     register_web(configured)
     assert [t.name for t in configured.tools] == ["web_fetch", "web_search"]
 

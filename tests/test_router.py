@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from services.worker.config import WorkerConfig
 from services.worker.providers.base import Notice, ProviderError, ProviderRequest, TextDelta
 from services.worker.providers.router import ProviderRouter
+from services.worker.settings import WorkerSettings
 from tests.fakeanthropic import FakeAnthropic
 from tests.fakellm import FakeLLM
 
@@ -33,13 +33,13 @@ def fakes() -> Iterator[tuple[FakeLLM, FakeAnthropic]]:
 
 def router(fakes: tuple[FakeLLM, FakeAnthropic], secrets: Secrets) -> ProviderRouter:
     llm, anthropic = fakes
-    config = WorkerConfig(
+    settings = WorkerSettings(
         openai_base_url=llm.base_url,
         anthropic_base_url=anthropic.base_url,
         aion_provider_max_retries=0,
         _env_file=None,  # type: ignore[call-arg]
     )
-    return ProviderRouter(config, secrets)  # type: ignore[arg-type]
+    return ProviderRouter(settings, secrets)  # type: ignore[arg-type]
 
 
 async def collect(provider: ProviderRouter, request: ProviderRequest) -> list[Any]:

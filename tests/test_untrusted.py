@@ -15,7 +15,7 @@ import httpx
 import psycopg
 import pytest
 
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from services.worker.tools import policy
 from services.worker.tools.plugins import PluginManager
 from shared.app_settings import AppSettings
@@ -156,7 +156,7 @@ BUILT_IN = {
 
 
 def built_in_tools() -> dict[str, Any]:
-    plugins = PluginManager(WorkerConfig(aion_search_url="http://searxng:8080"), user_dir=None)
+    plugins = PluginManager(WorkerSettings(aion_search_url="http://searxng:8080"), user_dir=None)
     plugins.load_all()
     plugins.set_states({p.name: True for p in plugins.catalog()})
     return plugins.tools
@@ -175,9 +175,11 @@ def test_taint_asks_for_outward_tools_whatever_their_risk_or_permission() -> Non
     assert policy.approval_reason(fetch, plain, None) is None
     assert policy.approval_reason(write, plain, None) == policy.RISKY
     assert policy.approval_reason(write, allowed, None) is None
-    for settings in (plain, allowed):
-        assert policy.approval_reason(fetch, settings, "files_read") == TAINTED.format("files_read")
-        assert policy.approval_reason(write, settings, "files_read") is not None
-        assert policy.approval_reason(clock, settings, "files_read") is None
+    for owner_settings in (plain, allowed):
+        assert policy.approval_reason(fetch, owner_settings, "files_read") == TAINTED.format(
+            "files_read"
+        )
+        assert policy.approval_reason(write, owner_settings, "files_read") is not None
+        assert policy.approval_reason(clock, owner_settings, "files_read") is None
     assert policy.may_run_concurrently([fetch, clock], plain, None)
     assert not policy.may_run_concurrently([fetch, clock], plain, "web_fetch")

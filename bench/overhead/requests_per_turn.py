@@ -38,8 +38,8 @@ async def requests_per_turn(
                 response.raise_for_status()
                 async for _ in response.aiter_bytes():
                     pass
-        settings = (await api.get("/api/config")).json()["settings"]
-        idle = settings["memory_extract_idle_seconds"]
+        owner_settings = (await api.get("/api/config")).json()["settings"]
+        idle = owner_settings["memory_extract_idle_seconds"]
         await _set(api, memory_extract_idle_seconds=1)
         try:
             total = await _settled(llm) - before

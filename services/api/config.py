@@ -24,7 +24,7 @@ async def current(ctx: AppContext, conn: Conn) -> ConfigView:
     stored = await settings_repo.load_settings(conn)
     return ConfigView(
         model=stored.active_model or ctx.settings.aion_model,
-        settings=stored.app,
+        settings=stored.owner_settings,
         stats=UsageStats(**await stats.usage_stats(conn)),
     )
 
@@ -33,7 +33,7 @@ async def update(ctx: AppContext, conn: Conn, patch: dict[str, Any]) -> AppSetti
     """Validate the patch against everything stored, store it whole or not at all."""
     stored = await settings_repo.load_settings(conn)
     try:
-        merged = AppSettings.model_validate({**stored.app.model_dump(), **patch})
+        merged = AppSettings.model_validate({**stored.owner_settings.model_dump(), **patch})
     except pydantic.ValidationError as exc:
         raise InvalidSettings(_describe(exc)) from exc
     values = merged.model_dump(mode="json")

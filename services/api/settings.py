@@ -9,7 +9,7 @@ from typing import Annotated
 from pydantic import Field, IPvAnyNetwork, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import NoDecode
 
-from shared.config import HandoverSettings, ProviderSettings, TurnTransportSettings
+from shared.service_settings import HandoverSettings, ProviderSettings, TurnTransportSettings
 
 # The shortest bearer credential the api accepts: a guessable one would make every limit moot.
 MIN_TOKEN_CHARS = 32

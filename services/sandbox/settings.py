@@ -10,8 +10,8 @@ from pathlib import Path
 
 from pydantic import Field
 
-from shared.config import ServiceSettings
 from shared.sandbox import DIGEST
+from shared.service_settings import ServiceSettings
 
 
 class SandboxSettings(ServiceSettings):

@@ -6,7 +6,7 @@ import hashlib
 
 from pydantic import Field, SecretStr
 
-from shared.config import HandoverSettings, RedisSettings
+from shared.service_settings import HandoverSettings, RedisSettings
 
 WEBHOOK_PATH = "/telegram/webhook"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 
-from shared.config import DatabaseSettings
+from shared.service_settings import DatabaseSettings
 
 
 class TTSSettings(DatabaseSettings):

@@ -62,13 +62,13 @@ async def synthesize(ctx: TTSContext, request: SynthesizeRequest) -> SynthesizeR
 async def _choose(ctx: TTSContext, request: SynthesizeRequest) -> tuple[EngineName, str]:
     """The engine and voice to try first ("" = the engine's default voice)."""
     async with ctx.pool.connection() as conn:
-        owner = (await settings_repo.load_settings(conn)).app
+        owner_settings = (await settings_repo.load_settings(conn)).owner_settings
     if request.engine is not None:
-        same = request.engine == owner.tts_engine
-        return request.engine, request.voice or (owner.tts_voice if same else "")
-    if owner.tts_engine == "off":
+        same = request.engine == owner_settings.tts_engine
+        return request.engine, request.voice or (owner_settings.tts_voice if same else "")
+    if owner_settings.tts_engine == "off":
         raise SpeechOff("Speech is turned off (setting tts_engine is 'off').")
-    return owner.tts_engine, request.voice or owner.tts_voice
+    return owner_settings.tts_engine, request.voice or owner_settings.tts_voice
 
 
 async def _speak(ctx: TTSContext, engine: TTSEngine, voice: str, pieces: list[str]) -> bytes:

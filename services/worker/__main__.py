@@ -10,7 +10,7 @@ import sys
 
 from redis.asyncio import Redis
 
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from shared.turn_keys import WORKER_KEY_PREFIX
 
 
@@ -29,9 +29,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--check", action="store_true", help="exit 0 if a worker here is alive")
     args = parser.parse_args()
-    config = WorkerConfig()
+    settings = WorkerSettings()
     if args.check:
-        sys.exit(0 if asyncio.run(_has_live_worker_on_this_host(config.redis_url)) else 1)
+        sys.exit(0 if asyncio.run(_has_live_worker_on_this_host(settings.redis_url)) else 1)
     # Imported here: the health check above runs every few seconds under the container's time
     # limit, and the worker proper (providers' SDKs, plugins, the embedding model) takes seconds
     # to import.
@@ -47,10 +47,10 @@ def main() -> None:
     # The workspace is shared with the sandbox's user through the group (Dockerfile): what the
     # files tools write stays writable for the commands, and the other way round.
     os.umask(0o002)
-    setup_logging(config.aion_log_level, config.aion_log_json, config.secret_values())
+    setup_logging(settings.aion_log_level, settings.aion_log_json, settings.secret_values())
     # uvloop: the worker's work is mostly event-loop wake-ups and socket I/O (~15% less CPU).
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
-    build_worker(config).run()
+    build_worker(settings).run()
 
 
 if __name__ == "__main__":

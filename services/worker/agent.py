@@ -95,11 +95,11 @@ class Agent:
             if paused:
                 return paused
         while True:
-            settings = (await self._app.settings.get()).app
-            if state.rounds >= settings.max_tool_iterations:
-                await self._round_limit(state, settings.max_tool_iterations)
+            owner_settings = (await self._app.owner_config.get()).owner_settings
+            if state.rounds >= owner_settings.max_tool_iterations:
+                await self._round_limit(state, owner_settings.max_tool_iterations)
                 return None
-            tools = self._offered(settings)
+            tools = self._offered(owner_settings)
             text, calls, blocks = await self._model_call(base + state.trace, tools, state)
             if not calls:
                 state.trace.append({"role": "assistant", "content": text})
@@ -175,11 +175,11 @@ class Agent:
             raise ApprovalMismatch(
                 f"the turn paused on a call its approval did not show: {paused_on.name}"
             )
-        settings = (await self._app.settings.get()).app
-        tool = self._offered(settings).get(paused_on.name)
+        owner_settings = (await self._app.owner_config.get()).owner_settings
+        tool = self._offered(owner_settings).get(paused_on.name)
         await self._emit_call(paused_on)
         if decision.approved:
-            outcome = await self._run(state, tool, paused_on, settings)
+            outcome = await self._run(state, tool, paused_on, owner_settings)
         else:
             outcome = ToolOutcome(False, DECLINED, 0)
             metrics.tool_call(paused_on.name if tool else "(unknown)", "denied", 0.0)
@@ -189,19 +189,21 @@ class Agent:
     async def _run_calls(
         self, state: AgentState, calls: list[ToolCallRequest]
     ) -> PendingApproval | None:
-        settings = (await self._app.settings.get()).app
-        tools = self._offered(settings)
+        owner_settings = (await self._app.owner_config.get()).owner_settings
+        tools = self._offered(owner_settings)
         known = [tools.get(call.name) for call in calls]
         if all(known) and policy.may_run_concurrently(
-            [t for t in known if t is not None], settings, state.untrusted_from
+            [t for t in known if t is not None], owner_settings, state.untrusted_from
         ):
-            await self._run_together(state, calls, tools, settings)
+            await self._run_together(state, calls, tools, owner_settings)
             state.pending = []
             return None
         for index, call in enumerate(calls):
             tool = tools.get(call.name)
             # Checked call by call: a page read by the call before taints this one.
-            reason = policy.approval_reason(tool, settings, state.untrusted_from) if tool else None
+            reason = (
+                policy.approval_reason(tool, owner_settings, state.untrusted_from) if tool else None
+            )
             if reason is not None and not self._approvals:
                 await self._emit_call(call)
                 metrics.tool_call(call.name, "denied", 0.0)
@@ -212,14 +214,18 @@ class Agent:
                 state.pending = calls[index:]
                 return await self._pause(state, call, reason)
             await self._emit_call(call)
-            await self._record(state, call, await self._run(state, tool, call, settings))
+            await self._record(state, call, await self._run(state, tool, call, owner_settings))
         state.pending = []
         return None
 
     async def _run(
-        self, state: AgentState, tool: Tool | None, call: ToolCallRequest, settings: AppSettings
+        self,
+        state: AgentState,
+        tool: Tool | None,
+        call: ToolCallRequest,
+        owner_settings: AppSettings,
     ) -> ToolOutcome:
-        outcome = await run_tool(tool, call, self._tool_context(call, settings))
+        outcome = await run_tool(tool, call, self._tool_context(call, owner_settings))
         _note_untrusted(state, tool)
         return outcome
 
@@ -245,13 +251,13 @@ class Agent:
         state: AgentState,
         calls: list[ToolCallRequest],
         tools: dict[str, Tool],
-        settings: AppSettings,
+        owner_settings: AppSettings,
     ) -> None:
         for call in calls:
             await self._emit_call(call)
         tasks = [
             asyncio.create_task(
-                run_tool(tools.get(call.name), call, self._tool_context(call, settings))
+                run_tool(tools.get(call.name), call, self._tool_context(call, owner_settings))
             )
             for call in calls
         ]
@@ -278,7 +284,7 @@ class Agent:
                 args=args,
                 call_id=call.call_id,
                 state=state.to_json(),
-                ttl_seconds=self._app.config.aion_approval_ttl_seconds,
+                ttl_seconds=self._app.settings.aion_approval_ttl_seconds,
             )
         shown = orjson.dumps(args).decode()
         message = f"AION wants to run '{call.name}' with {shown[:500]} ({reason}). Approve or deny."
@@ -306,8 +312,8 @@ class Agent:
         await self._emitter.token(note)
         state.trace.append({"role": "assistant", "content": note})
 
-    def _offered(self, settings: AppSettings) -> dict[str, Tool]:
-        return policy.offered(self._app.tools, settings, approvals=self._approvals)
+    def _offered(self, owner_settings: AppSettings) -> dict[str, Tool]:
+        return policy.offered(self._app.tools, owner_settings, approvals=self._approvals)
 
     async def _emit_call(self, call: ToolCallRequest) -> None:
         await self._emitter.emit(
@@ -328,7 +334,7 @@ class Agent:
             {"role": "tool", "tool_call_id": call.call_id, "content": outcome.for_model()}
         )
 
-    def _tool_context(self, call: ToolCallRequest, settings: AppSettings) -> ToolContext:
+    def _tool_context(self, call: ToolCallRequest, owner_settings: AppSettings) -> ToolContext:
         async def progress(percent: float, label: str = "") -> None:
             await self._emitter.emit(
                 ProgressEvent(call_id=call.call_id, percent=percent, label=label)
@@ -342,7 +348,7 @@ class Agent:
             turn_id=self._turn_id,
             channel=self._channel,
             call_id=call.call_id,
-            settings=settings,
+            owner_settings=owner_settings,
             progress=progress,
             thought=thought,
             add_block=self._emitter.add_block,

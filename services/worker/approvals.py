@@ -65,7 +65,7 @@ async def continuation_for(app: WorkerContext, turn: TurnJob) -> Continuation | 
             conn,
             turn.channel,
             "approved" if approved else "denied",
-            window_seconds=app.config.aion_approval_word_seconds,
+            window_seconds=app.settings.aion_approval_word_seconds,
         )
     # Nothing it answers (nothing pending, asked too long ago, or something said since):
     # a plain "ok" is an ordinary message.

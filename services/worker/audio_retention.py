@@ -29,8 +29,8 @@ _PART_FILE = re.compile(r"^\.([A-Za-z0-9_-]{8,64}\.(mp3|wav|ogg|opus))\.part$")
 async def cleanup_audio(ctx: dict[str, Any]) -> int:
     """arq cron entry point; returns how many files were removed."""
     app: WorkerContext = ctx["aion"]
-    hours = (await app.settings.get()).app.audio_retention_hours
-    return await remove_expired_audio(app.pool, app.config.aion_audio_dir, hours)
+    hours = (await app.owner_config.get()).owner_settings.audio_retention_hours
+    return await remove_expired_audio(app.pool, app.settings.aion_audio_dir, hours)
 
 
 async def remove_expired_audio(pool: Pool, audio_dir: Path, hours: int) -> int:

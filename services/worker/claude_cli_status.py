@@ -55,7 +55,7 @@ def _credentials_file() -> bool:
 
 
 async def inspect(app: WorkerContext) -> ClaudeCliStatus:
-    path = shutil.which(app.config.aion_claude_cli_path)
+    path = shutil.which(app.settings.aion_claude_cli_path)
     if path is None:
         return ClaudeCliStatus(worker_id=app.worker_id)
     secrets = await app.secrets.get()

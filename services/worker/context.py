@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from redis.asyncio import Redis
 
-from services.worker.config import WorkerConfig
 from services.worker.mcp.manager import McpManager
 from services.worker.memory.embedding import Embedder
+from services.worker.owner_config import OwnerConfigCache
 from services.worker.providers.base import LLMProvider
 from services.worker.sandbox import NO_SANDBOX, Sandbox, Unavailable
 from services.worker.secrets_cache import SecretsCache
-from services.worker.settings_cache import SettingsCache
+from services.worker.settings import WorkerSettings
 from services.worker.tools.plugins import PluginManager
 from services.worker.tools.registry import Tool
 from shared.db import Pool
@@ -50,12 +50,12 @@ class RunningTurn:
 
 @dataclass(eq=False)
 class WorkerContext:
-    config: WorkerConfig
+    settings: WorkerSettings
     worker_id: str
     redis: Redis
     pool: Pool
     bus: TurnBus
-    settings: SettingsCache
+    owner_config: OwnerConfigCache  # the owner's settings, model and prompts, read when needed
     secrets: SecretsCache  # provider keys; the router reads them on every call
     provider: LLMProvider
     plugins: PluginManager

@@ -32,7 +32,7 @@ async def listen(app: WorkerContext) -> None:
         try:
             await pubsub.subscribe(CONTROL_CHANNEL, JOBS_WAKE_CHANNEL)
             # Changes may have been broadcast while we were away.
-            app.settings.invalidate()
+            app.owner_config.invalidate()
             app.spawn(plugin_sync.apply(app, PluginsChanged()))
             app.spawn(mcp_sync.apply(app, McpChanged()))
             app.secrets.invalidate()
@@ -63,7 +63,7 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
     if isinstance(message, CancelTurn):
         app.cancel_turn(message.turn_id)
     elif isinstance(message, SettingsChanged):
-        app.settings.invalidate()  # the next turn reads them again
+        app.owner_config.invalidate()  # the next turn reads them again
         app.spawn(acknowledge(app, message.request_id))
     elif isinstance(message, PluginsChanged):
         app.spawn(plugin_sync.apply(app, message))
@@ -78,7 +78,7 @@ def _handle_control(app: WorkerContext, data: bytes) -> None:
 async def heartbeat(app: WorkerContext) -> None:
     """Keep this worker's lease and those of the turns it holds alive; a turn counts as lost
     once its lease lapses."""
-    lease = app.config.aion_worker_lease_seconds
+    lease = app.settings.aion_worker_lease_seconds
     while True:
         try:
             await app.bus.heartbeat(app.worker_id, lease, list(app.held))

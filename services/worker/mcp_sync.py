@@ -19,7 +19,7 @@ log = logging.getLogger("aion.worker.mcp")
 async def refresh(app: WorkerContext, *, connect: bool) -> None:
     async with app.mcp_lock:
         async with app.pool.connection() as conn:
-            specs, broken = await config.load(conn, app.config.vault())
+            specs, broken = await config.load(conn, app.settings.vault())
         app.mcp.reserve(set(app.plugins.tools))
         await app.mcp.configure(specs, broken, connect=connect)
         for status in app.mcp.statuses():

@@ -34,7 +34,7 @@ def task_kind(message: str) -> TaskKind:
 
 def choose_model(
     turn_model: str | None,
-    settings: AppSettings,
+    owner_settings: AppSettings,
     active_model: str | None,
     default: str,
     message: str = "",
@@ -42,7 +42,7 @@ def choose_model(
     """The request's own model, else `task_routing` for the message's kind (when the owner set
     one for it), else `task_routing["default"]`, else the model picked with POST /api/model,
     else AION_MODEL."""
-    routing = settings.task_routing
+    routing = owner_settings.task_routing
     return (
         turn_model
         or routing.get(task_kind(message))
@@ -52,23 +52,23 @@ def choose_model(
     )
 
 
-def fallbacks_for(settings: AppSettings, model: str) -> tuple[str, ...]:
+def fallbacks_for(owner_settings: AppSettings, model: str) -> tuple[str, ...]:
     """`model_fallback` in order, without the model itself."""
-    return tuple(m for m in dict.fromkeys(settings.model_fallback) if m and m != model)
+    return tuple(m for m in dict.fromkeys(owner_settings.model_fallback) if m and m != model)
 
 
-def thinking_for(settings: AppSettings, channel: str) -> ThinkingLevel:
+def thinking_for(owner_settings: AppSettings, channel: str) -> ThinkingLevel:
     """`thinking_overrides` for the channel (an exact name beats a pattern, a longer pattern a
     shorter one), else `thinking_level`."""
-    overrides = settings.thinking_overrides
+    overrides = owner_settings.thinking_overrides
     if channel in overrides:
         return overrides[channel]
     matching = [p for p in overrides if p.endswith("*") and channel_allowed(channel, [p])]
     if matching:
         return overrides[max(matching, key=len)]
-    return settings.thinking_level
+    return owner_settings.thinking_level
 
 
-def cheap_model(settings: AppSettings, fallback: str) -> str:
+def cheap_model(owner_settings: AppSettings, fallback: str) -> str:
     """For background calls (memory extraction, checks): `check_model`, else `fallback`."""
-    return settings.check_model.strip() or fallback
+    return owner_settings.check_model.strip() or fallback

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 from arq.cron import CronJob, cron
 
 from services.worker import notify
-from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.plugins.scheduler.schedule import ScheduleError, next_cron_run
+from services.worker.settings import WorkerSettings
 from shared.db import reminders as reminders_repo
 from shared.db.reminders import Reminder
 from shared.jobs import TurnJob
@@ -33,11 +33,11 @@ PLUGIN = "scheduler"
 BATCH = 50  # per run; the rest is taken by the next run, or by another worker
 
 
-def reminder_cron(config: WorkerConfig) -> CronJob:
+def reminder_cron(settings: WorkerSettings) -> CronJob:
     return cron(
         deliver_due_reminders,
         name="deliver_reminders",
-        second=set(range(0, 60, config.aion_reminder_check_seconds)),
+        second=set(range(0, 60, settings.aion_reminder_check_seconds)),
         # Every worker runs it: the row locks, not arq, keep deliveries single.
         unique=False,
         timeout=60,
@@ -56,7 +56,7 @@ async def deliver_due_reminders(ctx: dict[str, Any]) -> int:
     app: WorkerContext = ctx["aion"]
     if not app.plugins.is_enabled(PLUGIN):  # the owner turned reminders off
         return 0
-    zone = ZoneInfo((await app.settings.get()).app.timezone)
+    zone = ZoneInfo((await app.owner_config.get()).owner_settings.timezone)
     async with app.pool.connection() as conn, conn.transaction():
         due = await reminders_repo.lock_due(conn, BATCH)
         for reminder in due:

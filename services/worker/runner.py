@@ -14,13 +14,13 @@ from arq.worker import Worker
 
 from services.worker import updates
 from services.worker.audio_retention import cleanup_audio
-from services.worker.config import WorkerConfig
 from services.worker.context import new_worker_id
 from services.worker.documents.extract_job import extract_file
 from services.worker.knowledge.indexer import index_file
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.memory.batching import extraction_cron
 from services.worker.reminders import reminder_cron
+from services.worker.settings import WorkerSettings
 from services.worker.turn import run_turn
 from shared.jobs import (
     EXTRACT_FILE,
@@ -85,7 +85,7 @@ class AionWorker(Worker):
             pass
 
 
-def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
+def build_worker(settings: WorkerSettings, *, burst: bool = False) -> AionWorker:
     wake, draining = asyncio.Event(), asyncio.Event()
     return AionWorker(
         functions=[
@@ -93,14 +93,14 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 run_turn,
                 name=RUN_TURN,
                 max_tries=1,  # a turn whose worker died is reported lost, never re-run
-                timeout=config.aion_turn_timeout_seconds,
+                timeout=settings.aion_turn_timeout_seconds,
             ),
             func(  # type: ignore[arg-type]
                 extract_file,
                 name=EXTRACT_FILE,
                 max_tries=1,  # a file that killed its reader is not read again
                 # Room to wait for one of the worker's extraction slots, then read.
-                timeout=config.aion_file_extract_seconds * 4 + 30,
+                timeout=settings.aion_file_extract_seconds * 4 + 30,
             ),
             # Safe to run again (the chunks are replaced whole): a worker lost mid-way is retried.
             func(index_file, name=INDEX_FILE, max_tries=2, timeout=3600),  # type: ignore[arg-type]
@@ -117,23 +117,28 @@ def build_worker(config: WorkerConfig, *, burst: bool = False) -> AionWorker:
                 keep_result=3600,
             ),
             updates.daily_cron(),
-            reminder_cron(config),
-            extraction_cron(config),
+            reminder_cron(settings),
+            extraction_cron(settings),
         ],
         queue_name=QUEUE_NAME,
-        redis_settings=RedisSettings.from_dsn(config.redis_url),
+        redis_settings=RedisSettings.from_dsn(settings.redis_url),
         on_startup=on_startup,
         on_shutdown=on_shutdown,
-        ctx={"config": config, "worker_id": new_worker_id(), "wake": wake, "draining": draining},
-        max_jobs=config.aion_worker_max_jobs,
+        ctx={
+            "settings": settings,
+            "worker_id": new_worker_id(),
+            "wake": wake,
+            "draining": draining,
+        },
+        max_jobs=settings.aion_worker_max_jobs,
         job_serializer=serialize_job,
         job_deserializer=deserialize_job,
         keep_result=60,
         burst=burst,
         handle_signals=True,
         # SIGTERM: finish the running turns for up to this long (0: cancel them at once).
-        job_completion_wait=config.aion_worker_drain_seconds,
+        job_completion_wait=settings.aion_worker_drain_seconds,
         wake=wake,
         draining=draining,
-        idle_poll=config.aion_worker_idle_poll_seconds,
+        idle_poll=settings.aion_worker_idle_poll_seconds,
     )

@@ -38,7 +38,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     turn = TurnJob.model_validate(job)
     running = RunningTurn(turn.turn_id)
     emitter = TurnEmitter(
-        app.bus, turn.turn_id, turn.channel, app.config.aion_token_flush_ms / 1000
+        app.bus, turn.turn_id, turn.channel, app.settings.aion_token_flush_ms / 1000
     )
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     owns_slot = False
@@ -115,32 +115,36 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
 async def _converse(
     app: WorkerContext, turn: TurnJob, running: RunningTurn, emitter: TurnEmitter
 ) -> str:
-    owner = await _patiently(app).run(app.settings.get, "load the owner's settings")
-    settings = owner.app
-    if not channel_allowed(turn.channel, settings.channel_allowlist):
+    config = await _patiently(app).run(app.owner_config.get, "load the owner's settings")
+    owner_settings = config.owner_settings
+    if not channel_allowed(turn.channel, owner_settings.channel_allowlist):
         refusal = f"Channel '{turn.channel}' is not in the owner's channel_allowlist."
         await emitter.emit(ErrorEvent(message=refusal, code=ErrorCode.NOT_ALLOWED))
         return "not allowed"
     continuation = await approvals.continuation_for(app, turn)
     history: list[Message] | list[ClientMessage]
     if continuation is not None:
-        conversation_id, history = await _history(app, turn.channel, settings.max_history_turns)
+        conversation_id, history = await _history(
+            app, turn.channel, owner_settings.max_history_turns
+        )
         state = AgentState.from_json(continuation.approval.state)
         message: str | None = None
         memories = []
         documents = []
     else:
-        conversation_id, history = await _begin(app, turn, settings.max_history_turns)
+        conversation_id, history = await _begin(app, turn, owner_settings.max_history_turns)
         if turn.conversation is not None:
             # A stateless client sent the whole conversation: that, not the channel's history.
             history = turn.conversation
         model = choose_model(
-            turn.model, settings, owner.active_model, app.config.aion_model, turn.message
+            turn.model, owner_settings, config.active_model, app.settings.aion_model, turn.message
         )
         state = AgentState(model=model)
         message = turn.message
         memories = await recall.recall(app, turn.message)
-        documents = await knowledge.recall(app, turn.message) if settings.knowledge_recall else []
+        documents = (
+            await knowledge.recall(app, turn.message) if owner_settings.knowledge_recall else []
+        )
         if documents:  # the prompt now holds words of a document's author: the turn is tainted
             state.untrusted_from = knowledge.RECALL_SOURCE
         attached = await attach(app, emitter, turn.files)
@@ -148,9 +152,9 @@ async def _converse(
             message = f"{message}\n\n{attached.text}"
             state.untrusted_from = attached.untrusted_from
     await app.mcp.ensure()  # the owner's MCP servers, connected on first need
-    tools = policy.offered(app.tools, settings, approvals=turn.approvals).values()
+    tools = policy.offered(app.tools, owner_settings, approvals=turn.approvals).values()
     base = build_messages(
-        owner.prompts,
+        config.prompts,
         turn.channel,
         history,
         message,
@@ -164,8 +168,8 @@ async def _converse(
         emitter,
         turn_id=turn.turn_id,
         channel=turn.channel,
-        thinking=thinking_for(settings, turn.channel),
-        fallbacks=fallbacks_for(settings, state.model),
+        thinking=thinking_for(owner_settings, turn.channel),
+        fallbacks=fallbacks_for(owner_settings, state.model),
         approvals=turn.approvals,
     )
     running.task = asyncio.create_task(agent.run(base, state, continuation))
@@ -193,7 +197,7 @@ async def _converse(
         if spoken is not None:
             emitter.add_block(spoken)
     await emitter.done()
-    await batching.after_turn(app, conversation_id, settings)
+    await batching.after_turn(app, conversation_id, owner_settings)
     return "done"
 
 
@@ -208,7 +212,7 @@ def _cut_short(state: AgentState, agent: Agent) -> list[dict[str, Any]]:
 
 def _patiently(app: WorkerContext) -> DatabaseRetry:
     """The turn's database steps wait out a PostgreSQL restart (each is safe to repeat)."""
-    return DatabaseRetry(app.config.aion_worker_db_grace_seconds)
+    return DatabaseRetry(app.settings.aion_worker_db_grace_seconds)
 
 
 async def _begin(app: WorkerContext, turn: TurnJob, user_turns: int) -> tuple[int, list[Message]]:

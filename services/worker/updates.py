@@ -23,8 +23,8 @@ from arq.worker import Function
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.worker import notify
-from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
+from services.worker.settings import WorkerSettings
 from shared import __version__
 from shared.db import updates as repo_db
 from shared.db.updates import Release
@@ -114,8 +114,8 @@ def normalize_repo(value: str) -> str | None:
 
 async def run_check(app: WorkerContext) -> str:
     """One check, stored; returns a short word for arq's log."""
-    config = app.config
-    raw = (config.aion_update_repo or "").strip()
+    settings = app.settings
+    raw = (settings.aion_update_repo or "").strip()
     repo = normalize_repo(raw) if raw else None
     async with app.pool.connection() as conn:
         if not raw:
@@ -131,7 +131,7 @@ async def run_check(app: WorkerContext) -> str:
         # GitHub asked us to wait: asking again early risks a ban of this address.
         outcome: Outcome = Failed(_rate_limit_message(previous.not_before), previous.not_before)
     else:
-        outcome = await fetch_latest(config, repo)
+        outcome = await fetch_latest(settings, repo)
     async with app.pool.connection() as conn:
         if isinstance(outcome, Found):
             await repo_db.record(conn, repo, outcome.release)
@@ -157,10 +157,10 @@ def _log_outcome(repo: str, outcome: Outcome) -> str:
     return "no release" if isinstance(outcome, NoRelease) else "failed"
 
 
-async def fetch_latest(config: WorkerConfig, repo: str) -> Outcome:
+async def fetch_latest(settings: WorkerSettings, repo: str) -> Outcome:
     """GET /repos/{repo}/releases/latest (GitHub leaves out drafts and pre-releases)."""
-    base = config.aion_update_api_url.rstrip("/")
-    timeout = config.aion_update_timeout_seconds
+    base = settings.aion_update_api_url.rstrip("/")
+    timeout = settings.aion_update_timeout_seconds
     host = urlsplit(base).hostname or "the GitHub API"
     headers = {
         "Accept": "application/vnd.github+json",

@@ -94,8 +94,8 @@ async def spoken_reply(
     """The reply as audio for `done`, or None (and a `thought` saying why)."""
     if not text.strip():
         return None
-    owner = (await app.settings.get()).app
-    if owner.tts_engine == "off":
+    owner_settings = (await app.owner_config.get()).owner_settings
+    if owner_settings.tts_engine == "off":
         await _note(emitter, "The reply was not spoken: speech is turned off (tts_engine).")
         return None
     try:

@@ -14,8 +14,8 @@ ACTIVE_MODEL_KEY = "active_model"
 
 
 @dataclass(frozen=True, slots=True)
-class StoredSettings:
-    app: AppSettings
+class StoredConfig:
+    owner_settings: AppSettings
     active_model: str | None
 
 
@@ -24,12 +24,12 @@ async def load_values(conn: Conn) -> dict[str, Any]:
     return {row["key"]: row["value"] async for row in cur}
 
 
-async def load_settings(conn: Conn) -> StoredSettings:
+async def load_settings(conn: Conn) -> StoredConfig:
     """Stored values over defaults (keys the model no longer knows are ignored)."""
     values = await load_values(conn)
     known = {k: v for k, v in values.items() if k in AppSettings.model_fields}
     model = values.get(ACTIVE_MODEL_KEY)
-    return StoredSettings(AppSettings.model_validate(known), str(model) if model else None)
+    return StoredConfig(AppSettings.model_validate(known), str(model) if model else None)
 
 
 async def active_model(conn: Conn) -> str | None:

@@ -146,8 +146,8 @@ async def test_a_bad_setting_shows_its_error_next_to_its_field(
     await page.get_by_role("button", name="Save settings").click()
     await expect(panel_status(page)).to_contain_text("Saved")
     await expect(field).not_to_have_attribute("aria-invalid", "true")
-    settings = (await client.get("/api/config")).json()["settings"]
-    assert settings["max_history_turns"] == 12 and settings["memory_auto"] is False
+    owner_settings = (await client.get("/api/config")).json()["settings"]
+    assert owner_settings["max_history_turns"] == 12 and owner_settings["memory_auto"] is False
 
 
 async def test_a_memory_is_found_and_forgotten(page: Page, db: Db) -> None:

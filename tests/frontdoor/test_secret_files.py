@@ -11,7 +11,7 @@ import pytest
 from services.api.settings import ApiSettings
 from services.sandbox.settings import SandboxSettings
 from services.telegram.settings import TelegramSettings
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from shared.sandbox import token_digest
 from shared.secret_files import (
     AUDIENCES,
@@ -165,7 +165,7 @@ def test_the_sandbox_holds_only_the_digest_of_the_workers_credential(
     digest = SandboxSettings().aion_sandbox_token_sha256
     monkeypatch.setenv("AION_SECRETS_DIR", str(layout.service_dir("worker")))
     monkeypatch.setenv("AION_SANDBOX_URL", "http://sandbox:7400")
-    worker_token = WorkerConfig().aion_sandbox_token
+    worker_token = WorkerSettings().aion_sandbox_token
     assert worker_token is not None and token_digest(worker_token.get_secret_value()) == digest
     rotate(layout, "aion_sandbox_token", own=False)
     rotated = files(layout.service_dir("worker"))["aion_sandbox_token"]

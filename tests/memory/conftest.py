@@ -13,13 +13,13 @@ from arq import create_pool
 from arq.connections import RedisSettings
 from pydantic import SecretStr
 
-from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.memory.embedding import BatchingEmbedder
 from services.worker.memory.local_embedder import LocalModel
+from services.worker.owner_config import OwnerConfigCache
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from services.worker.secrets_cache import SecretsCache
-from services.worker.settings_cache import SettingsCache
+from services.worker.settings import WorkerSettings
 from services.worker.tools.context import ToolContext
 from services.worker.tools.plugins import PluginManager
 from shared.app_settings import AppSettings
@@ -44,7 +44,7 @@ def embedder(local_model: LocalModel) -> Iterator[BatchingEmbedder]:
 async def worker_app(
     database_url: str, redis_url: str, fake_llm: FakeLLM, embedder: BatchingEmbedder
 ) -> AsyncIterator[WorkerContext]:
-    config = WorkerConfig(
+    settings = WorkerSettings(
         database_url=database_url,
         redis_url=redis_url,
         openai_base_url=fake_llm.base_url,
@@ -61,15 +61,15 @@ async def worker_app(
         api_key="sk-test-not-a-real-key", base_url=fake_llm.base_url, timeout=30, max_retries=0
     )
     app = WorkerContext(
-        config=config,
+        settings=settings,
         worker_id=f"memory-test-{uuid.uuid4().hex[:6]}",
         redis=redis,
         pool=pool,
         bus=TurnBus(redis, ttl_seconds=600, maxlen=1000, lease_seconds=5),
-        settings=SettingsCache(pool),
-        secrets=SecretsCache(pool, config.vault(), config.env_secrets()),
+        owner_config=OwnerConfigCache(pool),
+        secrets=SecretsCache(pool, settings.vault(), settings.env_secrets()),
         provider=provider,
-        plugins=PluginManager(config, user_dir=None),
+        plugins=PluginManager(settings, user_dir=None),
         tts=httpx.AsyncClient(base_url="http://127.0.0.1:9"),  # speech is not used here
         wake=asyncio.Event(),
         embedder=embedder,
@@ -105,7 +105,7 @@ def tool_context(app: WorkerContext, channel: str = "web") -> ToolContext:
         turn_id=uuid.uuid4().hex,
         channel=channel,
         call_id="call_test",
-        settings=AppSettings(),
+        owner_settings=AppSettings(),
         progress=_ignore,
         thought=_ignore,
         add_block=lambda _: None,

@@ -37,7 +37,7 @@ async def page(client: httpx.AsyncClient, **params: Any) -> dict[str, Any]:
     return body
 
 
-async def settings(client: httpx.AsyncClient, **values: Any) -> None:
+async def set_owner_settings(client: httpx.AsyncClient, **values: Any) -> None:
     response = await client.post("/api/config/settings", json=values)
     assert response.status_code == 200, response.text
 
@@ -178,12 +178,12 @@ async def test_facts_are_extracted_after_the_turn(
 ) -> None:
     message = "My dog Rex turned 7 today! {{fact/person: The owner's dog Rex is 7 years old.}}"
     try:  # idle 0: read after every turn (batching is tests/memory/test_batching.py)
-        await settings(client, check_model="fake-model-2", memory_extract_idle_seconds=0)
+        await set_owner_settings(client, check_model="fake-model-2", memory_extract_idle_seconds=0)
         _, events = await chat(client, message, channel)
         assert events[-1].type == "done"
         [entry] = await wait_for_memories(client, 1)
     finally:
-        await settings(client, check_model="", memory_extract_idle_seconds=120)
+        await set_owner_settings(client, check_model="", memory_extract_idle_seconds=120)
     assert entry["content"] == "The owner's dog Rex is 7 years old."
     assert (entry["category"], entry["channel"]) == ("person", channel)
     [request] = extraction_requests(fake_llm, "My dog Rex turned 7")
@@ -199,7 +199,7 @@ async def test_no_extraction_with_memory_auto_off(
 ) -> None:
     redis = Redis.from_url(redis_url)
     try:
-        await settings(client, memory_auto=False)
+        await set_owner_settings(client, memory_auto=False)
         headers, events = await chat(
             client, "I live in Graz. {{fact: The owner lives in Graz.}}", channel
         )
@@ -217,7 +217,7 @@ async def test_no_extraction_with_memory_auto_off(
             assert not await redis.exists(prefix + extraction), prefix
     finally:
         await redis.aclose()
-        await settings(client, memory_auto=True)
+        await set_owner_settings(client, memory_auto=True)
     assert extraction_requests(fake_llm, "I live in Graz") == []
     assert (await page(client))["total"] == 0
 

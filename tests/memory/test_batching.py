@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("no_memories", "fresh_settings")
 SLOW = 90.0  # an extraction embeds its facts with the local model: slow on a busy machine
 
 
-async def settings(client: httpx.AsyncClient, **values: Any) -> None:
+async def set_owner_settings(client: httpx.AsyncClient, **values: Any) -> None:
     response = await client.post("/api/config/settings", json=values)
     assert response.status_code == 200, response.text
 
@@ -62,7 +62,9 @@ def requests(fake: FakeLLM, channel: str) -> tuple[int, int]:
 async def test_every_fact_is_kept_with_about_one_request_per_turn(
     client: httpx.AsyncClient, fake_llm: FakeLLM, channel: str
 ) -> None:
-    await settings(client, memory_extract_idle_seconds=3600, memory_extract_every_turns=10)
+    await set_owner_settings(
+        client, memory_extract_idle_seconds=3600, memory_extract_every_turns=10
+    )
     await say_facts(client, channel, range(10))
     # after the 10th owner message: one call read all ten exchanges
     await eventually(
@@ -75,7 +77,7 @@ async def test_every_fact_is_kept_with_about_one_request_per_turn(
     assert requests(fake_llm, channel) == (12, 1)
     assert await memories(client, channel) == {fact(channel, i) for i in range(10)}
     # the conversation goes quiet: the last two are read together
-    await settings(client, memory_extract_idle_seconds=1)
+    await set_owner_settings(client, memory_extract_idle_seconds=1)
     want = {fact(channel, i) for i in range(12)}
     await eventually(lambda: _has(client, channel, want), "all twelve facts", timeout=SLOW)
     turns, extractions = requests(fake_llm, channel)
@@ -90,7 +92,7 @@ async def _has(client: httpx.AsyncClient, channel: str, want: set[str]) -> bool:
 async def test_read_before_the_history_window_drops_it_and_on_reset(
     client: httpx.AsyncClient, fake_llm: FakeLLM, channel: str
 ) -> None:
-    await settings(client, memory_extract_idle_seconds=3600, max_history_turns=3)
+    await set_owner_settings(client, memory_extract_idle_seconds=3600, max_history_turns=3)
     await say_facts(client, channel, range(3))
     # The next turn's history holds the last three owner messages, its own included: the
     # first exchange would leave the model's view unread, so all three are read now.
@@ -118,7 +120,7 @@ async def test_nothing_is_lost_when_workers_die(
     stack: Stack,
     database_url: str,
 ) -> None:
-    await settings(client, memory_extract_idle_seconds=3600)
+    await set_owner_settings(client, memory_extract_idle_seconds=3600)
     await say_facts(client, channel, range(3))
     # Every worker dies before the conversation went quiet; a new one starts.
     for worker in stack.live_workers():
@@ -139,7 +141,7 @@ async def test_nothing_is_lost_when_workers_die(
             conversation_id=row["id"],
         )
         assert claim is not None and claim.channel == channel
-        await settings(client, memory_extract_idle_seconds=1)
+        await set_owner_settings(client, memory_extract_idle_seconds=1)
         # once the claim has lapsed, the new worker reads all three
         await eventually(
             lambda: _has(client, channel, {fact(channel, i) for i in range(3)}),

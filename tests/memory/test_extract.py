@@ -130,7 +130,7 @@ async def test_a_conversation_is_read_in_batches_as_the_worker_reads_it(
     """The worker's steps in process: turns stored, scheduled, then read in one call."""
     fake_llm.clear()
     channel = "batch-" + uuid.uuid4().hex[:8]
-    settings = AppSettings(memory_extract_idle_seconds=3600, memory_extract_every_turns=3)
+    owner_settings = AppSettings(memory_extract_idle_seconds=3600, memory_extract_every_turns=3)
     for i in range(3):
         async with worker_app.pool.connection() as conn:
             started = await conversations.start_exchange(
@@ -145,7 +145,7 @@ async def test_a_conversation_is_read_in_batches_as_the_worker_reads_it(
             await conversations.add_turn_messages(
                 conn, conversation_id, f"{channel}-{i}", [{"role": "assistant", "content": "ok"}]
             )
-        await batching.after_turn(worker_app, conversation_id, settings)
+        await batching.after_turn(worker_app, conversation_id, owner_settings)
     await eventually(lambda: _count(db, channel), "three memories", timeout=20)
     assert len([r for r in fake_llm.requests if MEMORY_EXTRACTION_MARKER in str(r)]) == 1
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import services.worker.plugins.memory as memory_plugin
-from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.plugins.memory import ForgetParams, SaveParams, SearchParams
+from services.worker.settings import WorkerSettings
 from services.worker.tools.registry import ToolError, ToolRegistry
 from tests.memory.conftest import tool_context
 
@@ -21,7 +21,7 @@ def test_manifest_and_registration() -> None:
     manifest = json.loads((Path(memory_plugin.__file__).parent / "plugin.json").read_text())
     assert manifest["name"] == "memory" and manifest["dependencies"] == []
     assert {"version", "description"} <= set(manifest)
-    registry = ToolRegistry("memory", WorkerConfig())
+    registry = ToolRegistry("memory", WorkerSettings())
     memory_plugin.register(registry)
     specs = {tool.name: tool.spec for tool in registry.tools}
     assert set(specs) == {"memory_save", "memory_search", "memory_forget"}

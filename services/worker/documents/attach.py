@@ -81,7 +81,7 @@ async def attach(app: WorkerContext, emitter: TurnEmitter, file_ids: list[str]) 
         return Attached("", None)
     async with app.pool.connection() as conn:
         found = await repo.get_texts(conn, file_ids)
-    budget = app.config.aion_file_chat_chars
+    budget = app.settings.aion_file_chat_chars
     blocks: list[str] = []
     for file in found:
         if file.status != "ready":

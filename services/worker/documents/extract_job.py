@@ -29,14 +29,14 @@ async def extract_file(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     if found is None:
         return "gone"  # deleted before a worker got to it
     _name, mime, content = found
-    config = app.config
+    settings = app.settings
     limits = Limits(
-        seconds=config.aion_file_extract_seconds,
-        memory_bytes=config.aion_file_extract_memory_mb * 1024 * 1024,
-        max_chars=config.aion_file_max_chars,
+        seconds=settings.aion_file_extract_seconds,
+        memory_bytes=settings.aion_file_extract_memory_mb * 1024 * 1024,
+        max_chars=settings.aion_file_max_chars,
     )
     if app.extractions is None:
-        app.extractions = asyncio.Semaphore(config.aion_file_extract_concurrency)
+        app.extractions = asyncio.Semaphore(settings.aion_file_extract_concurrency)
     try:
         async with app.extractions:
             result = await extract(mime, content, limits)

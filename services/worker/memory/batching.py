@@ -17,11 +17,11 @@ from typing import Any
 
 from arq.cron import CronJob, cron
 
-from services.worker.config import WorkerConfig
 from services.worker.context import WorkerContext
 from services.worker.memory.extract import Exchange, extract
 from services.worker.model_choice import cheap_model, choose_model
 from services.worker.providers.base import ProviderError
+from services.worker.settings import WorkerSettings
 from shared.app_settings import AppSettings
 from shared.db import extraction as repo
 from shared.db.extraction import Claim, Unread
@@ -34,25 +34,25 @@ MAX_BATCH_CHARS = 40_000  # of exchanges per model call (each message capped, se
 PER_RUN = 10  # conversations one cron run takes (the next run, or another worker, goes on)
 
 
-def due_at_once_from(settings: AppSettings) -> int:
+def due_at_once_from(owner_settings: AppSettings) -> int:
     """Unread owner messages from which extraction runs at once: every N turns, and before
     the next turn's history (the last max_history_turns owner messages, its own included)
     would leave one out; with idle 0, after every turn."""
-    if settings.memory_extract_idle_seconds == 0:
+    if owner_settings.memory_extract_idle_seconds == 0:
         return 1
-    return min(settings.memory_extract_every_turns, settings.max_history_turns)
+    return min(owner_settings.memory_extract_every_turns, owner_settings.max_history_turns)
 
 
-async def after_turn(app: WorkerContext, conversation_id: int, settings: AppSettings) -> None:
+async def after_turn(app: WorkerContext, conversation_id: int, owner_settings: AppSettings) -> None:
     """Note the turn's exchange as unread (or, with memory_auto off, as never to be read);
     start the extraction now when it is due at once. Never raises: memory is not the turn."""
     try:
         async with app.pool.connection() as conn:
-            if not settings.memory_auto:
+            if not owner_settings.memory_auto:
                 await repo.skip_unread(conn, conversation_id)
                 return
             at_once = await repo.schedule(
-                conn, conversation_id, at_once_from=due_at_once_from(settings)
+                conn, conversation_id, at_once_from=due_at_once_from(owner_settings)
             )
     except Exception:
         log.exception("could not schedule memory extraction")
@@ -70,11 +70,11 @@ async def _extract_now(app: WorkerContext, conversation_id: int) -> None:
         log.exception("memory extraction failed; the cron tries again")
 
 
-def extraction_cron(config: WorkerConfig) -> CronJob:
+def extraction_cron(settings: WorkerSettings) -> CronJob:
     return cron(
         extract_due_memories,
         name="cron:extract_memories",
-        second=set(range(0, 60, config.aion_memory_extract_check_seconds)),
+        second=set(range(0, 60, settings.aion_memory_extract_check_seconds)),
         # Every worker runs it: the claims in PostgreSQL, not arq, keep each conversation single.
         unique=False,
         timeout=LEASE_SECONDS,
@@ -96,26 +96,27 @@ async def extract_due_memories(ctx: dict[str, Any]) -> int:
 async def extract_due(app: WorkerContext, conversation_id: int | None = None) -> bool:
     """Claim one due conversation (the one given, or the longest waiting) and read what it has
     unread; False when none was due or free."""
-    owner = await app.settings.get()
-    settings = owner.app
+    config = await app.owner_config.get()
+    owner_settings = config.owner_settings
     async with app.pool.connection() as conn:
         claim = await repo.claim(
             conn,
-            idle_seconds=settings.memory_extract_idle_seconds,
+            idle_seconds=owner_settings.memory_extract_idle_seconds,
             lease_seconds=LEASE_SECONDS,
             conversation_id=conversation_id,
         )
     if claim is None:
         return False
-    if not settings.memory_auto:
+    if not owner_settings.memory_auto:
         async with app.pool.connection() as conn:
             await repo.release(conn, claim.conversation_id, claim.last_id)
         return True
     model = cheap_model(
-        settings, choose_model(None, settings, owner.active_model, app.config.aion_model)
+        owner_settings,
+        choose_model(None, owner_settings, config.active_model, app.settings.aion_model),
     )
     try:
-        await _read(app, claim, settings, model)
+        await _read(app, claim, owner_settings, model)
     except ProviderError as exc:
         # What was read stays read; the rest waits for the lease to lapse, then is tried again.
         log.warning("memory extraction failed: %s", exc.message)
@@ -124,7 +125,7 @@ async def extract_due(app: WorkerContext, conversation_id: int | None = None) ->
     return True
 
 
-async def _read(app: WorkerContext, claim: Claim, settings: AppSettings, model: str) -> None:
+async def _read(app: WorkerContext, claim: Claim, owner_settings: AppSettings, model: str) -> None:
     upto = claim.extracted_upto
     while upto < claim.last_id:
         async with app.pool.connection() as conn:
@@ -133,7 +134,7 @@ async def _read(app: WorkerContext, claim: Claim, settings: AppSettings, model: 
             break
         # A page may end inside an exchange: the replies after it are read as context-free
         # leftovers next time (replies are never a source of facts on their own).
-        for batch in batches(exchanges(rows), settings.memory_extract_every_turns):
+        for batch in batches(exchanges(rows), owner_settings.memory_extract_every_turns):
             saved = await extract(app, model, claim.channel, batch)
             upto = batch[-1].last_id
             async with app.pool.connection() as conn:

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 
 DIMENSIONS = 384
 Vectors = npt.NDArray[np.float32]  # shape (n, DIMENSIONS), rows of unit length
@@ -99,19 +99,21 @@ class BatchingEmbedder:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def build_embedder(config: WorkerConfig) -> Embedder:
+def build_embedder(settings: WorkerSettings) -> Embedder:
     """The embedder the configuration asks for; loading the local model takes ~0.3 s."""
-    if config.aion_embedding_provider == "openai":
+    if settings.aion_embedding_provider == "openai":
         from services.worker.memory.openai_embedder import OpenAIEmbedder
 
-        key = config.openai_api_key.get_secret_value() if config.openai_api_key else ""
+        key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         return OpenAIEmbedder(
             api_key=key or "not-set",
-            base_url=config.openai_base_url,
-            model=config.aion_embedding_model or "text-embedding-3-small",
-            timeout=config.aion_provider_timeout_seconds,
+            base_url=settings.openai_base_url,
+            model=settings.aion_embedding_model or "text-embedding-3-small",
+            timeout=settings.aion_provider_timeout_seconds,
         )
     from services.worker.memory.local_embedder import LocalModel
 
-    local = LocalModel.load(config.aion_embedding_model_dir, threads=config.aion_embedding_threads)
+    local = LocalModel.load(
+        settings.aion_embedding_model_dir, threads=settings.aion_embedding_threads
+    )
     return BatchingEmbedder(local.name, local.encode)

@@ -17,7 +17,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from services.worker.config import WorkerConfig
 from services.worker.providers.anthropic import AnthropicProvider
 from services.worker.providers.base import (
     LLMProvider,
@@ -30,6 +29,7 @@ from services.worker.providers.claude_cli import ClaudeCliProvider
 from services.worker.providers.google_auth import GoogleTokens
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from services.worker.secrets_cache import SecretsCache
+from services.worker.settings import WorkerSettings
 from shared.providers import (
     CLAUDE_CLI_TOKEN,
     GOOGLE_REFRESH_TOKEN,
@@ -64,10 +64,10 @@ def ollama_v1(base: str) -> str:
 class ProviderRouter:
     name = "router"
 
-    def __init__(self, config: WorkerConfig, secrets: SecretsCache) -> None:
-        self._config = config
+    def __init__(self, settings: WorkerSettings, secrets: SecretsCache) -> None:
+        self._settings = settings
         self._secrets = secrets
-        self._google = GoogleTokens(config.aion_google_token_url)
+        self._google = GoogleTokens(settings.aion_google_token_url)
         self._clients: dict[str, _Client] = {}
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
@@ -132,7 +132,7 @@ class ProviderRouter:
     async def _credentials(
         self, info: ProviderInfo, model: str, secrets: Mapping[str, str]
     ) -> Credentials:
-        base_url = self._config.base_url(info.base_url_setting) or info.default_base_url
+        base_url = self._settings.base_url(info.base_url_setting) or info.default_base_url
         key = next((secrets[k] for k in info.env_keys if secrets.get(k)), "")
         if info.id == "ollama":
             return "ollama", ollama_v1(base_url or "http://localhost:11434")
@@ -156,9 +156,12 @@ class ProviderRouter:
 
     def _build(self, info: ProviderInfo, credentials: Credentials) -> LLMProvider:
         key, base_url = credentials
-        config = self._config
-        timeout, retries = config.aion_provider_timeout_seconds, config.aion_provider_max_retries
-        transport = config.aion_provider_http_client
+        settings = self._settings
+        timeout, retries = (
+            settings.aion_provider_timeout_seconds,
+            settings.aion_provider_max_retries,
+        )
+        transport = settings.aion_provider_http_client
         if info.wire == "anthropic":
             return AnthropicProvider(
                 api_key=key,
@@ -169,7 +172,7 @@ class ProviderRouter:
             )
         if info.wire == "claude-cli":
             return ClaudeCliProvider(
-                path=config.aion_claude_cli_path, token=key or None, idle_timeout=timeout
+                path=settings.aion_claude_cli_path, token=key or None, idle_timeout=timeout
             )
         return OpenAICompatibleProvider(
             api_key=key,
@@ -177,7 +180,7 @@ class ProviderRouter:
             timeout=timeout,
             max_retries=retries,
             flavor=info.id,
-            send_cache_key=_sends_cache_key(config.aion_prompt_cache_key, info.id, base_url),
+            send_cache_key=_sends_cache_key(settings.aion_prompt_cache_key, info.id, base_url),
             transport=transport,
         )
 

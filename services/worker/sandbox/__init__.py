@@ -17,7 +17,7 @@ import logging
 import shutil
 from typing import Protocol
 
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from shared.sandbox import CommandResult
 
 log = logging.getLogger("aion.worker.sandbox")
@@ -58,34 +58,36 @@ class Unavailable:
         return None
 
 
-def configured_backend(config: WorkerConfig) -> str | None:
+def configured_backend(settings: WorkerSettings) -> str | None:
     """The backend the settings pick, without starting anything (None: there is none)."""
-    auto = config.aion_sandbox == "auto"
-    if config.aion_sandbox == "service" or (auto and config.aion_sandbox_url):
+    auto = settings.aion_sandbox == "auto"
+    if settings.aion_sandbox == "service" or (auto and settings.aion_sandbox_url):
         return "service"
-    if shutil.which(config.aion_sandbox_bwrap) is not None:
+    if shutil.which(settings.aion_sandbox_bwrap) is not None:
         return "bubblewrap"
     return None
 
 
-async def open_sandbox(config: WorkerConfig) -> Sandbox:
+async def open_sandbox(settings: WorkerSettings) -> Sandbox:
     """The sandbox this worker runs commands in; bubblewrap is tried once before it is used."""
-    backend = configured_backend(config)
+    backend = configured_backend(settings)
     if backend == "service":
         from services.worker.sandbox.remote import RemoteSandbox
 
-        assert config.aion_sandbox_url is not None and config.aion_sandbox_token is not None
-        log.info("shell commands run in the sandbox service at %s", config.aion_sandbox_url)
-        return RemoteSandbox(config.aion_sandbox_url, config.aion_sandbox_token.get_secret_value())
+        assert settings.aion_sandbox_url is not None and settings.aion_sandbox_token is not None
+        log.info("shell commands run in the sandbox service at %s", settings.aion_sandbox_url)
+        return RemoteSandbox(
+            settings.aion_sandbox_url, settings.aion_sandbox_token.get_secret_value()
+        )
     if backend is None:
-        if config.aion_sandbox == "bubblewrap":
-            return _unavailable(f"{config.aion_sandbox_bwrap!r} is not installed: {NO_SANDBOX}")
+        if settings.aion_sandbox == "bubblewrap":
+            return _unavailable(f"{settings.aion_sandbox_bwrap!r} is not installed: {NO_SANDBOX}")
         return _unavailable(NO_SANDBOX)
     from services.worker.sandbox.bubblewrap import BubblewrapSandbox
 
-    bwrap = shutil.which(config.aion_sandbox_bwrap)
+    bwrap = shutil.which(settings.aion_sandbox_bwrap)
     assert bwrap is not None
-    sandbox = BubblewrapSandbox(bwrap, config.aion_workspace_dir)
+    sandbox = BubblewrapSandbox(bwrap, settings.aion_workspace_dir)
     problem = await sandbox.probe()
     if problem is not None:
         return _unavailable(f"bubblewrap does not work on this machine ({problem}): {NO_SANDBOX}")

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class ToolContext:
-    app: WorkerContext  # pool, redis, config... of this worker process
+    app: WorkerContext  # pool, redis, settings... of this worker process
     turn_id: str
     channel: str
     call_id: str
-    settings: AppSettings  # the owner's settings as this turn read them
+    owner_settings: AppSettings  # the owner's settings as this turn read them
     # `progress(percent, label)` sends a `progress` event; `thought(text)` a `thought` event.
     progress: Callable[[float, str], Awaitable[None]]
     thought: Callable[[str], Awaitable[None]]

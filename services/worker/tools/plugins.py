@@ -24,7 +24,7 @@ from types import ModuleType
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
-from services.worker.config import WorkerConfig
+from services.worker.settings import WorkerSettings
 from services.worker.tools.registry import Tool, ToolRegistry
 from shared.plugin_catalog import PluginInfo, ToolInfo
 
@@ -59,9 +59,13 @@ class PluginManager:
     """This worker's plugins and which of them the owner has on."""
 
     def __init__(
-        self, config: WorkerConfig, *, builtin_dir: Path = BUILTIN_DIR, user_dir: Path | None = None
+        self,
+        settings: WorkerSettings,
+        *,
+        builtin_dir: Path = BUILTIN_DIR,
+        user_dir: Path | None = None,
     ) -> None:
-        self._config = config
+        self._settings = settings
         self._builtin_dir = builtin_dir
         self._user_dir = user_dir
         self._plugins: dict[str, LoadedPlugin] = {}
@@ -105,7 +109,7 @@ class PluginManager:
         known = self._plugins.get(manifest.name)
         if not reimport and known is not None and known.imported and known.manifest == manifest:
             return known
-        return _load(folder, package, manifest, self._config)
+        return _load(folder, package, manifest, self._settings)
 
     def set_states(self, states: dict[str, bool]) -> None:
         self._states = dict(states)
@@ -165,13 +169,13 @@ def _manifest(folder: Path) -> Manifest | LoadedPlugin:
         return LoadedPlugin(folder.name, None, error=f"bad plugin.json: {_short(exc)}")
 
 
-def _load(folder: Path, package: str, manifest: Manifest, config: WorkerConfig) -> LoadedPlugin:
+def _load(folder: Path, package: str, manifest: Manifest, settings: WorkerSettings) -> LoadedPlugin:
     plugin = LoadedPlugin(manifest.name, manifest)
     missing = [d for d in manifest.dependencies if not _installed(d)]
     if missing:
         plugin.error = f"missing dependencies: {', '.join(missing)}"
         return plugin
-    registry = ToolRegistry(manifest.name, config)
+    registry = ToolRegistry(manifest.name, settings)
     try:
         module = _import(folder, package)
         register = getattr(module, "register", None)

@@ -27,15 +27,15 @@ NO_APPROVALS = (
 
 
 def offered(
-    tools: dict[str, Tool], settings: AppSettings, *, approvals: bool = True
+    tools: dict[str, Tool], owner_settings: AppSettings, *, approvals: bool = True
 ) -> dict[str, Tool]:
     """The tools the model may see: `deny` ones are not offered at all; without `approvals`,
     neither are those that would need the owner's approval."""
-    denied = {name for name, policy in settings.tool_permissions.items() if policy == "deny"}
+    denied = {name for name, policy in owner_settings.tool_permissions.items() if policy == "deny"}
     return {
         name: tool
         for name, tool in tools.items()
-        if name not in denied and (approvals or approval_reason(tool, settings, None) is None)
+        if name not in denied and (approvals or approval_reason(tool, owner_settings, None) is None)
     }
 
 
@@ -43,21 +43,24 @@ def after_untrusted(source: str) -> str:
     return f"after reading untrusted content from {source}"
 
 
-def approval_reason(tool: Tool, settings: AppSettings, untrusted_from: str | None) -> str | None:
+def approval_reason(
+    tool: Tool, owner_settings: AppSettings, untrusted_from: str | None
+) -> str | None:
     """Why a call of `tool` must wait for the owner's approval; None when it may run now.
     `untrusted_from` names the tool whose untrusted output this turn has read, if any."""
     if untrusted_from is not None and tool.sends_or_persists:
         return after_untrusted(untrusted_from)
-    policy = settings.tool_permissions.get(tool.name)
+    policy = owner_settings.tool_permissions.get(tool.name)
     if policy is not None:
         return ASKED_BY_OWNER if policy == "ask" else None
     return RISKY if tool.risk == "ask" else None
 
 
 def may_run_concurrently(
-    tools: list[Tool], settings: AppSettings, untrusted_from: str | None
+    tools: list[Tool], owner_settings: AppSettings, untrusted_from: str | None
 ) -> bool:
     """Calls of one assistant message run at once only when every one is safe and allowed."""
     return all(
-        t.risk == "safe" and approval_reason(t, settings, untrusted_from) is None for t in tools
+        t.risk == "safe" and approval_reason(t, owner_settings, untrusted_from) is None
+        for t in tools
     )

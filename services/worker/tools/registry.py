@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
 from pydantic import BaseModel
 
-from services.worker.config import WorkerConfig
 from services.worker.providers.base import ToolSpec
+from services.worker.settings import WorkerSettings
 
 if TYPE_CHECKING:
     from services.worker.tools.context import ToolContext
@@ -56,12 +56,12 @@ class Tool:
 class ToolRegistry:
     """Collects one plugin's tools; names must be unique across all plugins.
 
-    `config` is the worker's environment settings, read once at start, for plugins whose
-    tools depend on it (a search backend, say)."""
+    `settings` are the worker's environment settings, read once at start, for plugins whose
+    tools depend on them (a search backend, say)."""
 
-    def __init__(self, plugin: str, config: WorkerConfig) -> None:
+    def __init__(self, plugin: str, settings: WorkerSettings) -> None:
         self.plugin = plugin
-        self.config = config
+        self.settings = settings
         self.tools: list[Tool] = []
 
     def add(

@@ -21,13 +21,13 @@ class ReflectArguments(BaseModel):
 
 
 async def current_time(ctx: ToolContext, args: NoArguments) -> dict[str, Any]:
-    zone = ZoneInfo(ctx.settings.timezone)
+    zone = ZoneInfo(ctx.owner_settings.timezone)
     now = datetime.now(UTC).astimezone(zone)
     return {
         "iso": now.isoformat(timespec="seconds"),
         "date": now.strftime("%A, %d %B %Y"),
         "time": now.strftime("%H:%M"),
-        "timezone": ctx.settings.timezone,
+        "timezone": ctx.owner_settings.timezone,
     }
 
 

@@ -51,7 +51,7 @@ class DeleteArguments(BaseModel):
 
 
 def _root(ctx: ToolContext) -> Path:
-    return workspace_root(ctx.app.config.aion_workspace_dir)
+    return workspace_root(ctx.app.settings.aion_workspace_dir)
 
 
 async def files_list(ctx: ToolContext, args: ListArguments) -> dict[str, Any]:

@@ -69,7 +69,7 @@ def _shown(reminder: Reminder, zone: ZoneInfo) -> dict[str, Any]:
 
 
 async def reminder_add(ctx: ToolContext, args: AddArguments) -> dict[str, Any]:
-    zone = ZoneInfo(ctx.settings.timezone)
+    zone = ZoneInfo(ctx.owner_settings.timezone)
     now = datetime.now(UTC)
     cron: str | None = None
     try:
@@ -79,7 +79,7 @@ async def reminder_add(ctx: ToolContext, args: AddArguments) -> dict[str, Any]:
         elif args.at is not None:
             due = parse_at(args.at, zone)
             if due <= now:
-                raise ScheduleError(f"{args.at} ({ctx.settings.timezone}) has already passed")
+                raise ScheduleError(f"{args.at} ({ctx.owner_settings.timezone}) has already passed")
         else:
             assert args.in_minutes is not None
             due = in_minutes(args.in_minutes, now)
@@ -91,15 +91,15 @@ async def reminder_add(ctx: ToolContext, args: AddArguments) -> dict[str, Any]:
         reminder = await reminders_repo.add(
             conn, channel=ctx.channel, text=args.text.strip(), cron=cron, next_run_at=due
         )
-    return _shown(reminder, zone) | {"timezone": ctx.settings.timezone}
+    return _shown(reminder, zone) | {"timezone": ctx.owner_settings.timezone}
 
 
 async def reminder_list(ctx: ToolContext, args: NoArguments) -> dict[str, Any]:
     async with ctx.app.pool.connection() as conn:
         reminders = await reminders_repo.list_active(conn, LIST_LIMIT)
-    zone = ZoneInfo(ctx.settings.timezone)
+    zone = ZoneInfo(ctx.owner_settings.timezone)
     return {
-        "timezone": ctx.settings.timezone,
+        "timezone": ctx.owner_settings.timezone,
         "reminders": [_shown(r, zone) for r in reminders],
     }
 

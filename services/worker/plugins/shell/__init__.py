@@ -43,7 +43,7 @@ async def shell_run(ctx: ToolContext, args: ShellArguments) -> dict[str, Any]:
 
 
 def register(registry: ToolRegistry) -> None:
-    if configured_backend(registry.config) is None:
+    if configured_backend(registry.settings) is None:
         raise RuntimeError(NO_SANDBOX)
     registry.add(
         "shell_run",

@@ -45,7 +45,7 @@ async def todo_add(ctx: ToolContext, args: AddArguments) -> dict[str, Any]:
         if await todos_repo.count_open(conn) >= MAX_OPEN:
             raise ToolError(f"the todo list already has {MAX_OPEN} open items")
         todo = await todos_repo.add(conn, args.text.strip())
-    return _shown(todo, ZoneInfo(ctx.settings.timezone))
+    return _shown(todo, ZoneInfo(ctx.owner_settings.timezone))
 
 
 async def todo_list(ctx: ToolContext, args: ListArguments) -> dict[str, Any]:
@@ -53,7 +53,7 @@ async def todo_list(ctx: ToolContext, args: ListArguments) -> dict[str, Any]:
         todos = await todos_repo.list_todos(
             conn, include_done=args.status == "all", limit=LIST_LIMIT
         )
-    zone = ZoneInfo(ctx.settings.timezone)
+    zone = ZoneInfo(ctx.owner_settings.timezone)
     return {"status": args.status, "items": [_shown(t, zone) for t in todos]}
 
 
@@ -62,7 +62,7 @@ async def todo_complete(ctx: ToolContext, args: ItemArguments) -> dict[str, Any]
         todo = await todos_repo.complete(conn, args.id)
     if todo is None:
         raise ToolError(f"there is no todo item {args.id}")
-    return _shown(todo, ZoneInfo(ctx.settings.timezone))
+    return _shown(todo, ZoneInfo(ctx.owner_settings.timezone))
 
 
 async def todo_remove(ctx: ToolContext, args: ItemArguments) -> dict[str, Any]:

@@ -18,7 +18,7 @@ class SpeakArguments(BaseModel):
 
 
 async def speak_tool(ctx: ToolContext, args: SpeakArguments) -> dict[str, Any]:
-    if ctx.settings.tts_engine == "off":
+    if ctx.owner_settings.tts_engine == "off":
         raise ToolError("Speech is turned off (the owner's tts_engine setting is 'off').")
     try:
         result = await speak(ctx.app, args.text, ctx.channel)

@@ -86,7 +86,7 @@ def _decode(body: bytes, charset: str | None) -> str:
 
 
 async def web_search(ctx: ToolContext, args: SearchArguments) -> dict[str, Any]:
-    base_url = ctx.app.config.aion_search_url
+    base_url = ctx.app.settings.aion_search_url
     if not base_url:
         raise ToolError("no search backend is configured (AION_SEARCH_URL)")
     results = await searxng_search(base_url, args.query, args.max_results)
@@ -107,7 +107,7 @@ def register(registry: ToolRegistry) -> None:
         sends_or_persists=True,
     )
     # Offered only where a backend exists: a search tool that always fails helps no one.
-    if registry.config.aion_search_url:
+    if registry.settings.aion_search_url:
         registry.add(
             "web_search",
             "Search the web; returns titles, URLs and snippets. Use web_fetch to read a result.",

@@ -1,4 +1,5 @@
-"""The owner's settings and prompts as this worker last read them, dropped on `settings_changed`.
+"""The owner's configuration (settings, active model, prompts) as this worker last read it,
+dropped on `settings_changed`.
 
 Saves database round trips on every turn. A change made while a load is in flight bumps the
 version, so the stale result of that load is not kept.
@@ -17,12 +18,12 @@ from shared.prompts import DEFAULT_PROMPTS
 
 @dataclass(frozen=True, slots=True)
 class OwnerConfig:
-    app: AppSettings
+    owner_settings: AppSettings
     active_model: str | None
     prompts: dict[str, str]  # every prompt: the owner's saved text or AION's default
 
 
-class SettingsCache:
+class OwnerConfigCache:
     def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._value: OwnerConfig | None = None
@@ -39,7 +40,9 @@ class SettingsCache:
         async with self._pool.connection() as conn:
             stored = await settings_repo.load_settings(conn)
             saved = await prompts_repo.latest_all(conn)
-        value = OwnerConfig(stored.app, stored.active_model, {**DEFAULT_PROMPTS, **saved})
+        value = OwnerConfig(
+            stored.owner_settings, stored.active_model, {**DEFAULT_PROMPTS, **saved}
+        )
         if version == self._version:
             self._value = value
         return value

@@ -1,6 +1,14 @@
 """Environment settings: one pydantic-settings class per service on a common base.
 
 Read once at start-up and passed in; nothing re-reads the environment per request.
+
+Naming, across every service: *settings* are a process's environment settings, these classes
+(`ApiSettings`, `WorkerSettings`, `TTSSettings`, `TelegramSettings`, `SandboxSettings`, each in
+its service's `settings.py`), and a variable or attribute named `settings` always holds one.
+*Config* is the owner's run-time configuration, kept in PostgreSQL and changed through the API
+(`/api/config`: the active model, the prompts and the owner's settings, `AppSettings` in
+shared/app_settings.py, always named `owner_settings` in code). Names the public API, the wire
+or the database fixed (the `settings` table, `settings_changed`, JSON fields) keep their word.
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from shared.config import ProviderSettings, TurnTransportSettings
+from shared.service_settings import ProviderSettings, TurnTransportSettings
 
 
-class WorkerConfig(TurnTransportSettings, ProviderSettings):
+class WorkerSettings(TurnTransportSettings, ProviderSettings):
     aion_worker_max_jobs: int = Field(default=500, ge=1)
     # Workers are woken by a pub/sub nudge on every enqueue; this poll is only the fallback.
     aion_worker_idle_poll_seconds: float = Field(default=0.5, gt=0)
@@ -104,7 +104,7 @@ class WorkerConfig(TurnTransportSettings, ProviderSettings):
     aion_embedding_threads: int = Field(default=0, ge=0)  # numpy's BLAS threads; 0: all cores
 
     @model_validator(mode="after")
-    def _sandbox_complete(self) -> WorkerConfig:
+    def _sandbox_complete(self) -> WorkerSettings:
         if self.aion_sandbox == "service" and not self.aion_sandbox_url:
             raise ValueError("AION_SANDBOX=service needs AION_SANDBOX_URL (the sandbox service)")
         if self.aion_sandbox_url and self.aion_sandbox != "bubblewrap":
