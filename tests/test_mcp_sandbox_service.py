@@ -4,8 +4,9 @@ server (tests/fakemcp/server.py) started by the service and bridged over its Web
 
 What is checked: tools are listed and called; the server's environment is the bare basics
 plus its own `env`; removing, disabling or stopping kills it; what it detaches is swept while
-it, alive, is not; the number of servers is bounded; only the workers' credential gets in;
-the protocol refuses a bad start, a message that is not one line and a line too long.
+it, alive, is not; the number of servers is bounded; only the workers' credential gets in; the
+protocol refuses a bad start, a message that is not one line and a line too long; debug logs
+show a server's stderr but not the credential; with no sandbox at all, stdio is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import mcp_types as types
 import pytest
 
 from services.worker.mcp.manager import McpManager
+from services.worker.sandbox import NO_SANDBOX, Unavailable
 from services.worker.sandbox.remote import RemoteSandbox
 from services.worker.tools.registry import ToolError
 from shared.mcp import McpServerSpec, StdioServer
@@ -212,6 +214,17 @@ async def test_only_the_workers_credential_gets_in(sandbox: RunningSandbox) -> N
             with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
                 await http.ws_connect(url, headers=headers)
             assert refused.value.status == 401
+
+
+async def test_with_no_sandbox_at_all_stdio_is_refused_clearly() -> None:
+    mcp = McpManager(Unavailable(NO_SANDBOX), connect_timeout=CONNECT_SECONDS, stdio_mounts=[])
+    try:
+        await mcp.configure([spec("nowhere")], {}, connect=True)
+        shown = status(mcp, "nowhere")
+    finally:
+        await mcp.aclose()
+    assert shown["status"] == "error", shown
+    assert "stdio MCP servers run only in a sandbox, and this worker has none" in shown["error"]
 
 
 async def program(sandbox: RunningSandbox, start: dict[str, Any], *lines: str) -> list[Any]:
