@@ -31,6 +31,7 @@ from shared.sandbox import (
 
 log = logging.getLogger("aion.sandbox.programs")
 
+_START_SECONDS = 30.0
 _STDERR_CHUNK = 65_536
 _STDERR_LOG_CHARS = 500
 _FLUSH_SECONDS = 0.5  # lines still in the pipe when the program ended
@@ -69,7 +70,11 @@ async def serve_program(websocket: WebSocket, runner: CommandRunner) -> None:
 
 
 async def _start_message(websocket: WebSocket) -> ProgramStart | _End:
-    message = await websocket.receive()
+    try:
+        async with asyncio.timeout(_START_SECONDS):  # a silent socket holds no slot for long
+            message = await websocket.receive()
+    except TimeoutError:
+        return _End(BAD_MESSAGE, f"no start message within {_START_SECONDS:g} s")
     if message["type"] == "websocket.disconnect":
         return _WORKER_GONE
     try:

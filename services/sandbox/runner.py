@@ -144,12 +144,14 @@ class CommandRunner:
         kill_group(process.pid)
         with contextlib.suppress(ProcessLookupError):
             process.kill()
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(_PROGRAM_REAP_SECONDS):
-                await program.exited.wait()
-        if process.stdin is not None:
-            process.stdin.close()
-        self._programs.discard(process.pid)
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_PROGRAM_REAP_SECONDS):
+                    await program.exited.wait()
+        finally:
+            if process.stdin is not None:
+                process.stdin.close()
+            self._programs.discard(process.pid)
         log.info("program ended: exit code %s", process.returncode)
         self.sweep_when_idle()
 
