@@ -72,7 +72,7 @@ USER aion
 EXPOSE 7200
 CMD ["python", "-m", "services.telegram"]
 
-# Runs the shell commands of the workers (and, later, MCP servers started as commands): its own
+# Runs the shell commands of the workers (and their stdio MCP servers): its own
 # user (uid 10002, group aion to share the workspace), no secret, only the workspace. The code
 # it serves with stays root-owned and read-only; /data/audio and /data/plugins are not there.
 FROM base AS sandbox

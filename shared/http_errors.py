@@ -268,9 +268,15 @@ def bearer_check(expected_sha256: str, who: str) -> Callable[..., Awaitable[None
     in the 401, so an operator who wired the wrong secret learns which one is wanted."""
 
     async def check(authorization: str | None = Header(default=None)) -> None:
-        scheme, _, presented = (authorization or "").partition(" ")
-        digest = hashlib.sha256(presented.strip().encode()).hexdigest()
-        if scheme.lower() != "bearer" or not hmac.compare_digest(digest, expected_sha256):
+        if not bearer_matches(authorization, expected_sha256):
             raise Unauthorized(f"This service answers only {who}.")
 
     return check
+
+
+def bearer_matches(authorization: str | None, expected_sha256: str) -> bool:
+    """Whether an Authorization header holds the one credential (for a WebSocket's handshake,
+    which a dependency's 401 cannot refuse)."""
+    scheme, _, presented = (authorization or "").partition(" ")
+    digest = hashlib.sha256(presented.strip().encode()).hexdigest()
+    return scheme.lower() == "bearer" and hmac.compare_digest(digest, expected_sha256)

@@ -15,16 +15,14 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from shared.db.mcp_servers import McpServerRow
+from shared.sandbox import MAX_ENV_VALUE_CHARS, env_name_problem
 from shared.sealing import Sealer
 
 SERVER_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 STATUS_KEY = "aion:mcp:status"  # hash: server name → McpServerStatus (the last worker to report)
-MAX_SECRET_CHARS = 16_384
+MAX_SECRET_CHARS = MAX_ENV_VALUE_CHARS  # the sandbox service takes env values this long
 DEFAULT_TIMEOUT_SECONDS = 60.0
 _HEADER = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$"
-_ENV = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"
-# What a stdio server's env may not set: it would change what runs, not configure the server.
-_RESERVED_ENV = frozenset({"PATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "PYTHONSTARTUP"})
 
 McpRisk = Literal["ask", "allow"]
 
@@ -69,11 +67,11 @@ class StdioServer(_Server):
     @field_validator("env")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        # The sandbox service checks the same rules again (shared/sandbox.py).
         for name in value:
-            if not _matches(_ENV, name):
-                raise ValueError(f"{name[:80]!r} is not an environment variable name")
-            if name in _RESERVED_ENV or name.startswith("AION_"):
-                raise ValueError(f"{name!r} may not be set for an MCP server")
+            problem = env_name_problem(name)
+            if problem is not None:
+                raise ValueError(problem)
         return value
 
 

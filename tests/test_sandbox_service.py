@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,8 +77,9 @@ def start_sandbox(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[RunningSandbox]:
+@contextmanager
+def running_sandbox(extra_env: dict[str, str] | None = None) -> Iterator[RunningSandbox]:
+    """The service as a real process (as the sandbox user when the tests run as root)."""
     # Not under pytest's own (root-only) temporary folders: the sandbox user must reach it.
     workspace = Path(tempfile.mkdtemp(prefix="aion-sandbox-test-"))
     if AS_SANDBOX_USER:
@@ -94,6 +96,7 @@ def sandbox() -> Iterator[RunningSandbox]:
         "AION_SANDBOX_MAX_COMMANDS": "2",
         "AION_LOG_JSON": "true",
         "AION_TEST_CANARY": CANARY,
+        **(extra_env or {}),
     }
     process = start_sandbox(env, log)
     url = f"http://127.0.0.1:{port}"
@@ -113,6 +116,12 @@ def sandbox() -> Iterator[RunningSandbox]:
         process.terminate()
         process.wait(10)
         shutil.rmtree(workspace, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[RunningSandbox]:
+    with running_sandbox() as running:
+        yield running
 
 
 async def test_only_the_workers_credential_gets_in(sandbox: RunningSandbox) -> None:

@@ -1,7 +1,8 @@
-"""The sandbox HTTP app: POST /v1/run (the workers' credential), GET /healthz and /readyz.
+"""The sandbox HTTP app: POST /v1/run and the /v1/program WebSocket (both with the workers'
+credential), GET /healthz and /readyz.
 
 Internal only: compose puts it on a network that only the workers share with it, k8s lets only
-worker pods in. A closed connection kills the command it asked for.
+worker pods in. A closed connection kills the command or program it asked for.
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request, WebSocket
 
+from services.sandbox.programs import serve_program
 from services.sandbox.runner import Busy, CommandRunner
 from services.sandbox.settings import SandboxSettings
-from shared.http_errors import bearer_check, install_error_handlers
+from shared.http_errors import bearer_check, bearer_matches, install_error_handlers, render_error
 from shared.probes import Probes, add_probes
-from shared.sandbox import RUN_PATH, CommandResult, RunRequest
+from shared.sandbox import BAD_MESSAGE, PROGRAM_PATH, RUN_PATH, CommandResult, RunRequest
 
 _DISCONNECT_POLL_SECONDS = 0.25
 _SWEEP_SECONDS = 5.0
@@ -37,12 +39,15 @@ def create_app(settings: SandboxSettings) -> FastAPI:
         settings.aion_workspace_dir,
         max_commands=settings.aion_sandbox_max_commands,
         max_seconds=settings.aion_sandbox_max_seconds,
+        max_programs=settings.aion_sandbox_max_servers,
     )
+    digest = settings.aion_sandbox_token_sha256
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         sweeper = asyncio.create_task(_sweeper(runner), name="aion-sandbox-sweeper")
         yield
+        runner.kill_programs()
         sweeper.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sweeper
@@ -52,7 +57,7 @@ def create_app(settings: SandboxSettings) -> FastAPI:
     )
     install_error_handlers(app, service="sandbox")
     who = "AION's workers (AION_SANDBOX_TOKEN)"
-    authorized = Depends(bearer_check(settings.aion_sandbox_token_sha256, who))
+    authorized = Depends(bearer_check(digest, who))
     # Nothing to wait for: ready as soon as it answers; no /metrics on this network.
     add_probes(app, "sandbox", Probes(metrics=False))
 
@@ -79,4 +84,29 @@ def create_app(settings: SandboxSettings) -> FastAPI:
                 await task
             runner.release()
 
+    @app.websocket(PROGRAM_PATH)
+    async def program(websocket: WebSocket) -> None:
+        # Refused before the handshake completes, with the HTTP status /v1/run would give.
+        if not bearer_matches(websocket.headers.get("authorization"), digest):
+            await _deny(websocket, 401, "Unauthorized", f"This service answers only {who}.")
+            return
+        try:
+            runner.acquire_program()
+        except Busy:
+            detail = "the sandbox runs as many MCP servers as it allows (AION_SANDBOX_MAX_SERVERS)"
+            await _deny(websocket, 429, "TooManyRequests", detail)
+            return
+        try:
+            await websocket.accept()
+            await serve_program(websocket, runner)
+        finally:
+            runner.release_program()
+
     return app
+
+
+async def _deny(websocket: WebSocket, status: int, error: str, detail: str) -> None:
+    try:
+        await websocket.send_denial_response(render_error(status, error, detail))
+    except RuntimeError:  # a server without the denial extension: a plain refusal (403)
+        await websocket.close(BAD_MESSAGE, detail[:123])

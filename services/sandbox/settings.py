@@ -24,3 +24,5 @@ class SandboxSettings(ServiceSettings):
     # Commands at once (more are refused with 429), and the longest one may run.
     aion_sandbox_max_commands: int = Field(default=8, ge=1, le=256)
     aion_sandbox_max_seconds: float = Field(default=300.0, gt=0, le=3600)
+    # Long-lived programs (stdio MCP servers) at once, apart from commands (more are refused).
+    aion_sandbox_max_servers: int = Field(default=16, ge=1, le=256)

@@ -1,14 +1,17 @@
 """An MCP server for the tests: `server.py http PORT` (streamable HTTP) or `server.py stdio`.
 
 A standalone file (only the `mcp` package): the stdio tests run it under bubblewrap, where the
-repository is not on the path. Tools: add, echo, env (a variable of its environment), slow,
-crash (the process dies mid-call), grow (adds a tool and sends tools/list_changed), picture.
+repository is not on the path. Tools: add, echo, env (a variable of its environment), environ
+(all of it), pid, slow, crash (the process dies mid-call), detach (leaves a process that left
+its group behind), grow (adds a tool and sends tools/list_changed), picture, big (a long reply).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
 import sys
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -33,6 +36,37 @@ def echo(text: str) -> str:
 def env(name: str) -> str:
     """The value of one of the server's environment variables, or (unset)."""
     return os.environ.get(name, "(unset)")
+
+
+@server.tool()
+def environ() -> str:
+    """The server's whole environment, as JSON."""
+    return json.dumps(dict(os.environ))
+
+
+@server.tool()
+def pid() -> str:
+    """The server's process id."""
+    return str(os.getpid())
+
+
+@server.tool()
+def detach(seconds: float) -> str:
+    """Start `sleep seconds` in a session of its own and leave it behind (as a daemon would);
+    its pid."""
+    started = subprocess.run(
+        ["/bin/sh", "-c", f"setsid sleep {seconds} > /dev/null 2>&1 < /dev/null & echo $!"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return started.stdout.strip()
+
+
+@server.tool()
+def big(size: int) -> str:
+    """A reply of `size` characters."""
+    return "x" * size
 
 
 @server.tool()
