@@ -7,6 +7,7 @@ import { onNotice } from "../../notices";
 import { ConfirmButton } from "../../ui/Confirm";
 import { Pairs } from "../../ui/Pairs";
 import { Status } from "../../ui/Status";
+import { ToolsTable } from "../../ui/ToolsTable";
 import { useAction } from "../../ui/useAction";
 import { useLoad } from "../../ui/useLoad";
 import { appliedNote, emptyDraft, fieldErrorsOf, serverBody, whereOf, type McpDraft, type Transport } from "./mcpForm";
@@ -74,26 +75,7 @@ function Server({
           <summary>
             {s.tools.length} {s.tools.length === 1 ? "tool" : "tools"}
           </summary>
-          <table aria-label={`Tools of ${s.name}`}>
-            <thead>
-              <tr>
-                <th scope="col">Tool</th>
-                <th scope="col">Risk</th>
-                <th scope="col">What it does</th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.tools.map((t) => (
-                <tr key={t.name}>
-                  <td class="mono">{t.name}</td>
-                  <td>
-                    <span class={`badge risk-${t.risk}`}>{t.risk}</span>
-                  </td>
-                  <td>{t.description}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <ToolsTable owner={s.name} tools={s.tools} />
         </details>
       )}
       <div class="actions">

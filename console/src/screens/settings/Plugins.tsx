@@ -2,6 +2,7 @@
 
 import { api } from "../../api";
 import { Status } from "../../ui/Status";
+import { ToolsTable } from "../../ui/ToolsTable";
 import { useAction } from "../../ui/useAction";
 import { useLoad } from "../../ui/useLoad";
 
@@ -38,26 +39,7 @@ export function Plugins() {
             </p>
           )}
           {p.tools.length > 0 && (
-            <table aria-label={`Tools of ${p.name}`}>
-              <thead>
-                <tr>
-                  <th scope="col">Tool</th>
-                  <th scope="col">Risk</th>
-                  <th scope="col">What it does</th>
-                </tr>
-              </thead>
-              <tbody>
-                {p.tools.map((t) => (
-                  <tr key={t.name}>
-                    <td class="mono">{t.name}</td>
-                    <td>
-                      <span class={`badge risk-${t.risk}`}>{t.risk}</span>
-                    </td>
-                    <td>{t.description}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <ToolsTable owner={p.name} tools={p.tools} />
           )}
           <button
             type="button"
