@@ -18,7 +18,7 @@ Ctrl-C or SIGTERM. First of all, one 20-turn conversation measures the model req
 turn with memory on (bench/overhead/requests_per_turn.py).
 
 Measuring choices: connections are opened just before each batch (TCP setup is in neither
-figure); CPU is psutil user+system, read before a batch and `--settle` seconds after it;
+figure); CPU is psutil user+system, read before a batch and once its turns' jobs have ended;
 `AION_*` variables in the environment reach the services (e.g. AION_TOKEN_FLUSH_MS=50), except
 the few the script sets itself.
 """
@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from redis.asyncio import Redis
 
 from bench.overhead.batches import Bench
 from bench.overhead.client import Client, open_lanes
@@ -60,8 +61,13 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
     most = max(args.levels)
     # First, while no other conversation has unread messages for memory extraction.
     log("one conversation, memory on: model requests per plain turn")
-    conversation = await requests_per_turn(system.llm_url, stack.api_url, system.api_token)
-    async with open_lanes(most, args.timeout) as lanes:
+    conversation = await requests_per_turn(
+        system.llm_url, stack.api_url, system.api_token, stack.env["DATABASE_URL"]
+    )
+    async with (
+        open_lanes(most, args.timeout) as lanes,
+        Redis.from_url(system.redis_url) as queue,
+    ):
         client = Client(
             lanes, system.llm_url, stack.api_url, system.api_token, args.tokens, args.timeout
         )
@@ -75,7 +81,7 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
                 "redis": CpuMeter(system.redis_pids),
                 "postgres": CpuMeter(system.postgres_pids),
             },
-            settle=args.settle,
+            queue=queue,
             pause=args.pause,
         )
         log("warm-up")
@@ -125,7 +131,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--min-samples", type=int, default=20, help="more rounds at low concurrency, up to this"
     )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per stream")
-    parser.add_argument("--settle", type=float, default=0.2, help="s after a batch before CPU")
     parser.add_argument("--pause", type=float, default=0.2, help="s between batches")
     parser.add_argument("--redis-db", type=int, default=12, help="flushed before and after")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (CPU: all)")

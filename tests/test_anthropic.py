@@ -24,6 +24,7 @@ from services.worker.providers.base import (
     ToolSpec,
     Usage,
 )
+from services.worker.providers.http_client import Transport
 from tests.fakeanthropic import FakeAnthropic
 from tests.fakeanthropic.app import signature
 from tests.fakeanthropic.validate import Invalid, check_request
@@ -253,3 +254,33 @@ async def test_429_is_retried_after_retry_after(fake: FakeAnthropic) -> None:
     with pytest.raises(ProviderError) as caught:
         await run(provider(fake), [{"role": "user", "content": "hi"}], "claude-flaky-2")
     assert caught.value.status == 429
+
+
+@pytest.mark.parametrize("transport", ["aiohttp", "httpx"])
+@pytest.mark.parametrize(
+    ("model", "says"),
+    [
+        # three text deltas, then silence: the read timeout's own message is empty (httpx)
+        ("claude-stall-after-3", "stopped sending before the answer finished (no data for 1 s"),
+        ("claude-end-after-3", "stream ended before the answer finished (no message_stop)"),
+        ("claude-drop-after-3", "the connection to anthropic broke before the answer finished ("),
+        ("claude-hang", "anthropic sent no answer within 1 s (timed out)"),
+    ],
+)
+async def test_a_stream_that_stops_short_says_what_happened(
+    fake: FakeAnthropic, transport: Transport, model: str, says: str
+) -> None:
+    adapter = AnthropicProvider(
+        api_key="sk-ant-test", base_url=fake.base_url, timeout=1, max_retries=0, transport=transport
+    )
+    seen: list[ProviderChunk] = []
+    request = ProviderRequest(model, [{"role": "user", "content": "one two three four"}])
+    with pytest.raises(ProviderError) as caught:
+        try:
+            async for chunk in adapter.stream(request):
+                seen.append(chunk)
+        finally:
+            await adapter.aclose()
+    assert caught.value.message.startswith(f"{model}: ")
+    assert says in caught.value.message.lower(), caught.value.message
+    assert text(seen) == ("" if model == "claude-hang" else "You said: one")

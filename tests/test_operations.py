@@ -6,7 +6,6 @@ Kubernetes or compose would do it during a rollout.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import re
 import time
@@ -18,7 +17,7 @@ import redis
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import API_TOKEN
-from tests.helpers import chat, tokens_text
+from tests.helpers import chat, eventually, tokens_text
 from tests.sse import SSEEvent, collect, iter_events
 from tests.stack import Service, Stack
 
@@ -42,13 +41,6 @@ def owner(stack: Stack, job: str) -> str:
 
 def runs_on(stack: Stack, job: str, worker: Service) -> bool:
     return f"-{worker.pid}-" in owner(stack, job)
-
-
-async def eventually(check, what: str, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
 
 
 async def open_turn(
@@ -154,7 +146,7 @@ async def test_sigterm_worker_finishes_its_turn_and_hands_back_waiting_ones(
     async def second_claimed_by_victim() -> bool:
         return runs_on(stack, second_job, victim)
 
-    await eventually(second_claimed_by_victim, "the victim to take the second turn")
+    await eventually(second_claimed_by_victim, "the victim to take the second turn", 15)
     other.resume()
     victim.terminate()
 
@@ -163,7 +155,7 @@ async def test_sigterm_worker_finishes_its_turn_and_hands_back_waiting_ones(
         async def draining() -> bool:
             return (await probe.get(f"{victim.url}/readyz")).status_code == 503
 
-        await eventually(draining, "the victim's /readyz to say draining")
+        await eventually(draining, "the victim's /readyz to say draining", 15)
         assert (await probe.get(f"{victim.url}/readyz")).json() == {"status": "draining"}
 
     # A new turn is not taken by the draining worker.
@@ -221,7 +213,7 @@ async def test_draining_api_refuses_new_chats_and_finishes_open_streams(
         async def draining() -> bool:
             return (await http.get("/readyz")).status_code == 503
 
-        await eventually(draining, "/readyz to say draining")
+        await eventually(draining, "/readyz to say draining", 15)
         assert (await http.get("/readyz")).json() == {"status": "draining"}
         refused = await http.post("/api/chat", json={"message": "hi", "channel": channel})
         assert refused.status_code == 503

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 import httpx
 import psycopg
 import pytest
+from arq.constants import result_key_prefix
 from psycopg.rows import dict_row
+from redis.asyncio import Redis
 
 from scripts import localpg
 from services.worker.plugins.scheduler.schedule import (
@@ -24,8 +26,10 @@ from services.worker.plugins.scheduler.schedule import (
     next_cron_run,
     parse_at,
 )
+from services.worker.reminders import DELIVER_REMINDERS
 from shared.db import reminders as reminders_repo
-from tests.helpers import announce_settings_changed, history
+from shared.jobs import deserialize_job
+from tests.helpers import announce_settings_changed, eventually, history
 from tests.plugin_helpers import plugin_switched, run_tool
 from tests.stack import Stack, run_migrations
 
@@ -178,33 +182,70 @@ async def test_set_list_and_cancel_in_the_owner_time_zone(
         assert refused["ok"] is False, (bad, refused)
 
 
+@pytest.fixture
+async def queue(redis_url: str) -> AsyncIterator[Redis]:
+    """The stack's Redis, where the workers' job results are kept (60 s)."""
+    async with Redis.from_url(redis_url) as redis:
+        yield redis
+
+
+async def _reminder_runs_since(queue: Redis, since: float) -> list[int]:
+    """What each run of the workers' reminder job that began at or after `since` (epoch
+    seconds) returned: how many reminders it delivered. Only runs that ended have a result."""
+    delivered = []
+    async for key in queue.scan_iter(match=f"{result_key_prefix}*", count=1000):
+        raw = await queue.get(key)
+        if raw is None:
+            continue  # expired since the scan saw it
+        result = deserialize_job(raw)
+        if result.get("f") == DELIVER_REMINDERS and result["st"] >= since * 1000:
+            delivered.append(int(result["r"]))
+    return delivered
+
+
 async def test_a_due_reminder_is_delivered_once_with_two_workers(
-    client: httpx.AsyncClient, stack: Stack, channel: str, db: Any
+    client: httpx.AsyncClient, stack: Stack, channel: str, db: Any, queue: Redis
 ) -> None:
     while len(stack.live_workers()) < 2:
         stack.start_worker()
-    soon = (datetime.now(UTC) + timedelta(seconds=2)).isoformat()
-    added = await run_tool(client, channel, "reminder_add", text="stretch your legs", at=soon)
+    added = await run_tool(client, channel, "reminder_add", text="stretch your legs", in_minutes=9)
     assert added["ok"] is True, added
+    reminder_id = added["result"]["id"]
+    await db.execute("UPDATE reminders SET next_run_at = now() WHERE id = %s", (reminder_id,))
     messages = await _wait_for_history(client, channel, 4)
     assert [m["content"] for m in messages[2:]] == [
         "Reminder: stretch your legs",
         "You said: Reminder: stretch your legs",
     ]
-    await asyncio.sleep(3)  # both workers look for due reminders every second meanwhile
+    assert (await _reminder_row(db, reminder_id))["runs"] == 1  # the delivery is committed
+    delivered = time.time()
+
+    # Each worker queues a run every second: once two that began after the delivery have
+    # ended, a second delivery (a row not locked, a one-off left due) would have been made.
+    async def two_runs_ended() -> bool:
+        return len(await _reminder_runs_since(queue, delivered)) >= 2
+
+    await eventually(two_runs_ended, "two more runs of the reminder job", timeout=20)
     assert len(await history(client, channel)) == 4
-    row = await _reminder_row(db, added["result"]["id"])
+    row = await _reminder_row(db, reminder_id)
     assert row["status"] == "done" and row["runs"] == 1 and row["last_turn_id"]
 
 
 async def test_a_repeating_reminder_moves_on_and_a_disabled_scheduler_waits(
-    client: httpx.AsyncClient, channel: str, db: Any
+    client: httpx.AsyncClient, channel: str, db: Any, queue: Redis
 ) -> None:
     added = await run_tool(client, channel, "reminder_add", text="new year", cron="0 0 1 1 *")
     reminder_id = added["result"]["id"]
     async with plugin_switched(client, db, "scheduler", enabled=False):
         await db.execute("UPDATE reminders SET next_run_at = now() WHERE id = %s", (reminder_id,))
-        await asyncio.sleep(2.5)
+        due = time.time()
+
+        # A run that began once the reminder was due has ended: it found the plugin off.
+        async def a_run_ended() -> bool:
+            return bool(await _reminder_runs_since(queue, due))
+
+        await eventually(a_run_ended, "a run of the reminder job", timeout=20)
+        assert set(await _reminder_runs_since(queue, due)) == {0}  # none delivered anything
         assert len(await history(client, channel)) == 2  # only the turn that set it
         assert (await _reminder_row(db, reminder_id))["runs"] == 0
     messages = await _wait_for_history(client, channel, 4)

@@ -1,7 +1,8 @@
 """The model provider failing on purpose, on real processes: an api and a worker of this module's
 own, whose OpenAI-compatible provider (the fake, tests/fakellm) is reached through a TCP hop the
-test can cut. The worker retries once (AION_PROVIDER_MAX_RETRIES=1) and gives a silent provider
-two seconds (AION_PROVIDER_TIMEOUT_SECONDS=2), so every failure has a bound.
+test can cut; the Anthropic fake (tests/fakeanthropic) stalls, ends or cuts its own streams.
+The worker retries once (AION_PROVIDER_MAX_RETRIES=1) and gives a silent provider two seconds
+(AION_PROVIDER_TIMEOUT_SECONDS=2), so every failure has a bound.
 
 Each test says what the owner saw (a retried answer, or one `error` event, in time), what
 PostgreSQL holds after (the question, and of the answer only what the owner was shown), how often
@@ -10,15 +11,17 @@ the model was asked, and that the next turn on the channel works.
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 import redis
 
+from tests.fakeanthropic import FakeAnthropic
 from tests.fakellm import FakeLLM
 from tests.fault_helpers import (
     TcpProxy,
@@ -221,14 +224,16 @@ async def test_a_stream_broken_mid_answer_ends_in_an_error_keeping_what_was_show
     await assert_next_turn_works(http, channel, stored, database_url)
 
 
-async def test_the_network_to_the_provider_reset_mid_answer(
-    http: httpx.AsyncClient, proxy: TcpProxy, fake_llm: FakeLLM, database_url: str, channel: str
-) -> None:
+async def broken_mid_answer(
+    http: httpx.AsyncClient, channel: str, fake_llm: FakeLLM, cut: Callable[[], object]
+) -> tuple[str, str]:
+    """A long answer that `cut` breaks once the owner has seen three tokens: it ends in one
+    provider error soon after, the model asked once. The message and what the owner saw."""
     tag = marker()
     message = f"{tag} [[tokens=400 gap=25]]"
     turn = await Turn.open(http, message, channel)
     await turn.read_until(tokens=3)
-    assert proxy.reset() >= 2  # the worker's connection and the hop's own to the fake
+    cut()
     cut_at = time.monotonic()
     events = await turn.read_to_end()
     assert time.monotonic() - cut_at < 5
@@ -237,6 +242,16 @@ async def test_the_network_to_the_provider_reset_mid_answer(
     shown = tokens_text(events)
     assert shown and counted(400).startswith(shown) and shown != counted(400)
     assert model_calls(fake_llm, tag) == 1
+    return message, shown
+
+
+async def test_the_network_to_the_provider_reset_mid_answer(
+    http: httpx.AsyncClient, proxy: TcpProxy, fake_llm: FakeLLM, database_url: str, channel: str
+) -> None:
+    def reset() -> None:
+        assert proxy.reset() >= 2  # the worker's connection and the hop's own to the fake
+
+    message, shown = await broken_mid_answer(http, channel, fake_llm, reset)
     stored = await stored_messages(database_url, channel)
     assert stored == [("user", message), ("assistant", shown)]
     await assert_next_turn_works(http, channel, stored, database_url)
@@ -245,15 +260,11 @@ async def test_the_network_to_the_provider_reset_mid_answer(
 async def test_the_provider_killed_mid_answer_and_away_for_a_while(
     http: httpx.AsyncClient, proxy: TcpProxy, fake_llm: FakeLLM, database_url: str, channel: str
 ) -> None:
-    tag = marker()
-    message = f"{tag} [[tokens=400 gap=25]]"
-    turn = await Turn.open(http, message, channel)
-    await turn.read_until(tokens=3)
-    proxy.refuse()  # nothing listens any more ...
-    proxy.reset()  # ... and what was open dies with the server
-    await turn.read_to_end()
-    assert turn.last.type == "error" and turn.last.data["code"] == "provider_error"
-    shown = tokens_text(turn.events)
+    def kill() -> None:
+        proxy.refuse()  # nothing listens any more ...
+        proxy.reset()  # ... and what was open dies with the server
+
+    message, shown = await broken_mid_answer(http, channel, fake_llm, kill)
 
     # While it is away, a turn fails fast and says the provider cannot be reached.
     started = time.monotonic()
@@ -265,5 +276,62 @@ async def test_the_provider_killed_mid_answer_and_away_for_a_while(
     proxy.restore()
     stored = await stored_messages(database_url, channel)
     assert stored == [("user", message), ("assistant", shown), ("user", "anyone there?")]
-    assert model_calls(fake_llm, tag) == 1
+    await assert_next_turn_works(http, channel, stored, database_url)
+
+
+# --- the same faults on Anthropic's wire format (its fake, through the real SDK) ---------------
+
+
+def anthropic_calls(fake_anthropic: FakeAnthropic, tag: str) -> int:
+    """Requests Anthropic's fake got whose latest message carries `tag`."""
+    return sum(tag in json.dumps(r["body"]["messages"][-1]) for r in fake_anthropic.requests)
+
+
+@pytest.mark.parametrize(
+    ("fault", "says"),
+    [
+        ("stall", f"stopped sending before the answer finished (no data for {TIMEOUT_SECONDS} s"),
+        ("end", "stream ended before the answer finished"),
+        ("drop", "the connection to anthropic broke before the answer finished"),
+    ],
+)
+async def test_an_anthropic_stream_broken_mid_answer_says_what_happened(
+    http: httpx.AsyncClient,
+    fake_anthropic: FakeAnthropic,
+    database_url: str,
+    channel: str,
+    fault: str,
+    says: str,
+) -> None:
+    tag = marker()
+    message = f"{tag} and the rest"
+    started = time.monotonic()
+    _, events = await chat(http, message, channel, model=f"claude-{fault}-after-3")
+    assert time.monotonic() - started < TIMEOUT_SECONDS + 5
+    assert events[-1].type == "error", events[-1]
+    assert events[-1].data["code"] == "provider_error"
+    assert says in events[-1].data["message"].lower(), events[-1].data
+    shown = tokens_text(events)
+    assert shown == f"You said: {tag}", events
+    assert anthropic_calls(fake_anthropic, tag) == 1  # a stream that had begun: not asked again
+    stored = await stored_messages(database_url, channel)
+    assert stored == [("user", message), ("assistant", shown)]
+    await assert_next_turn_works(http, channel, stored, database_url)
+
+
+async def test_an_anthropic_api_that_never_answers_says_so(
+    http: httpx.AsyncClient, fake_anthropic: FakeAnthropic, database_url: str, channel: str
+) -> None:
+    tag = marker()
+    started = time.monotonic()
+    _, events = await chat(http, tag, channel, model="claude-hang")
+    took = time.monotonic() - started
+    assert [e.type for e in events] == ["error"]
+    assert events[0].data["code"] == "provider_error"
+    said = events[0].data["message"].lower()
+    assert f"anthropic sent no answer within {TIMEOUT_SECONDS} s (timed out)" in said, said
+    assert (RETRIES + 1) * TIMEOUT_SECONDS <= took < HANG_BOUND, took
+    assert anthropic_calls(fake_anthropic, tag) == RETRIES + 1
+    stored = await stored_messages(database_url, channel)
+    assert stored == [("user", tag)]
     await assert_next_turn_works(http, channel, stored, database_url)

@@ -29,6 +29,7 @@ import pytest
 from services.worker.sandbox import SandboxError
 from services.worker.sandbox.remote import RemoteSandbox
 from shared.sandbox import RUN_PATH, token_digest
+from tests.helpers import eventually
 from tests.stack import ROOT, free_port
 
 SANDBOX_UID, SANDBOX_GID = 10002, 10001
@@ -158,7 +159,8 @@ async def test_a_command_cannot_read_the_service_s_environment_or_memory(
     result = await sandbox.client().run(
         f"cat /proc/{pid}/environ; head -c 16 /proc/{pid}/mem; cat /proc/*/environ;"
         # A process of this uid that did not harden itself: its environment is readable.
-        " AION_MINE=readable sleep 5 & sleep 0.2; tr '\\0' '\\n' < /proc/$!/environ",
+        ' AION_MINE=readable sleep 5 & until [ "$(cat /proc/$!/comm)" = sleep ]; do :; done;'
+        " tr '\\0' '\\n' < /proc/$!/environ",  # once the child has become `sleep`
         time_limit=10,
     )
     assert CANARY not in result.output, result.output
@@ -212,11 +214,29 @@ async def test_a_closed_connection_kills_the_command(sandbox: RunningSandbox) ->
 
 async def test_a_busy_sandbox_says_so_and_output_is_capped(sandbox: RunningSandbox) -> None:
     client = sandbox.client()
-    slow = [asyncio.create_task(client.run("sleep 2", time_limit=10)) for _ in range(2)]
-    await asyncio.sleep(0.5)
+    # Two commands that run until the test lets them go (a file appears in the workspace).
+    tag = secrets.token_hex(4)
+    held = [
+        asyncio.create_task(
+            client.run(f"until [ -e go ]; do sleep 0.05; done; echo {tag}-{n}", time_limit=30)
+        )
+        for n in range(2)
+    ]
+    await eventually(
+        lambda: (
+            any(t.done() for t in held) or (_running(f"echo {tag}-0") and _running(f"echo {tag}-1"))
+        ),
+        "both commands to run",
+        timeout=10,
+    )
+    assert not any(t.done() for t in held), held
     with pytest.raises(SandboxError, match="as many commands as it allows"):
         await client.run("true", time_limit=5)
-    assert [r.exit_code for r in await asyncio.gather(*slow)] == [0, 0]
+    assert not any(t.done() for t in held)  # the refusal came while both still ran
+    (sandbox.workspace / "go").touch()
+    results = await asyncio.gather(*held)
+    (sandbox.workspace / "go").unlink()
+    assert [r.output for r in results] == [f"{tag}-0\n", f"{tag}-1\n"], results
     result = await client.run("seq 1 200000", time_limit=20)
     assert result.truncated and result.output_bytes == sum(len(f"{n}\n") for n in range(1, 200_001))
     assert result.output.startswith("1\n2\n") and result.output.endswith("200000\n")

@@ -99,16 +99,28 @@ async def test_terminal_event_seals_the_log_and_frees_the_channel(bus: TurnBus) 
     assert await bus.redis.llen(f"aion:chanq:{job.channel}") == 0
 
 
-async def test_turn_waits_for_the_one_before_it(bus: TurnBus) -> None:
+async def test_turn_waits_for_the_one_before_it(
+    bus: TurnBus, monkeypatch: pytest.MonkeyPatch
+) -> None:
     first = await _registered(bus)
     second = await _registered(bus, first.channel)
     await bus.heartbeat("w1", 5)
     assert await bus.claim_and_wait(first.turn_id, first.channel, "w1", first.turn_id) == "start"
+    looks = 0
+    peek = bus._peek
+
+    async def counted_peek(queue: str, turn_id: str) -> tuple[bytes | None, int]:
+        nonlocal looks
+        looks += 1
+        return await peek(queue, turn_id)
+
+    monkeypatch.setattr(bus, "_peek", counted_peek)  # only counted: the bus does what it does
     waiting = asyncio.create_task(
         bus.claim_and_wait(second.turn_id, second.channel, "w1", second.turn_id)
     )
 
-    await asyncio.sleep(0.1)
+    # It has claimed the turn and looked at the channel's head again twice since, and waits on.
+    await eventually(lambda: waiting.done() or looks >= 2, "the second turn to look twice")
     assert not waiting.done()
     await bus.append(first.turn_id, first.channel, DoneEvent(full_response=""))
     assert await asyncio.wait_for(waiting, 2) == "start"

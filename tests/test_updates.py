@@ -20,11 +20,12 @@ import httpx
 import psycopg
 import pytest
 import redis
+from arq.constants import job_key_prefix
 
 from scripts import localpg
-from services.worker.updates import NOT_SET, normalize_repo
+from services.worker.updates import CHECK_UPDATES_DAILY, NOT_SET, normalize_repo
 from shared import __version__
-from shared.jobs import QUEUE_NAME, UPDATE_CHECK_JOB_ID
+from shared.jobs import CHECK_UPDATES, QUEUE_NAME, UPDATE_CHECK_JOB_ID, deserialize_job
 from shared.updates import is_newer, parse_version
 from tests.fakegithub import NOT_FOUND, FakeGitHub, Reply, release_object
 from tests.helpers import eventually
@@ -270,7 +271,12 @@ async def test_secondary_rate_limit_waits_for_retry_after(
     assert "rate limit" in body["error"]
     # A rate limit says nothing about releases: what was known stays known.
     assert body["update_available"] is True and body["latest_version"] == NEWER
-    await asyncio.sleep(1.2)  # the next test may ask again
+    github.release(REPO, f"v{NEWER}")
+
+    async def asked_again() -> bool:  # once the second has passed (the next test may ask too)
+        return (await check_now(client))["error"] is None
+
+    await eventually(asked_again, "a check after the Retry-After", timeout=10)
 
 
 @pytest.mark.parametrize(
@@ -318,13 +324,23 @@ async def test_triggers_do_not_pile_up(
     body = await wait_for_check(client, before)
     assert body["update_available"] is True
     # the check a starting worker makes, and the one queued three times: two, never four
-    deadline = time.monotonic() + 5
-    while len(github.requests) < asked + 2 and time.monotonic() < deadline:
-        await asyncio.sleep(0.05)
-    await asyncio.sleep(1.0)
+    await eventually(lambda: len(github.requests) >= asked + 2, "two checks", timeout=10)
+    # Every check job queued (a job stays in the queue while it runs) has ended: one more
+    # would have asked GitHub by now.
+    await eventually(lambda: not queued_checks(queue), "no check job queued or running")
     assert len(github.requests) == asked + 2
     assert UPDATE_CHECK_JOB_ID.encode() not in queue.zrange(QUEUE_NAME, 0, -1)
     queue.close()
+
+
+def queued_checks(queue: redis.Redis) -> list[str]:
+    """The update check jobs (the owner's and the daily one) queued or running."""
+    checks = []
+    for job_id in queue.zrange(QUEUE_NAME, 0, -1):
+        raw = queue.get(job_key_prefix + job_id.decode())
+        if raw is not None and deserialize_job(raw)["f"] in (CHECK_UPDATES, CHECK_UPDATES_DAILY):
+            checks.append(job_id.decode())
+    return checks
 
 
 async def test_offline_is_an_error_and_the_next_check_recovers(

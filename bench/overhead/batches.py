@@ -8,11 +8,16 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from redis.asyncio import Redis
+
 from bench.overhead.client import Client, Stream
 from bench.overhead.common import AION
 from bench.overhead.cpu import CpuMeter
 from bench.overhead.stats import Series, diff
 from bench.overhead.streams import StreamResult
+from shared.jobs import QUEUE_NAME
+
+QUIET_LIMIT_SECONDS = 60.0
 
 
 @dataclass
@@ -21,7 +26,7 @@ class Bench:
 
     client: Client
     meters: dict[str, CpuMeter]  # "api" and "worker" make up "aion"; others for context
-    settle: float
+    queue: Redis  # the system's Redis, where the worker's jobs are
     pause: float
 
     async def batch(self, series: Series, stream: Stream, count: int) -> None:
@@ -43,12 +48,22 @@ class Bench:
         finally:
             for task in tasks:
                 task.cancel()
-        await asyncio.sleep(self.settle)  # let the worker finish its bookkeeping
+        await self._worker_done()  # its bookkeeping after the streams is the turns' CPU too
         cpu1 = self._cpu()
         spent = {name: CpuMeter.spent(cpu0[name], cpu1[name]) for name in cpu0}
         spent[AION] = spent.get("api", 0.0) + spent.get("worker", 0.0)
         series.add(list(results), wall, spent)
         await asyncio.sleep(self.pause)
+
+    async def _worker_done(self) -> None:
+        """Until no job is due or running: a turn's job ends after its bookkeeping (history,
+        usage, memory scheduling), and stays in arq's queue until then. Jobs deferred to later
+        (the workers' crons) do not count."""
+        deadline = time.monotonic() + QUIET_LIMIT_SECONDS
+        while await self.queue.zcount(QUEUE_NAME, "-inf", int(time.time() * 1000)):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the worker was still busy {QUIET_LIMIT_SECONDS:g} s on")
+            await asyncio.sleep(0.01)
 
     def _cpu(self) -> dict[str, dict[int, float]]:
         return {name: meter.read() for name, meter in self.meters.items()}

@@ -3,9 +3,10 @@ call per turn made it 2.0).
 
 One channel, `turns` plain messages one after another with the owner's settings as they are
 (memory extraction every `memory_extract_every_turns`), then the conversation goes quiet (the
-idle wait is shortened to 1 s for this) so whatever is still unread is read too. The figure is
-every chat request the fake LLM received meanwhile — the turns' and the extractions' — divided
-by the turns.
+idle wait is shortened to 1 s for this) so whatever is still unread is read too: the count is
+taken once PostgreSQL says the conversation has nothing left to read and no worker is reading
+it. The figure is every chat request the fake LLM received meanwhile — the turns' and the
+extractions' — divided by the turns.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ import uuid
 from typing import Any
 
 import httpx
+import psycopg
 
 from bench.overhead.common import log
 
-SETTLE_SECONDS = 3.0  # no new request for this long: the conversation's calls are all in
-
 
 async def requests_per_turn(
-    llm_url: str, api_url: str, api_token: str, turns: int = 20
+    llm_url: str, api_url: str, api_token: str, database_url: str, turns: int = 20
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {api_token}"}
     async with (
@@ -42,7 +42,8 @@ async def requests_per_turn(
         idle = owner_settings["memory_extract_idle_seconds"]
         await _set(api, memory_extract_idle_seconds=1)
         try:
-            total = await _settled(llm) - before
+            await _all_read(database_url, channel)
+            total = await _count(llm) - before
         finally:
             await _set(api, memory_extract_idle_seconds=idle)
     figure = round(total / turns, 3)
@@ -58,15 +59,26 @@ async def _set(api: httpx.AsyncClient, **values: Any) -> None:
     (await api.post("/api/config/settings", json=values)).raise_for_status()
 
 
-async def _settled(llm: httpx.AsyncClient, limit: float = 60.0) -> int:
-    """The request count once it has not moved for SETTLE_SECONDS (at most `limit` s)."""
+async def _all_read(database_url: str, channel: str, limit: float = 60.0) -> None:
+    """Until the channel's conversation has no owner message left unread for memory
+    extraction, none due and no worker holding it (an extraction's model calls are all made
+    before it lets go); with memory off, what was said is marked as never to be read."""
     deadline = time.monotonic() + limit
-    seen, since = await _count(llm), time.monotonic()
-    while time.monotonic() < deadline:
-        await asyncio.sleep(0.25)
-        now = await _count(llm)
-        if now != seen:
-            seen, since = now, time.monotonic()
-        elif time.monotonic() - since >= SETTLE_SECONDS:
-            break
-    return seen
+    async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
+        while True:
+            cur = await conn.execute(
+                """
+                SELECT bool_and(c.extract_after IS NULL AND c.extract_lease_until IS NULL
+                    AND NOT EXISTS (
+                        SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+                        AND m.role = 'user' AND m.id > c.extracted_upto AND m.content <> ''))
+                FROM conversations c WHERE c.channel = %s
+                """,
+                (channel,),
+            )
+            row = await cur.fetchone()
+            if row is not None and row[0] is True:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{channel}: memory extraction not done within {limit:g} s")
+            await asyncio.sleep(0.1)

@@ -30,18 +30,22 @@ from shared.telegram import BackgroundTurn, announce_background_turn
 log = logging.getLogger("aion.worker.reminders")
 
 PLUGIN = "scheduler"
+DELIVER_REMINDERS = "deliver_reminders"  # the cron job's name (its results in Redis carry it)
 BATCH = 50  # per run; the rest is taken by the next run, or by another worker
 
 
 def reminder_cron(settings: WorkerSettings) -> CronJob:
     return cron(
         deliver_due_reminders,
-        name="deliver_reminders",
+        name=DELIVER_REMINDERS,
         second=set(range(0, 60, settings.aion_reminder_check_seconds)),
         # Every worker runs it: the row locks, not arq, keep deliveries single.
         unique=False,
         timeout=60,
         max_tries=1,
+        # What each run delivered stays readable for a minute (arq's result): how a run that
+        # found nothing due, or the plugin off, can be told from one that never ran.
+        keep_result=60,
     )
 
 

@@ -3,6 +3,10 @@
 - `claude-fail-<STATUS>`: that HTTP status with Anthropic's error body (429 with retry-after: 1).
 - `claude-flaky-<anything>`: the first request for that exact name gets 429 + retry-after: 1.
 - `claude-break-after-<N>`: N text deltas, then an in-stream `overloaded_error` event.
+- `claude-stall-after-<N>`: N text deltas, then silence, the stream left open until the client
+  goes; `claude-end-after-<N>`: N text deltas, then the body ends without `message_stop`;
+  `claude-drop-after-<N>`: N text deltas, then the connection is aborted mid-body;
+  `claude-hang`: not a byte, not even the status line, until the client goes.
 - `claude-quotes-key`: 401 whose message quotes the key it was sent (as some providers do).
 - any other name: thinking first when asked for, then a `[[tool=NAME:JSON]]` call in the last
   user message (until its result comes back), else `Tool results: ...`, else `You said: ...`.
@@ -19,6 +23,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import orjson
+
+from tests.fakellm.app import DropConnection, install_log_filter
 
 from .cache import PromptCache
 from .validate import Invalid, check_request
@@ -38,6 +44,8 @@ _ERROR_TYPES = {
     529: "overloaded_error",
 }
 THINKING_TEXT = ["Let me think", " about this."]
+# Faults after N text deltas: the stream goes silent, ends cleanly, or is cut off.
+_FAULT = re.compile(r"claude-(stall|end|drop)-after-(\d+)")
 
 
 def signature(text: str) -> str:
@@ -67,6 +75,7 @@ def _owner_texts(content: Any) -> str:
 
 class FakeAnthropicApp:
     def __init__(self) -> None:
+        install_log_filter()  # the deliberate drops' tracebacks stay out of the test output
         self.requests: list[dict[str, Any]] = []
         self.prompt_cache = PromptCache()
         self._seen: set[str] = set()
@@ -107,10 +116,13 @@ class FakeAnthropicApp:
             await _error(send, 400, "this fake only streams")
             return
         key = headers.get("x-api-key") or headers.get("authorization", "").removeprefix("Bearer ")
-        await self._reply(body, send, key)
+        await self._reply(body, receive, send, key)
 
-    async def _reply(self, body: dict[str, Any], send: Send, key: str) -> None:
+    async def _reply(self, body: dict[str, Any], receive: Receive, send: Send, key: str) -> None:
         model: str = body["model"]
+        if model == "claude-hang":
+            await _wait_until_gone(receive)
+            return
         if model.startswith("claude-fail-"):
             await _error(send, int(model.removeprefix("claude-fail-")), "Scripted failure")
             return
@@ -131,8 +143,14 @@ class FakeAnthropicApp:
                 "headers": [(b"content-type", b"text/event-stream"), (b"request-id", b"req_f")],
             }
         )
+        fault = _FAULT.fullmatch(model)
         for part in _stream(body, self.prompt_cache.usage(body)):
             await send({"type": "http.response.body", "body": part, "more_body": True})
+        if fault is not None and fault[1] == "stall":
+            await _wait_until_gone(receive)
+            return
+        if fault is not None and fault[1] == "drop":
+            raise DropConnection  # uvicorn aborts the connection: the chunked body never ends
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -182,6 +200,9 @@ def _stream(body: dict[str, Any], usage: dict[str, int]) -> list[bytes]:
     breaking = model.startswith("claude-break-after-")
     if breaking:
         tokens = tokens[: int(model.removeprefix("claude-break-after-"))]
+    fault = _FAULT.fullmatch(model)
+    if fault is not None:
+        tokens = tokens[: int(fault[2])]
     out.append(
         _event(
             "content_block_start",
@@ -194,6 +215,8 @@ def _stream(body: dict[str, Any], usage: dict[str, int]) -> list[bytes]:
     if breaking:
         error = {"type": "overloaded_error", "message": "Overloaded (scripted)"}
         return [*out, _event("error", {"error": error})]
+    if fault is not None:
+        return out  # what comes next (silence, an end, a cut) is the app's to do
     out.append(_event("content_block_stop", {"index": index}))
     return [*out, *_end("end_turn", len(tokens))]
 
@@ -204,6 +227,12 @@ def _end(stop_reason: str, output_tokens: int) -> list[bytes]:
         _event("message_delta", {"delta": delta, "usage": {"output_tokens": output_tokens}}),
         _event("message_stop", {}),
     ]
+
+
+async def _wait_until_gone(receive: Receive) -> None:
+    """Block until the client disconnects (a hung server, as the client sees it)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 async def _error(send: Send, status: int, message: str) -> None:

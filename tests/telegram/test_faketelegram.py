@@ -230,8 +230,8 @@ async def test_long_polling(fake: FakeTelegram, bot: Bot, token: str) -> None:
     assert await bot.get_updates(timeout=1) == ()
     assert 0.9 < time.monotonic() - started < 3
 
-    async def soon() -> None:
-        await asyncio.sleep(0.3)
+    async def soon() -> None:  # the owner writes while the bot's long poll is held
+        await fake.async_wait_for(lambda: fake.polling(token))
         fake.send_text(token, USER, USER, "/start now", username="owner")
 
     started = time.monotonic()

@@ -94,6 +94,7 @@ class AnthropicProvider:
         max_retries: int,
         transport: Transport = DEFAULT_TRANSPORT,
     ) -> None:
+        self._timeout = timeout
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key,
             base_url=base_url,
@@ -103,7 +104,8 @@ class AnthropicProvider:
         )
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[ProviderChunk]:
-        decoder = _StreamDecoder(request.model)
+        model = request.model
+        decoder = _StreamDecoder(model)
         body = build_body(request)
         try:
             async with self._client.messages.with_streaming_response.create(**body) as response:
@@ -113,16 +115,34 @@ class AnthropicProvider:
                             yield chunk
         except anthropic.APIStatusError as exc:
             raise ProviderError(
-                f"{request.model}: Anthropic answered HTTP {exc.status_code}: "
+                f"{model}: Anthropic answered HTTP {exc.status_code}: "
                 f"{_short(_error_message(exc))}",
                 status=exc.status_code,
             ) from exc
+        except anthropic.APITimeoutError as exc:  # not even the status line came
+            raise ProviderError(
+                f"{model}: Anthropic sent no answer within {self._timeout:g} s (timed out)"
+            ) from exc
         except anthropic.APIConnectionError as exc:
-            raise ProviderError(f"{request.model}: could not reach Anthropic ({exc})") from exc
+            raise ProviderError(f"{model}: could not reach Anthropic ({exc})") from exc
+        # Once the stream has begun, the transport's errors surface raw, a silent stream's
+        # timeout without a message of its own: each says here what happened.
+        except httpx2.TimeoutException as exc:
+            raise ProviderError(
+                f"{model}: Anthropic stopped sending before the answer finished "
+                f"(no data for {self._timeout:g} s, timed out)"
+            ) from exc
+        except httpx2.TransportError as exc:
+            raise ProviderError(
+                f"{model}: the connection to Anthropic broke before the answer finished "
+                f"({_described(exc)})"
+            ) from exc
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
-            raise ProviderError(f"{request.model}: Anthropic failed: {_short(str(exc))}") from exc
+            raise ProviderError(f"{model}: Anthropic failed: {_described(exc)}") from exc
         if not decoder.finished:
-            raise ProviderError(f"{request.model}: the Anthropic stream ended early")
+            raise ProviderError(
+                f"{model}: Anthropic's stream ended before the answer finished (no message_stop)"
+            )
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -241,6 +261,11 @@ def _json_object(raw: str, start: Any) -> dict[str, Any] | None:
     except orjson.JSONDecodeError:
         return None
     return value if isinstance(value, dict) else None
+
+
+def _described(exc: BaseException) -> str:
+    """The error's own words, or its kind when it has none (a bare error would say nothing)."""
+    return _short(str(exc)) or type(exc).__name__
 
 
 def _short(text: str, limit: int = 300) -> str:
