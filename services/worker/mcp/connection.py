@@ -128,6 +128,8 @@ class McpConnection:
                 lost.cancel()
                 if not session.done():
                     session.cancel()
+                    # Its end may still be an error (a transport failing on its way out).
+                    session.add_done_callback(_reap)
             failure = None if session.cancelled() or not session.done() else session.exception()
             if session.done() and not session.cancelled() and failure is None:
                 delay = FIRST_BACKOFF_SECONDS
@@ -138,7 +140,6 @@ class McpConnection:
             elif failure is not None:
                 self.error = describe(failure)
             else:
-                session.add_done_callback(_reap)
                 self.error = f"connection lost: {self._broken}"
                 # A transport that hangs on its way out must not keep the server away.
                 done, _ = await asyncio.wait({session}, timeout=TEARDOWN_SECONDS)
