@@ -1,7 +1,8 @@
 """The owner's MCP servers: managed through the API, their tools offered under AION's rules.
 
 Real MCP servers (tests/fakemcp/server.py, the SDK's server side) over streamable HTTP in a
-subprocess, and over stdio under bubblewrap, started by the workers.
+subprocess, and over stdio under bubblewrap, started by the workers. They speak both protocol
+eras (the worker gets the 2026-07-28 one) unless started `legacy` (the handshake era only).
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_MODERN_VERSION
 
 from tests.conftest import FAKEMCP_DIR
 from tests.fakellm import FakeLLM
@@ -26,13 +28,18 @@ from tests.test_agent import call, of_type, requests_for
 from tests.test_approvals import approve, follow, pause
 
 SERVER = str(FAKEMCP_DIR / "server.py")
+PURELIB = str(__import__("sysconfig").get_paths()["purelib"])
+SPOKEN = {"legacy": HANDSHAKE_PROTOCOL_VERSIONS[-1], "modern": LATEST_MODERN_VERSION}
+NEEDS_BWRAP = pytest.mark.skipif(shutil.which("bwrap") is None, reason="no bubblewrap")
+TRANSPORTS = ["http", pytest.param("stdio", marks=NEEDS_BWRAP)]
 
 
 class HttpMcpServer:
     """tests/fakemcp/server.py over streamable HTTP on a port of its own (restartable)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *args: str) -> None:
         self.port = free_port()
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -41,7 +48,7 @@ class HttpMcpServer:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, SERVER, "http", str(self.port)],
+            [sys.executable, SERVER, "http", str(self.port), *self.args],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -66,6 +73,30 @@ def http_server() -> Iterator[HttpMcpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def serve(stack: Stack) -> Iterator[Callable[[str, str], dict[str, Any]]]:
+    """The transport half of a server's body, in an era: an HTTP server started here, or the
+    stdio command (then with one worker: each worker runs a process of its own, and a tool
+    list one process changed is not the others')."""
+    started: list[HttpMcpServer] = []
+
+    def body(transport: str, era: str) -> dict[str, Any]:
+        args = ["legacy"] if era == "legacy" else []
+        if transport == "http":
+            server = HttpMcpServer(*args)
+            started.append(server)
+            server.start()
+            return {"transport": "http", "url": server.url}
+        for worker in stack.live_workers()[1:]:
+            worker.stop()
+        command = {"command": "python3", "args": [SERVER, "stdio", *args]}
+        return {"transport": "stdio", **command, "env": {"PYTHONPATH": PURELIB}}
+
+    yield body
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture
@@ -271,30 +302,72 @@ async def test_a_server_that_crashes_mid_call_fails_only_its_tools_and_comes_bac
     await eventually(works, "the server to be back", timeout=30)
 
 
+@pytest.mark.parametrize("era", ["legacy", "modern"])
+@pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_a_changed_tool_list_is_followed(
     client: httpx.AsyncClient,
     cleanup: list[str],
     name: str,
-    http_server: HttpMcpServer,
+    serve: Callable[[str, str], dict[str, Any]],
     channel: str,
-    fake_llm: FakeLLM,
+    transport: str,
+    era: str,
 ) -> None:
-    await add(
-        client,
-        cleanup,
-        {"name": name, "transport": "http", "url": http_server.url, "risk": "allow"},
-    )
+    """Told by `tools/list_changed` (handshake era) or on a listen stream (2026-07-28)."""
+    await add(client, cleanup, {"name": name, **serve(transport, era), "risk": "allow"})
+    spoken = await run_call(client, channel, f"mcp__{name}__era", {})
+    assert spoken["result"] == SPOKEN[era], spoken
     grown = await run_call(client, channel, f"mcp__{name}__grow", {})
     assert grown["ok"] is True
-
-    async def listed() -> bool:
-        servers = (await client.get("/api/mcp/servers")).json()["servers"]
-        (shown,) = [s for s in servers if s["name"] == name]
-        return f"mcp__{name}__extra" in {t["name"] for t in shown["tools"]}
-
-    await eventually(listed, "the new tool to be listed", timeout=15)
+    await eventually(lambda: offers(client, name, "extra"), "the new tool to be listed", 15)
     result = await run_call(client, channel, f"mcp__{name}__extra", {"word": "ab"})
     assert result["ok"] is True and result["result"] == "abab"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_lost_listen_stream_loses_no_later_change(
+    client: httpx.AsyncClient,
+    cleanup: list[str],
+    name: str,
+    serve: Callable[[str, str], dict[str, Any]],
+    channel: str,
+    transport: str,
+) -> None:
+    """No replay in the 2026 protocol: the worker listens again and lists again."""
+    await add(client, cleanup, {"name": name, **serve(transport, "modern"), "risk": "allow"})
+
+    async def cut() -> bool:  # the worker's stream may still be opening
+        dropped = await run_call(client, channel, f"mcp__{name}__drop", {})
+        return bool(dropped["ok"] and dropped["result"] != "cut 0")
+
+    await eventually(cut, "a listen stream to cut", 15)
+    grown = await run_call(client, channel, f"mcp__{name}__grow", {})
+    assert grown["ok"] is True
+    await eventually(lambda: offers(client, name, "extra"), "the new tool to be listed", 15)
+    result = await run_call(client, channel, f"mcp__{name}__extra", {"word": "cd"})
+    assert result["ok"] is True and result["result"] == "cdcd"
+
+
+async def test_a_server_that_never_answers_the_probe_is_reached_by_the_handshake(
+    client: httpx.AsyncClient, cleanup: list[str], name: str, channel: str
+) -> None:
+    """A server from before 2026 that ignores `server/discover` costs one connect timeout."""
+    server = HttpMcpServer("legacy", "silent")
+    server.start()
+    try:
+        body = {"name": name, "transport": "http", "url": server.url, "risk": "allow"}
+        await add(client, cleanup, body)
+        await eventually(lambda: offers(client, name, "era"), "the handshake to connect", 40)
+        spoken = await run_call(client, channel, f"mcp__{name}__era", {})
+        assert spoken["result"] == SPOKEN["legacy"], spoken
+    finally:
+        server.stop()
+
+
+async def offers(client: httpx.AsyncClient, name: str, tool: str) -> bool:
+    servers = (await client.get("/api/mcp/servers")).json()["servers"]
+    (shown,) = [s for s in servers if s["name"] == name]
+    return f"mcp__{name}__{tool}" in {t["name"] for t in shown["tools"]}
 
 
 async def test_two_workers_both_connect(
@@ -314,17 +387,16 @@ async def test_two_workers_both_connect(
     assert response.json()["status"] == "connected" and response.json()["unconfirmed"] == []
 
 
-@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+@NEEDS_BWRAP
 async def test_stdio_server_runs_in_the_sandbox_without_aion_secrets(
     client: httpx.AsyncClient, cleanup: list[str], name: str, channel: str
 ) -> None:
-    purelib = __import__("sysconfig").get_paths()["purelib"]
     body = {
         "name": name,
         "transport": "stdio",
         "command": "python3",
         "args": [SERVER, "stdio"],
-        "env": {"PYTHONPATH": purelib, "SERVER_TOKEN": "its-own-secret-value-123456"},
+        "env": {"PYTHONPATH": PURELIB, "SERVER_TOKEN": "its-own-secret-value-123456"},
         "risk": "allow",
     }
     added = await add(client, cleanup, body)

@@ -1,10 +1,16 @@
 """One MCP server as this worker sees it: a supervisor task keeps one client session open.
 
 Opened lazily (the first turn that needs it, or a change the api waits for), kept across
-turns, re-listed when the server sends `tools/list_changed`, and reopened with backoff when it
+turns, re-listed when the server says its tools changed, and reopened with backoff when it
 fails. Calls come from turns in other tasks; a broken transport only fails this server's calls
 (as tool errors) and wakes the supervisor to reconnect. The session lives in the supervisor's
 task because the SDK's transports are context managers that must be left where entered.
+
+Both protocol eras: `mode="auto"` probes `server/discover` (2026-07-28) and falls back to the
+`initialize` handshake when the server does not know it. A handshake-era server says its tools
+changed with `notifications/tools/list_changed` on the session; a 2026 one on a listen stream
+kept open beside the session (listen.py). A server that chokes on the probe (no answer, or it
+dies) is tried once more at once with the handshake alone, which it then keeps.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ import mcp_types as types
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 
+from services.worker.mcp import listen
+from services.worker.mcp.errors import describe, transport_failure
 from services.worker.tools.registry import ToolError
 from shared.mcp import McpServerSpec
 
@@ -32,10 +40,6 @@ FIRST_BACKOFF_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 60.0
 TEARDOWN_SECONDS = 5.0
 _LIST_PAGES = 20  # a server that pages for ever cannot keep the supervisor listing
-
-
-class ConnectionLost(Exception):
-    """A call found the transport broken: the supervisor reconnects."""
 
 
 class McpConnection:
@@ -60,6 +64,8 @@ class McpConnection:
         self._broken: str | None = None
         self._lost = asyncio.Event()  # a call found the transport broken: reconnect
         self._stragglers: set[asyncio.Task[None]] = set()  # old sessions still closing
+        self._handshake_only = False  # the server chokes on the server/discover probe
+        self._handshaken = False  # the current attempt got past the handshake
 
     @property
     def connected(self) -> bool:
@@ -80,7 +86,7 @@ class McpConnection:
         try:
             return await client.call_tool(tool, arguments)
         except MCPError as exc:
-            if _transport_failure(exc):
+            if transport_failure(exc):
                 self._break(exc.error.message)
             message = exc.error.message
             raise ToolError(f"The MCP server '{name}' answered with an error: {message}") from exc
@@ -110,6 +116,7 @@ class McpConnection:
             self._wake.set()
 
     async def _supervise(self) -> None:
+        name = self.spec.name
         delay = FIRST_BACKOFF_SECONDS
         while True:
             self._lost.clear()
@@ -121,52 +128,95 @@ class McpConnection:
                 lost.cancel()
                 if not session.done():
                     session.cancel()
-            if session.done() and not session.cancelled() and session.exception() is None:
+                    # Its end may still be an error (a transport failing on its way out).
+                    session.add_done_callback(_reap)
+            failure = None if session.cancelled() or not session.done() else session.exception()
+            if session.done() and not session.cancelled() and failure is None:
                 delay = FIRST_BACKOFF_SECONDS
-            elif session.done() and not session.cancelled():
-                self.error = describe(session.exception() or ConnectionLost())
+            elif failure is not None and self._probe_choked(failure):
+                why = describe(failure)
+                log.info("MCP server %s: the 2026 probe failed (%s); now the handshake", name, why)
+                continue
+            elif failure is not None:
+                self.error = describe(failure)
             else:
-                session.add_done_callback(_reap)
                 self.error = f"connection lost: {self._broken}"
                 # A transport that hangs on its way out must not keep the server away.
                 done, _ = await asyncio.wait({session}, timeout=TEARDOWN_SECONDS)
                 if not done:
                     self._stragglers.add(session)
                     session.add_done_callback(self._stragglers.discard)
-            log.warning("MCP server %s: %s", self.spec.name, self.error)
+            log.warning("MCP server %s: %s", name, self.error)
             self._client = None
             self._attempted.set()
             await self._changed()
             await asyncio.sleep(delay)
             delay = min(delay * 2, MAX_BACKOFF_SECONDS)
 
+    def _probe_choked(self, failure: BaseException) -> bool:
+        """Whether an attempt that failed before its session was up is worth repeating at once
+        with the handshake alone: the server was reached but took the probe badly (no answer
+        in time, or an error such as the connection dropping). Unreachable is no such sign.
+        A handshake-only attempt that fails the same way clears the mark again: the server
+        may speak only the 2026 protocol."""
+        while isinstance(failure, BaseExceptionGroup) and failure.exceptions:
+            failure = failure.exceptions[0]
+        if self._handshaken or not isinstance(failure, TimeoutError | MCPError):
+            return False
+        self._handshake_only = not self._handshake_only
+        return self._handshake_only
+
     async def _session(self) -> None:
+        self._handshaken = False
         transport, close = await self._opener(self.spec)
         try:
             async with contextlib.AsyncExitStack() as stack:
                 async with asyncio.timeout(self._connect_timeout):
                     client = await stack.enter_async_context(
-                        # "legacy": the initialize handshake every MCP server speaks today.
                         Client(
-                            transport, mode="legacy", message_handler=self._on_message, cache=None
+                            transport,
+                            mode="legacy" if self._handshake_only else "auto",
+                            message_handler=self._on_message,
+                            cache=None,
                         )
                     )
+                    self._handshaken = True
+                    self._wake.clear()
                     await self._list(client)
                 self._client = client
                 self.error = None
                 self._attempted.set()
-                log.info("MCP server %s connected: %d tools", self.spec.name, len(self.tools))
+                log.info(
+                    "MCP server %s connected (protocol %s): %d tools",
+                    self.spec.name,
+                    client.protocol_version,
+                    len(self.tools),
+                )
                 await self._changed()
+                if listen.announces_changes(client):
+                    # Stopped before the client closes, so it never sees the session's end.
+                    stack.push_async_callback(_stop, asyncio.create_task(self._listen(client)))
                 while True:
                     await self._wake.wait()
                     self._wake.clear()
+                    before = self.tools
                     async with asyncio.timeout(self._connect_timeout):
                         await self._list(client)
-                    await self._changed()
+                    if self.tools != before:
+                        await self._changed()
         finally:
             self._client = None
             if close is not None:
                 await close()
+
+    async def _listen(self, client: Client) -> None:
+        await listen.follow(
+            client,
+            self.spec.name,
+            relist=self._wake.set,
+            broken=self._break,
+            ack_timeout=self._connect_timeout,
+        )
 
     async def _list(self, client: Client) -> None:
         tools: list[types.Tool] = []
@@ -186,24 +236,12 @@ class McpConnection:
             log.exception("could not report MCP server %s", self.spec.name)
 
 
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.wait({task})
+
+
 def _reap(task: asyncio.Task[None]) -> None:
     """An abandoned session's end, whatever it was, is not worth more than this."""
     if not task.cancelled():
         task.exception()
-
-
-def _transport_failure(exc: MCPError) -> bool:
-    """An error the session itself reports (not the tool): the connection is gone, or the
-    server no longer knows our session (it restarted): both need a new session."""
-    return exc.error.code == types.CONNECTION_CLOSED or "session not found" in (
-        exc.error.message.lower()
-    )
-
-
-def describe(exc: BaseException, limit: int = 300) -> str:
-    """A short description of what went wrong, the innermost cause of an exception group."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    text = text.replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
