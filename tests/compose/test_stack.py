@@ -59,7 +59,12 @@ def state() -> dict[str, Any]:
 
 
 def chat(http: httpx.Client, message: str, **body: Any) -> list[SSEEvent]:
-    with http.stream("POST", "/api/chat", json={"message": message, **body}) as response:
+    return turn_events(http, "/api/chat", {"message": message, **body})
+
+
+def turn_events(http: httpx.Client, path: str, body: dict[str, Any]) -> list[SSEEvent]:
+    """POST `body` to a route that streams a turn; its events up to the end."""
+    with http.stream("POST", path, json=body) as response:
         assert response.status_code == 200, response.read()
         events = []
         for event in iter_events_sync(response):
@@ -222,6 +227,34 @@ def test_a_shell_command_finds_no_secret_and_reaches_no_store(
     leaked = [name for name, value in secrets.items() if value in seen]
     assert leaked == [], f"a command read {leaked}"
     assert seen.count("unreachable") == len(targets) and "REACHED" not in seen, seen[-3000:]
+
+
+def test_an_mcp_server_in_its_own_container_lends_its_tools_under_approval(
+    stack: ComposeStack, state: dict[str, Any]
+) -> None:
+    """Issue 18 in the real stack: the owner adds an MCP server that runs as a container of
+    its own (the overlay's `fakemcp`); its tool asks for approval and runs once approved."""
+    with stack.client(state["token"]) as http:
+        body = {"name": "fake", "transport": "http", "url": "http://fakemcp:8000/mcp"}
+        added = http.post("/api/mcp/servers", json=body)
+        assert added.status_code == 201, added.text
+
+        def connected() -> dict[str, Any] | None:
+            servers = http.get("/api/mcp/servers").json()["servers"]
+            fake = next(s for s in servers if s["name"] == "fake")
+            return fake if fake["status"] == "connected" else None
+
+        server = eventually(connected, "the MCP server's container connected", timeout=120)
+        assert {"add", "echo"} <= {tool["name"] for tool in server["tools"]}, server
+        events = chat(
+            http, f"[[{call('mcp__fake__add', {'a': 2, 'b': 3})}]]", channel="compose-mcp"
+        )
+        (approval,) = [e.data for e in events if e.type == "approval"]
+        assert approval["tool"] == "mcp__fake__add" and events[-1].data["approval_pending"]
+        after = turn_events(http, f"/api/approvals/{approval['id']}", {"approve": True})
+        results = [e.data for e in after if e.type == "tool_result"]
+        assert results and results[0]["ok"] is True and results[0]["result"] == "5", results
+        assert http.delete("/api/mcp/servers/fake").status_code == 200
 
 
 def test_a_worker_killed_mid_turn_gives_an_error_and_the_next_turn_works(

@@ -202,7 +202,9 @@ if __name__ == "__main__":
     if sys.argv[1] == "http" and legacy:
         legacy_http(int(sys.argv[2]), silent="silent" in sys.argv)
     elif sys.argv[1] == "http":
-        server.run("streamable-http", host="127.0.0.1", port=int(sys.argv[2]))
+        # In a container of its own (the compose test) it listens on every address.
+        host = os.environ.get("FAKEMCP_HOST", "127.0.0.1")
+        server.run("streamable-http", host=host, port=int(sys.argv[2]))
     elif legacy:
         anyio.run(legacy_stdio)
     else:
