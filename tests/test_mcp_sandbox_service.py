@@ -11,6 +11,7 @@ show a server's stderr but not the credential; with no sandbox at all, stdio is 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import sysconfig
@@ -59,6 +60,13 @@ async def manager(sandbox: RunningSandbox) -> AsyncIterator[McpManager]:
     yield mcp
     await mcp.aclose()
     await client.aclose()
+    # Its servers' slots come back once the sandbox has reaped them: the next test gets all.
+    await eventually(lambda: all_ended(sandbox), "the sandbox to end every server", 30)
+
+
+def all_ended(sandbox: RunningSandbox) -> bool:
+    logged = sandbox.log.read_text()
+    return logged.count("program started:") == logged.count("program ended:")
 
 
 def spec(name: str, enabled: bool = True, **env: str) -> McpServerSpec:
@@ -227,17 +235,30 @@ async def test_with_no_sandbox_at_all_stdio_is_refused_clearly() -> None:
     assert "stdio MCP servers run only in a sandbox, and this worker has none" in shown["error"]
 
 
+async def open_socket(
+    http: aiohttp.ClientSession, sandbox: RunningSandbox
+) -> aiohttp.ClientWebSocketResponse:
+    """A program socket. The earlier tests' servers give their slots back as the sandbox
+    reaps them, so a 429 is tried again until one is free."""
+    headers = {"Authorization": f"Bearer {sandbox.token}"}
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + CONNECT_SECONDS
+    while True:
+        try:
+            return await http.ws_connect(
+                sandbox.url + PROGRAM_PATH, headers=headers, max_msg_size=2 * MAX_LINE_BYTES
+            )
+        except aiohttp.WSServerHandshakeError as exc:
+            if exc.status != 429 or loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
 async def program(sandbox: RunningSandbox, start: dict[str, Any], *lines: str) -> list[Any]:
     """Start a program over the raw protocol, send `lines`, and collect what comes back
     until the sandbox closes: lines, then (close code, reason)."""
     got: list[Any] = []
-    headers = {"Authorization": f"Bearer {sandbox.token}"}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.ws_connect(
-            sandbox.url + PROGRAM_PATH, headers=headers, max_msg_size=2 * MAX_LINE_BYTES
-        ) as ws,
-    ):
+    async with aiohttp.ClientSession() as http, await open_socket(http, sandbox) as ws:
         await ws.send_str(json.dumps(start))
         for line in lines:
             await ws.send_str(line)
@@ -262,11 +283,7 @@ async def test_the_protocol_refuses_what_it_cannot_bridge(sandbox: RunningSandbo
         (START_FAILED, "cannot start /nonexistent/server: No such file or directory")
     ]
 
-    headers = {"Authorization": f"Bearer {sandbox.token}"}
-    async with (
-        aiohttp.ClientSession() as http,
-        http.ws_connect(sandbox.url + PROGRAM_PATH, headers=headers) as ws,
-    ):
+    async with aiohttp.ClientSession() as http, await open_socket(http, sandbox) as ws:
         await ws.send_str(json.dumps({"command": "/bin/cat"}))
         await ws.send_str("one")
         assert (await ws.receive()).data == "one"
