@@ -245,7 +245,7 @@ def test_an_mcp_server_in_its_own_container_lends_its_tools_under_approval(
             return fake if fake["status"] == "connected" else None
 
         server = eventually(connected, "the MCP server's container connected", timeout=120)
-        assert {"add", "echo"} <= {tool["name"] for tool in server["tools"]}, server
+        assert {"mcp__fake__add", "mcp__fake__echo"} <= {t["name"] for t in server["tools"]}, server
         events = chat(
             http, f"[[{call('mcp__fake__add', {'a': 2, 'b': 3})}]]", channel="compose-mcp"
         )
