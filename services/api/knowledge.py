@@ -11,16 +11,14 @@ import logging
 import secrets
 import time
 
-from pgvector import Vector
-
 from services.api.context import AppContext
 from services.api.errors import Conflict, NotFound, ServiceUnavailable, Unprocessable
+from services.api.query_embedding import embed_query
 from services.api.schemas.knowledge import IndexState, KnowledgeResults, Passage
 from shared import metrics
 from shared.db import Conn
 from shared.db import knowledge as repo
 from shared.db.knowledge import KnowledgeQuery
-from shared.embed_rpc import EmbedUnavailable, request_embeddings
 from shared.jobs import (
     INDEX_FILE,
     INDEX_SERVER_FAILURE,
@@ -108,15 +106,9 @@ async def search(
     text = text.strip()
     if not text:
         raise Unprocessable("q: say what to look for (it is blank).", param="q")
-    try:
-        embedded = await request_embeddings(
-            ctx.redis, [text], ctx.settings.aion_embed_timeout_seconds
-        )
-    except EmbedUnavailable as exc:
-        raise ServiceUnavailable(f"Knowledge search needs a worker: {exc}.") from exc
     query = KnowledgeQuery(
         text=text,
-        embedding=Vector(embedded.vectors[0]),
+        embedding=await embed_query(ctx, text, search="Knowledge search"),
         limit=limit,
         file_ids=file_ids,
         depth=max(SEARCH_DEPTH, limit),

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import time
 
-from pgvector import Vector
-
 from services.api.context import AppContext
-from services.api.errors import NotFound, ServiceUnavailable
+from services.api.errors import NotFound
+from services.api.query_embedding import embed_query
 from services.api.schemas.memory import MemoryEntry, MemoryPage
 from shared import metrics
 from shared.db import Conn
 from shared.db import memories as repo
 from shared.db.memories import Memory, SearchQuery
-from shared.embed_rpc import EmbedUnavailable, request_embeddings
 
 MIN_SIMILARITY = 0.3
 # Candidates per list; deeper pages search deeper (up to MAX_SEARCH_DEPTH). The HNSW beam is at
@@ -52,15 +50,9 @@ async def entries(
     if not text:
         found, total = await repo.newest(conn, limit=limit, offset=offset, category=category)
     else:
-        try:
-            embedded = await request_embeddings(
-                ctx.redis, [text], ctx.settings.aion_embed_timeout_seconds
-            )
-        except EmbedUnavailable as exc:
-            raise ServiceUnavailable(f"Memory search needs a worker: {exc}.") from exc
         query = SearchQuery(
             text=text,
-            embedding=Vector(embedded.vectors[0]),
+            embedding=await embed_query(ctx, text, search="Memory search"),
             limit=limit,
             offset=offset,
             category=category,
