@@ -47,6 +47,9 @@ from bench.mixed.sampler import Sampler
 from bench.overhead.common import log
 from bench.overhead.runner import run_against_system
 from bench.overhead.system import System
+from services.api.settings import ApiSettings
+from services.tts.settings import TTSSettings
+from services.worker.settings import WorkerSettings
 
 DEFAULT_MIX = "chat=30,tool=12,approve=8,deny=4,memory=10,voice=8,resume=14,cancel=14"
 
@@ -129,6 +132,16 @@ def _cpu_per_op(before: dict[str, Any], after: dict[str, Any], ops: int) -> floa
     return round(max(0.0, spent) * 1000 / ops, 1)
 
 
+def connection_ceiling(env: dict[str, str], workers: int) -> int:
+    """The most PostgreSQL connections the pools may hold: the api's, each worker's, tts's."""
+
+    def size(settings: type[ApiSettings | WorkerSettings | TTSSettings]) -> int:
+        configured = env.get("AION_DB_POOL_SIZE")
+        return int(configured or settings.model_fields["aion_db_pool_size"].default)
+
+    return size(ApiSettings) + workers * size(WorkerSettings) + size(TTSSettings)
+
+
 async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {system.api_token}"}
     limits = httpx.Limits(max_connections=4 * args.concurrency + 8)
@@ -144,7 +157,8 @@ async def run(args: argparse.Namespace, system: System) -> dict[str, Any]:
         soak = Soak(args, ops, Sampler.of(system))
         log(f"{args.concurrency} clients for {args.duration:g} s, mix {args.mix}")
         start, windows = await soak.run()
-    growth = assess(windows, args.warmup, args.min_span)
+    ceiling = connection_ceiling(system.stack.env, args.workers)
+    growth = assess(windows, args.warmup, args.min_span, connection_ceiling=ceiling)
     flagged = sorted(name for name, g in growth.items() if g["flagged"])
     total = soak.total.figures()
     verdict = (

@@ -77,3 +77,19 @@ def test_assess_skips_the_warm_up_and_absent_processes() -> None:
     # Rates over too short a span are shown, not judged.
     short = assess(leaking[:8], warmup_s=300)["rss_mb.api"]
     assert short["flagged"] is None and short["per_hour"] == pytest.approx(60.0)
+
+
+def test_connections_are_judged_against_the_pools_ceiling() -> None:
+    """A pool that opens one more connection for a burst is within its size; a connection
+    beyond every pool's size is held outside them."""
+    windows = [_window(60 * i, 500, 90.0) for i in range(1, 31)]
+    for window in windows[20:]:
+        window["pg_connections"] = 8  # one more, late: a rising line, still inside the pools
+    assert assess(windows, warmup_s=300)["pg_connections"]["flagged"] is True  # no ceiling
+    within = assess(windows, warmup_s=300, connection_ceiling=8)["pg_connections"]
+    assert within["flagged"] is False and within["ceiling"] == 8
+    windows[-1]["pg_connections"] = 9
+    beyond = assess(windows, warmup_s=300, connection_ceiling=8)["pg_connections"]
+    assert beyond["flagged"] is True
+    short = assess(windows[:8], warmup_s=300, connection_ceiling=8)["pg_connections"]
+    assert short["flagged"] is None

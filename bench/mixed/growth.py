@@ -90,8 +90,9 @@ LIMITS = {
     "postgres_private_mb": Limit(
         16.0, 0.10, "the backends' own memory (their RSS is judged by this instead)"
     ),
+    # Judged against the pools' ceiling when the caller knows it (see `assess`).
     "pg_connections": Limit(
-        2.0, 0.0, "pools have a fixed size: a lasting rise is a connection never given back"
+        2.0, 0.0, "with no known ceiling: a lasting rise is a connection never given back"
     ),
 }
 
@@ -104,11 +105,19 @@ def readings(window: dict[str, Any]) -> dict[str, float]:
 
 
 def assess(
-    windows: list[dict[str, Any]], warmup_s: float, min_span_s: float = 600.0
+    windows: list[dict[str, Any]],
+    warmup_s: float,
+    min_span_s: float = 600.0,
+    connection_ceiling: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Growth of every reading over the windows that end after the warm-up (`t` in seconds).
     Over less than `min_span_s` the rates are given but nothing is judged (`flagged` None):
-    a minute or two says little about an hour."""
+    a minute or two says little about an hour.
+
+    `connection_ceiling`: the sum of the services' pool sizes. Pools open connections on
+    demand up to their size (a burst adds one now and then) and close idle ones, so their
+    count wanders below that sum and its slope says little; a count above it is a connection
+    held outside the pools, and is what is flagged then."""
     measured = [w for w in windows if w["t"] > warmup_s]
     hours = [w["t"] / 3600 for w in measured]
     judged = len(hours) > 1 and (hours[-1] - hours[0]) * 3600 >= min_span_s
@@ -124,6 +133,13 @@ def assess(
         verdict = growth(hours, values, limit) | {"why": limit.why}
         if name == "rss_mb.postgres":
             verdict |= {"flagged": None, "why": "shared pages count: see postgres_private_mb"}
+        elif name == "pg_connections" and connection_ceiling is not None:
+            verdict |= {
+                "ceiling": connection_ceiling,
+                "flagged": max(values) > connection_ceiling if judged else None,
+                "why": f"pools open and close connections on demand, {connection_ceiling} at"
+                " most in all: more is a connection held outside them",
+            }
         elif not judged:
             verdict["flagged"] = None
         verdicts[name] = verdict

@@ -89,8 +89,13 @@ def growth_table(report: dict[str, Any]) -> list[str]:
             f" {_f(g['late_per_hour'], 10, 1)} {_f(g['limit_per_hour'], 11, 1)}  {verdict}"
         )
     lines += [
-        "limits: the larger of an absolute rate and 10 %/h of the level (connections: 2/h);"
-        " the reasons are in the JSON line",
+        "limits: the larger of an absolute rate and 10 %/h of the level; connections: never"
+        f" above the pools' sizes in all ({_ceiling(report)}); the reasons are in the JSON line",
         f"verdict: {report['verdict']}",
     ]
     return lines
+
+
+def _ceiling(report: dict[str, Any]) -> str:
+    ceiling = report["growth"].get("pg_connections", {}).get("ceiling")
+    return "unknown: 2/h of growth instead" if ceiling is None else str(ceiling)
