@@ -17,14 +17,15 @@ from shared import events as ev
 from shared.turn_keys import StoredEvent
 from tests.sse import EventBuffer
 
-JSON_SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text()
+FINITE = st.floats(allow_nan=False, allow_infinity=False)
+# JSON has no Infinity or NaN (an encoder writes null for them): only what JSON can hold.
+JSON_SCALARS = st.none() | st.booleans() | st.integers() | FINITE | st.text()
 JSON = st.recursive(
     JSON_SCALARS,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )
 ARGS = st.dictionaries(st.text(), JSON, max_size=4)
-FINITE = st.floats(allow_nan=False, allow_infinity=False)
 BLOCKS = st.lists(
     st.builds(ev.TextBlock)
     | st.builds(ev.ImageBlock)
