@@ -312,10 +312,15 @@ async def test_an_anthropic_stream_broken_mid_answer_says_what_happened(
     assert events[-1].data["code"] == "provider_error"
     assert says in events[-1].data["message"].lower(), events[-1].data
     shown = tokens_text(events)
-    assert shown == f"You said: {tag}", events
+    if fault == "drop":
+        # The HTTP client gives up what it had received but not yet handed over when the
+        # connection breaks (the drop can come with the first events): a part, maybe none.
+        assert f"You said: {tag}".startswith(shown), events
+    else:
+        assert shown == f"You said: {tag}", events
     assert anthropic_calls(fake_anthropic, tag) == 1  # a stream that had begun: not asked again
     stored = await stored_messages(database_url, channel)
-    assert stored == [("user", message), ("assistant", shown)]
+    assert stored == [("user", message)] + ([("assistant", shown)] if shown else [])
     await assert_next_turn_works(http, channel, stored, database_url)
 
 
