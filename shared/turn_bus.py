@@ -115,12 +115,24 @@ class TurnBus:
 
     async def read_after(self, turn_id: str, after_id: str | None) -> list[StoredEvent]:
         """Every stored event after `after_id` (exclusive), or all of them."""
+        return (await self.read_log(turn_id, after_id))[0]
+
+    async def read_log(self, turn_id: str, after_id: str | None) -> tuple[list[StoredEvent], bool]:
+        """The events after `after_id` and whether the turn has ended, read as one snapshot.
+
+        Read apart, a turn could run to its end between the two reads: an empty log followed
+        by "ended" would look like a stream with nothing left to send.
+        """
         start = f"({after_id}" if after_id else "-"
-        rows = await self.redis.xrange(events_key(turn_id), min=start, max="+")
-        return [
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xrange(events_key(turn_id), min=start, max="+")
+            pipe.exists(end_key(turn_id))
+            rows, ended = await pipe.execute()
+        events = [
             StoredEvent(event_id.decode(), fields[b"t"].decode(), fields[b"d"].decode())
             for event_id, fields in rows
         ]
+        return events, bool(ended)
 
     async def has_ended(self, turn_id: str) -> bool:
         return bool(await self.redis.exists(end_key(turn_id)))

@@ -144,14 +144,12 @@ async def follow_turn(
     try:
         while True:
             try:
-                logged = await retry.run(
-                    partial(ctx.bus.read_after, turn_id, last_event_id), "read a turn's log"
+                logged, ended = await retry.run(
+                    partial(ctx.bus.read_log, turn_id, last_event_id), "read a turn's log"
                 )
                 # Nothing after the given id of a turn that ended: the client had its terminal
                 # event already (resumed after it), so nothing more will ever come.
-                if not logged and await retry.run(
-                    partial(ctx.bus.has_ended, turn_id), "read a turn's end"
-                ):
+                if not logged and ended:
                     return
             except RedisUnavailable:
                 log.exception("relay gave up on Redis", extra={"turn_id": turn_id})
