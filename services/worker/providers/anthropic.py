@@ -34,9 +34,9 @@ from services.worker.providers.base import (
 )
 from services.worker.providers.http_client import (
     DEFAULT_TRANSPORT,
+    PacedReader,
     Transport,
     anthropic_http_client,
-    sse_lines,
 )
 
 THINKING_BUDGET = {"minimal": 1024, "standard": 4096, "deep": 16384}
@@ -93,7 +93,9 @@ class AnthropicProvider:
         timeout: float,
         max_retries: int,
         transport: Transport = DEFAULT_TRANSPORT,
+        read_window: float = 0.0,
     ) -> None:
+        self._read_window = read_window  # see PacedReader
         self._timeout = timeout
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key,
@@ -109,10 +111,15 @@ class AnthropicProvider:
         body = build_body(request)
         try:
             async with self._client.messages.with_streaming_response.create(**body) as response:
-                async for lines in sse_lines(response.http_response):
+                reader = PacedReader(self._read_window)
+                async for lines in reader.lines(response.http_response):
                     for line in lines:
                         for chunk in decoder.line(line):
+                            if isinstance(chunk, TextDelta | ReasoningDelta):
+                                reader.began()
                             yield chunk
+                    if decoder.finished:
+                        reader.ended()
         except anthropic.APIStatusError as exc:
             raise ProviderError(
                 f"{model}: Anthropic answered HTTP {exc.status_code}: "

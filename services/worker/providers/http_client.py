@@ -9,8 +9,9 @@ the bytes on the wire take another path. `bench/stream_client.py` measures the d
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from typing import Literal
+from typing import Any, Literal
 
 import anthropic
 import httpx2
@@ -50,3 +51,79 @@ async def sse_lines(response: httpx2.Response) -> AsyncIterator[list[bytes]]:
             yield lines
     if rest:
         yield [rest]
+
+
+class PacedReader:
+    """Reads a fast stream at most once per `window` seconds once the answer has begun.
+
+    At a real model's pace each token is a chunk of its own, and each chunk a wake-up of the
+    worker (the socket read, the HTTP parser, every layer up to the emitter), while the emitter
+    sends what arrives within its flush window as one event anyway. Between reads the socket is
+    left unread (its transport paused), so the chunks pile up in the kernel and one wake-up
+    carries them all.
+
+    Never before the answer has begun (`began()`: the first token goes out at once) nor after
+    it ended (`ended()`). Only while the stream is fast: the next data came within half a
+    window, and each paused window gathers several events. A slower stream is read as it
+    comes, since pausing it would add a wake-up per chunk instead of saving one. The end of a
+    fast answer may be read up to one window late when it comes apart from its last words.
+    Other transports than aiohttp are read as they come.
+    """
+
+    def __init__(self, window: float) -> None:
+        self._window = window
+        self._began = False
+        self._ended = False
+
+    def began(self) -> None:
+        """The answer has begun: text or reasoning went out."""
+        self._began = True
+
+    def ended(self) -> None:
+        """The provider said its last word: read the rest at once."""
+        self._ended = True
+
+    async def lines(self, response: httpx2.Response) -> AsyncIterator[list[bytes]]:
+        loop = asyncio.get_running_loop()
+        upstream = _aiohttp_response(response) if self._window > 0 else None
+        source = aiter(sse_lines(response))
+        paused = False
+        while True:
+            asked = loop.time()
+            try:
+                lines = await anext(source)
+            except StopAsyncIteration:
+                return
+            arrived = loop.time()
+            yield lines
+            if upstream is None or not self._began or self._ended:
+                continue
+            if paused and sum(line.startswith(b"data:") for line in lines) < 2:
+                upstream = None  # a whole window brought one event: slower than the window
+                continue
+            rest = arrived + self._window - loop.time()
+            if (paused or arrived - asked < self._window / 2) and rest > 0:
+                paused = await _unread_for(upstream, rest)
+
+
+async def _unread_for(upstream: Any, seconds: float) -> bool:
+    """Leave the socket unread for `seconds`, unless the body is all in already (the connection
+    went back to the pool) or aiohttp's own flow control holds the transport."""
+    connection = upstream.connection
+    transport = getattr(connection, "transport", None)
+    if transport is None or transport.is_closing() or not transport.is_reading():
+        return False
+    transport.pause_reading()
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        if not transport.is_closing():
+            transport.resume_reading()
+    return True
+
+
+def _aiohttp_response(response: httpx2.Response) -> Any:
+    """The aiohttp response under the SDKs' aiohttp transport, if that is what carries it."""
+    stream = getattr(response.stream, "_stream", response.stream)  # httpx2 binds it
+    upstream = getattr(stream, "_aiohttp_response", None)
+    return upstream if hasattr(upstream, "connection") else None

@@ -27,9 +27,9 @@ from services.worker.providers.base import (
 )
 from services.worker.providers.http_client import (
     DEFAULT_TRANSPORT,
+    PacedReader,
     Transport,
     openai_http_client,
-    sse_lines,
 )
 from shared.providers import is_reasoning_model
 
@@ -53,7 +53,9 @@ class OpenAICompatibleProvider:
         flavor: str = "openai",
         send_cache_key: bool = False,
         transport: Transport = DEFAULT_TRANSPORT,
+        read_window: float = 0.0,
     ) -> None:
+        self._read_window = read_window  # see PacedReader
         self.name = flavor
         self._flavor = flavor
         # `prompt_cache_key` is OpenAI's field; other servers may refuse unknown fields, so it
@@ -105,11 +107,16 @@ class OpenAICompatibleProvider:
                 content=orjson.dumps(body),
                 stream=True,
             )
+            reader = PacedReader(self._read_window)
             try:
-                async for lines in sse_lines(response):
+                async for lines in reader.lines(response):
                     for line in lines:
                         for chunk in decoder.line(line):
+                            if isinstance(chunk, TextDelta | ReasoningDelta):
+                                reader.began()
                             yield chunk
+                    if decoder.finished:
+                        reader.ended()
             finally:
                 await response.aclose()
             for call in decoder.tool_calls():
@@ -173,12 +180,16 @@ class _StreamDecoder:
     def __init__(self, model: str) -> None:
         self._model = model
         self._calls: dict[int, _PartialCall] = {}
+        self.finished = False  # `[DONE]` came
 
     def line(self, line: bytes) -> list[ProviderChunk]:
         if not line.startswith(b"data:"):
             return []  # blank separators, comments, `event:` lines
         payload = line[5:].strip()
-        if not payload or payload == b"[DONE]":
+        if payload == b"[DONE]":
+            self.finished = True
+            return []
+        if not payload:
             return []
         try:
             data = orjson.loads(payload)

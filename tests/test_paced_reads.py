@@ -1,0 +1,109 @@
+"""Paced reads of a provider's stream (services/worker/providers/http_client.py `PacedReader`):
+a fast stream is read about once per flush window once its answer has begun, a slow one as it
+comes, and the end of an answer is never waited for; every token arrives, in order."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx2
+import pytest
+
+from services.worker.providers import http_client
+from services.worker.providers.anthropic import AnthropicProvider
+from services.worker.providers.base import LLMProvider, ProviderRequest, TextDelta
+from services.worker.providers.openai_compat import OpenAICompatibleProvider
+from tests.fakeanthropic import FakeAnthropic
+from tests.fakellm import FakeLLM
+
+
+@pytest.fixture(scope="module")
+def fake_llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture
+def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many lines each read of the stream brought (one entry per read)."""
+    counted: list[int] = []
+    real = http_client.sse_lines
+
+    async def counting(response: httpx2.Response) -> AsyncIterator[list[bytes]]:
+        async for lines in real(response):
+            counted.append(len(lines))
+            yield lines
+
+    monkeypatch.setattr(http_client, "sse_lines", counting)
+    return counted
+
+
+def openai_provider(fake: FakeLLM, window: float) -> OpenAICompatibleProvider:
+    return OpenAICompatibleProvider(
+        api_key="sk-test-paced", base_url=fake.base_url, timeout=10, max_retries=0,
+        read_window=window,
+    )  # fmt: skip
+
+
+async def text_of(adapter: LLMProvider, message: str, model: str = "gpt-4o-mini") -> str:
+    request = ProviderRequest(model, [{"role": "user", "content": message}])
+    try:
+        return "".join([c.text async for c in adapter.stream(request) if isinstance(c, TextDelta)])
+    finally:
+        await adapter.aclose()
+
+
+def tokens(n: int) -> str:
+    return "".join(f"t{i} " for i in range(n))
+
+
+async def test_a_fast_stream_is_read_about_once_per_window(
+    fake_llm: FakeLLM, reads: list[int]
+) -> None:
+    # 40 tokens 5 ms apart: 200 ms, read as they come that is ~40 reads; once per 50 ms, ~5.
+    text = await text_of(openai_provider(fake_llm, 0.05), "[[tokens=40 gap=5]]")
+    assert text == tokens(40)
+    assert len(reads) <= 12, reads
+
+
+async def test_a_slow_stream_is_read_as_it_comes(fake_llm: FakeLLM, reads: list[int]) -> None:
+    # 120 ms apart is slower than half the 200 ms window: pausing would only add wake-ups.
+    # Read as it comes: a read per token (the first and last share theirs with the role and
+    # the end); paused, 8 tokens over 840 ms would take about 5.
+    text = await text_of(openai_provider(fake_llm, 0.2), "[[tokens=8 gap=120]]")
+    assert text == tokens(8)
+    assert len(reads) >= 7, reads
+
+
+async def test_the_end_of_an_answer_is_not_waited_for(fake_llm: FakeLLM) -> None:
+    started = time.perf_counter()
+    text = await text_of(openai_provider(fake_llm, 1.0), "[[tokens=30]]")
+    assert text == tokens(30)
+    assert time.perf_counter() - started < 0.9  # a whole window would be 1 s
+
+
+async def test_the_first_token_is_not_held_back(fake_llm: FakeLLM) -> None:
+    adapter = openai_provider(fake_llm, 1.0)
+    request = ProviderRequest("gpt-4o-mini", [{"role": "user", "content": "[[tokens=3 gap=300]]"}])
+    started = time.perf_counter()
+    try:
+        async for chunk in adapter.stream(request):
+            if isinstance(chunk, TextDelta):
+                assert time.perf_counter() - started < 0.5
+                break
+    finally:
+        await adapter.aclose()
+
+
+async def test_an_anthropic_answer_arrives_whole_and_at_most_a_window_late() -> None:
+    with FakeAnthropic() as fake:
+        adapter = AnthropicProvider(
+            api_key="sk-ant-test", base_url=fake.base_url, timeout=10, max_retries=0,
+            read_window=0.5,
+        )  # fmt: skip
+        started = time.perf_counter()
+        text = await text_of(adapter, "Say hello", model="claude-sonnet-4-5")
+        elapsed = time.perf_counter() - started
+    assert text
+    assert elapsed < 1.0  # its `message_stop` ends the pacing: never two windows
