@@ -39,15 +39,17 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return counted
 
 
-def openai_provider(fake: FakeLLM, window: float) -> OpenAICompatibleProvider:
+def openai_provider(fake: FakeLLM) -> OpenAICompatibleProvider:
     return OpenAICompatibleProvider(
-        api_key="sk-test-paced", base_url=fake.base_url, timeout=10, max_retries=0,
-        read_window=window,
-    )  # fmt: skip
+        api_key="sk-test-paced", base_url=fake.base_url, timeout=10, max_retries=0
+    )
 
 
-async def text_of(adapter: LLMProvider, message: str, model: str = "gpt-4o-mini") -> str:
-    request = ProviderRequest(model, [{"role": "user", "content": message}])
+def asking(message: str, window: float, model: str = "gpt-4o-mini") -> ProviderRequest:
+    return ProviderRequest(model, [{"role": "user", "content": message}], read_window=window)
+
+
+async def text_of(adapter: LLMProvider, request: ProviderRequest) -> str:
     try:
         return "".join([c.text async for c in adapter.stream(request) if isinstance(c, TextDelta)])
     finally:
@@ -62,7 +64,7 @@ async def test_a_fast_stream_is_read_about_once_per_window(
     fake_llm: FakeLLM, reads: list[int]
 ) -> None:
     # 40 tokens 5 ms apart: 200 ms, read as they come that is ~40 reads; once per 50 ms, ~5.
-    text = await text_of(openai_provider(fake_llm, 0.05), "[[tokens=40 gap=5]]")
+    text = await text_of(openai_provider(fake_llm), asking("[[tokens=40 gap=5]]", 0.05))
     assert text == tokens(40)
     assert len(reads) <= 12, reads
 
@@ -71,21 +73,21 @@ async def test_a_slow_stream_is_read_as_it_comes(fake_llm: FakeLLM, reads: list[
     # 120 ms apart is slower than half the 200 ms window: pausing would only add wake-ups.
     # Read as it comes: a read per token (the first and last share theirs with the role and
     # the end); paused, 8 tokens over 840 ms would take about 5.
-    text = await text_of(openai_provider(fake_llm, 0.2), "[[tokens=8 gap=120]]")
+    text = await text_of(openai_provider(fake_llm), asking("[[tokens=8 gap=120]]", 0.2))
     assert text == tokens(8)
     assert len(reads) >= 7, reads
 
 
 async def test_the_end_of_an_answer_is_not_waited_for(fake_llm: FakeLLM) -> None:
     started = time.perf_counter()
-    text = await text_of(openai_provider(fake_llm, 1.0), "[[tokens=30]]")
+    text = await text_of(openai_provider(fake_llm), asking("[[tokens=30]]", 1.0))
     assert text == tokens(30)
     assert time.perf_counter() - started < 0.9  # a whole window would be 1 s
 
 
 async def test_the_first_token_is_not_held_back(fake_llm: FakeLLM) -> None:
-    adapter = openai_provider(fake_llm, 1.0)
-    request = ProviderRequest("gpt-4o-mini", [{"role": "user", "content": "[[tokens=3 gap=300]]"}])
+    adapter = openai_provider(fake_llm)
+    request = asking("[[tokens=3 gap=300]]", 1.0)
     started = time.perf_counter()
     try:
         async for chunk in adapter.stream(request):
@@ -99,11 +101,10 @@ async def test_the_first_token_is_not_held_back(fake_llm: FakeLLM) -> None:
 async def test_an_anthropic_answer_arrives_whole_and_at_most_a_window_late() -> None:
     with FakeAnthropic() as fake:
         adapter = AnthropicProvider(
-            api_key="sk-ant-test", base_url=fake.base_url, timeout=10, max_retries=0,
-            read_window=0.5,
-        )  # fmt: skip
+            api_key="sk-ant-test", base_url=fake.base_url, timeout=10, max_retries=0
+        )
         started = time.perf_counter()
-        text = await text_of(adapter, "Say hello", model="claude-sonnet-4-5")
+        text = await text_of(adapter, asking("Say hello", 0.5, model="claude-sonnet-4-5"))
         elapsed = time.perf_counter() - started
     assert text
     assert elapsed < 1.0  # its `message_stop` ends the pacing: never two windows

@@ -126,6 +126,7 @@ class Agent:
             thinking=self._thinking,
             fallbacks=self._fallbacks if untouched else (),
             cache_key=self._cache_key,
+            read_window=self._emitter.window(),
         )
         parts: list[str] = []
         calls: list[ToolCallRequest] = []

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from redis.asyncio import Redis
 
+from services.worker.emitter import flush_window
 from services.worker.mcp.manager import McpManager
 from services.worker.memory.embedding import Embedder
 from services.worker.owner_config import OwnerConfigCache
@@ -103,6 +104,14 @@ class WorkerContext:
         """Every tool on offer before the owner's permissions: plugins' first, then MCP
         servers' (whose names never take a plugin tool's)."""
         return {**self.mcp.tools, **self.plugins.tools}
+
+    def flush_window(self) -> float:
+        """The token flush window now: wider the more turns run here (`emitter.flush_window`)."""
+        return flush_window(
+            self.settings.aion_token_flush_ms / 1000,
+            self.settings.aion_token_flush_max_ms / 1000,
+            len(self.running),
+        )
 
     def cancel_turn(self, turn_id: str) -> None:
         turn = self.running.get(turn_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 
 from shared import metrics
 from shared.events import TERMINAL_TYPES, DoneEvent, Event, ResponseBlock, TextBlock, TokenEvent
@@ -22,13 +23,26 @@ from shared.turn_bus import TurnBus
 
 log = logging.getLogger("aion.worker.emitter")
 
+# Turns running at once per step of the flush window (see `flush_window`).
+TURNS_PER_WINDOW = 25
+
+
+def flush_window(base: float, widest: float, running: int) -> float:
+    """Seconds of token deltas a turn sends as one event: `base`, widened in proportion to the
+    turns running at once beyond TURNS_PER_WINDOW, up to `widest`. Under load every event's
+    cost (a Redis append, a relay, an SSE write) counts most, while a few updates a second
+    still read as streaming; a worker with few turns keeps the finest updates."""
+    return max(base, min(widest, base * running / TURNS_PER_WINDOW))
+
 
 class TurnEmitter:
-    def __init__(self, bus: TurnBus, turn_id: str, channel: str, flush_window_s: float) -> None:
+    def __init__(
+        self, bus: TurnBus, turn_id: str, channel: str, window: Callable[[], float]
+    ) -> None:
         self._bus = bus
         self._turn_id = turn_id
         self._channel = channel
-        self._window = flush_window_s
+        self.window = window  # the flush window in seconds, now (it widens under load)
         self._pending: list[str] = []
         self._parts: list[str] = []
         self._blocks: list[ResponseBlock] = []
@@ -56,7 +70,7 @@ class TurnEmitter:
         self._parts.append(text)
         self._pending.append(text)
         loop = asyncio.get_running_loop()
-        wait = self._last_flush + self._window - loop.time()
+        wait = self._last_flush + self.window() - loop.time()
         if wait <= 0:
             await self.flush()
         elif self._timer is None:

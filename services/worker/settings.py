@@ -16,6 +16,9 @@ class WorkerSettings(TurnTransportSettings, ProviderSettings):
     aion_worker_idle_poll_seconds: float = Field(default=0.5, gt=0)
     # Token deltas inside this window are sent as one event (the first one goes at once).
     aion_token_flush_ms: float = Field(default=50.0, ge=0)
+    # A busy worker widens that window (by one step per 25 turns running at once, up to this):
+    # fewer, larger events when every event's cost counts most. 0 keeps it fixed.
+    aion_token_flush_max_ms: float = Field(default=200.0, ge=0)
     aion_provider_timeout_seconds: float = Field(default=120.0, gt=0)
     aion_provider_max_retries: int = Field(default=2, ge=0, le=10)
     # OpenAI's `prompt_cache_key` (one per channel, so its requests reach the same prompt

@@ -37,9 +37,7 @@ async def run_turn(ctx: dict[str, Any], job: dict[str, Any]) -> str:
     app: WorkerContext = ctx["aion"]
     turn = TurnJob.model_validate(job)
     running = RunningTurn(turn.turn_id)
-    emitter = TurnEmitter(
-        app.bus, turn.turn_id, turn.channel, app.settings.aion_token_flush_ms / 1000
-    )
+    emitter = TurnEmitter(app.bus, turn.turn_id, turn.channel, app.flush_window)
     extra = {"turn_id": turn.turn_id, "channel": turn.channel}
     owns_slot = False
     app.held.add(turn.turn_id)  # its lease is renewed with the heartbeat from the claim on

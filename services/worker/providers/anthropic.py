@@ -93,9 +93,7 @@ class AnthropicProvider:
         timeout: float,
         max_retries: int,
         transport: Transport = DEFAULT_TRANSPORT,
-        read_window: float = 0.0,
     ) -> None:
-        self._read_window = read_window  # see PacedReader
         self._timeout = timeout
         self._client = anthropic.AsyncAnthropic(
             api_key=api_key,
@@ -111,7 +109,7 @@ class AnthropicProvider:
         body = build_body(request)
         try:
             async with self._client.messages.with_streaming_response.create(**body) as response:
-                reader = PacedReader(self._read_window)
+                reader = PacedReader(request.read_window)
                 async for lines in reader.lines(response.http_response):
                     for line in lines:
                         for chunk in decoder.line(line):

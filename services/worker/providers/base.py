@@ -96,6 +96,9 @@ class ProviderRequest:
     # Requests with the same key share a prompt prefix (one conversation): OpenAI routes them
     # to the same prompt cache (`prompt_cache_key`). Never a secret or a name.
     cache_key: str | None = None
+    # Read a fast stream about once per this many seconds once it speaks (the emitter's flush
+    # window: what arrives within it goes out as one event anyway); 0 reads it as it comes.
+    read_window: float = 0.0
 
 
 class ProviderError(Exception):

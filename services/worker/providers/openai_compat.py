@@ -53,9 +53,7 @@ class OpenAICompatibleProvider:
         flavor: str = "openai",
         send_cache_key: bool = False,
         transport: Transport = DEFAULT_TRANSPORT,
-        read_window: float = 0.0,
     ) -> None:
-        self._read_window = read_window  # see PacedReader
         self.name = flavor
         self._flavor = flavor
         # `prompt_cache_key` is OpenAI's field; other servers may refuse unknown fields, so it
@@ -107,7 +105,7 @@ class OpenAICompatibleProvider:
                 content=orjson.dumps(body),
                 stream=True,
             )
-            reader = PacedReader(self._read_window)
+            reader = PacedReader(request.read_window)
             try:
                 async for lines in reader.lines(response):
                     for line in lines:

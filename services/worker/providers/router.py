@@ -162,7 +162,6 @@ class ProviderRouter:
             settings.aion_provider_max_retries,
         )
         transport = settings.aion_provider_http_client
-        read_window = settings.aion_token_flush_ms / 1000  # the emitter's window: see PacedReader
         if info.wire == "anthropic":
             return AnthropicProvider(
                 api_key=key,
@@ -170,7 +169,6 @@ class ProviderRouter:
                 timeout=timeout,
                 max_retries=retries,
                 transport=transport,
-                read_window=read_window,
             )
         if info.wire == "claude-cli":
             return ClaudeCliProvider(
@@ -184,7 +182,6 @@ class ProviderRouter:
             flavor=info.id,
             send_cache_key=_sends_cache_key(settings.aion_prompt_cache_key, info.id, base_url),
             transport=transport,
-            read_window=read_window,
         )
 
     async def aclose(self) -> None:
