@@ -178,7 +178,7 @@ class _StreamDecoder:
     def __init__(self, model: str) -> None:
         self._model = model
         self._calls: dict[int, _PartialCall] = {}
-        self.finished = False  # `[DONE]` came
+        self.finished = False  # the answer is complete: a choice's `finish_reason`, or `[DONE]`
 
     def line(self, line: bytes) -> list[ProviderChunk]:
         if not line.startswith(b"data:"):
@@ -205,6 +205,8 @@ class _StreamDecoder:
             )
         chunks: list[ProviderChunk] = []
         for choice in data.get("choices") or ():
+            if choice.get("finish_reason"):
+                self.finished = True  # what follows (usage, `[DONE]`) comes right after
             delta = choice.get("delta") or {}
             # DeepSeek and vLLM send `reasoning_content`, OpenRouter and Ollama `reasoning`.
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
