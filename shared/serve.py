@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -16,7 +17,44 @@ log = logging.getLogger("aion.serve")
 Drain = Callable[[], Awaitable[None]]
 
 
-class _DrainingServer(uvicorn.Server):
+class QuietServer(uvicorn.Server):
+    """uvicorn with its housekeeping tick (the Date header, the exit check) once a second
+    instead of ten times: an idle service wakes up ten times less. Told to stop, by a signal or
+    `stop()`, it notices at once."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._ticking: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
+
+    async def main_loop(self) -> None:
+        wake = asyncio.Event()
+        self._ticking = (asyncio.get_running_loop(), wake)
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 10) % 864000  # on_tick's once-a-second part runs every tick
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await wake.wait()
+            wake.clear()
+            should_exit = await self.on_tick(counter)
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        self._wake()
+
+    def stop(self) -> None:
+        """Shut down gracefully, as a SIGTERM would."""
+        self.should_exit = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._ticking is not None:
+            loop, wake = self._ticking
+            loop.call_soon_threadsafe(wake.set)  # may run in a signal handler
+
+
+class _DrainingServer(QuietServer):
     """uvicorn, but the first SIGTERM/SIGINT runs `drain` before the usual graceful shutdown.
 
     While `drain` runs the server keeps serving (so a draining api can still answer its probes,

@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from services.worker.context import WorkerContext
 from shared import db
 from shared.probes import Probes, add_probes
+from shared.serve import QuietServer
 
 log = logging.getLogger("aion.worker.health")
 
@@ -35,7 +36,7 @@ def create_health_app(app: WorkerContext) -> FastAPI:
     return health
 
 
-class _EmbeddedServer(uvicorn.Server):
+class _EmbeddedServer(QuietServer):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield  # arq's handlers stay in place: they drain the worker on SIGTERM
@@ -63,7 +64,7 @@ class HealthServer:
         log.info("health and metrics on port %d", self.port)
 
     async def stop(self) -> None:
-        self._server.should_exit = True
+        self._server.stop()
         if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
