@@ -20,9 +20,12 @@ import httpx
 import psycopg
 import pytest
 import redis
+from arq import create_pool
+from arq.connections import ArqRedis, RedisSettings
 from cryptography.fernet import Fernet
 
 from scripts import localpg
+from shared.jobs import QUEUE_NAME, deserialize_job, serialize_job
 from tests.fakeanthropic import FakeAnthropic
 from tests.fakegoogle import FakeGoogle
 from tests.fakellm import FakeLLM
@@ -56,6 +59,24 @@ def database_url() -> Iterator[str]:
     yield url
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def queue_redis(redis_url: str) -> AsyncIterator[ArqRedis]:
+    """An arq pool on a Redis database of its own (the stack's db + 1), flushed before and
+    after: turn transport tests there are never taken by a running worker."""
+    parts = urlsplit(redis_url)
+    own_db = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}"))
+    pool = await create_pool(
+        RedisSettings.from_dsn(own_db),
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        default_queue_name=QUEUE_NAME,
+    )
+    await pool.flushdb()
+    yield pool
+    await pool.flushdb()
+    await pool.aclose()
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 
 from services.worker.emitter import TURNS_PER_WINDOW, TurnEmitter, flush_window
 from shared.events import decode
-from shared.jobs import QUEUE_NAME, TurnJob, deserialize_job, serialize_job
+from shared.jobs import TurnJob
 from shared.turn_bus import TurnBus
 
 
@@ -27,17 +24,8 @@ def test_the_window_is_the_base_until_the_worker_gets_busy() -> None:
 
 
 @pytest.fixture
-async def bus(redis_url: str) -> AsyncIterator[TurnBus]:
-    parts = urlsplit(redis_url)
-    own_db = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}"))
-    redis = await create_pool(
-        RedisSettings.from_dsn(own_db),
-        job_serializer=serialize_job,
-        job_deserializer=deserialize_job,
-        default_queue_name=QUEUE_NAME,
-    )
-    yield TurnBus(redis, ttl_seconds=60, maxlen=1000, lease_seconds=5)
-    await redis.aclose()
+def bus(queue_redis: ArqRedis) -> TurnBus:
+    return TurnBus(queue_redis, ttl_seconds=60, maxlen=1000, lease_seconds=5)
 
 
 async def _texts(bus: TurnBus, window: list[float], tokens: list[str]) -> list[str]:

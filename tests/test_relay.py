@@ -7,37 +7,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-import pytest
-from arq import create_pool
-from arq.connections import ArqRedis, RedisSettings
+from arq.connections import ArqRedis
 
 from services.api.event_hub import EventHub
 from services.api.turns import follow_turn
 from shared.events import DoneEvent, TokenEvent
-from shared.jobs import QUEUE_NAME, TurnJob, deserialize_job, serialize_job
+from shared.jobs import TurnJob
 from shared.turn_bus import TurnBus
 from shared.turn_keys import StoredEvent
-
-
-@pytest.fixture
-async def redis(redis_url: str) -> AsyncIterator[ArqRedis]:
-    parts = urlsplit(redis_url)
-    own_db = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}"))
-    pool = await create_pool(
-        RedisSettings.from_dsn(own_db),
-        job_serializer=serialize_job,
-        job_deserializer=deserialize_job,
-        default_queue_name=QUEUE_NAME,
-    )
-    await pool.flushdb()
-    yield pool
-    await pool.flushdb()
-    await pool.aclose()
 
 
 class TurnEndsRightAfterTheRead(TurnBus):
@@ -62,7 +42,7 @@ class TurnEndsRightAfterTheRead(TurnBus):
 
 
 async def test_a_turn_that_ends_between_the_relays_reads_is_delivered_whole(
-    redis: ArqRedis,
+    queue_redis: ArqRedis,
 ) -> None:
     job = TurnJob(
         turn_id=uuid.uuid4().hex,
@@ -70,9 +50,9 @@ async def test_a_turn_that_ends_between_the_relays_reads_is_delivered_whole(
         message="hi",
         enqueued_at_ms=int(time.time() * 1000),
     )
-    bus = TurnEndsRightAfterTheRead(redis, job)
+    bus = TurnEndsRightAfterTheRead(queue_redis, job)
     assert await bus.submit(job)
-    hub = EventHub(redis)
+    hub = EventHub(queue_redis)
     await hub.start()
     settings = SimpleNamespace(
         aion_relay_idle_check_seconds=0.2, aion_relay_redis_grace_seconds=5.0

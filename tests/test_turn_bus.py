@@ -8,12 +8,9 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
-from arq import create_pool
-from arq.connections import RedisSettings
+from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix
 from arq.jobs import Job
 
@@ -24,7 +21,6 @@ from shared.jobs import (
     RUN_TURN,
     TurnJob,
     deserialize_job,
-    serialize_job,
 )
 from shared.turn_bus import MAX_REQUEUES, TurnBus
 from shared.turn_keys import channel_queue_key, meta_key
@@ -32,19 +28,8 @@ from tests.helpers import eventually
 
 
 @pytest.fixture
-async def bus(redis_url: str) -> AsyncIterator[TurnBus]:
-    parts = urlsplit(redis_url)
-    own_db = urlunsplit(parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}"))
-    redis = await create_pool(
-        RedisSettings.from_dsn(own_db),
-        job_serializer=serialize_job,
-        job_deserializer=deserialize_job,
-        default_queue_name=QUEUE_NAME,
-    )
-    await redis.flushdb()
-    yield TurnBus(redis, ttl_seconds=60, maxlen=1000, lease_seconds=0.3)
-    await redis.flushdb()
-    await redis.aclose()
+def bus(queue_redis: ArqRedis) -> TurnBus:
+    return TurnBus(queue_redis, ttl_seconds=60, maxlen=1000, lease_seconds=0.3)
 
 
 def _job(channel: str | None = None) -> TurnJob:
