@@ -34,9 +34,9 @@ from services.worker.providers.base import (
 )
 from services.worker.providers.http_client import (
     DEFAULT_TRANSPORT,
-    PacedReader,
     Transport,
     anthropic_http_client,
+    decoded_chunks,
 )
 
 THINKING_BUDGET = {"minimal": 1024, "standard": 4096, "deep": 16384}
@@ -109,15 +109,9 @@ class AnthropicProvider:
         body = build_body(request)
         try:
             async with self._client.messages.with_streaming_response.create(**body) as response:
-                reader = PacedReader(request.read_window)
-                async for lines in reader.lines(response.http_response):
-                    for line in lines:
-                        for chunk in decoder.line(line):
-                            if isinstance(chunk, TextDelta | ReasoningDelta):
-                                reader.began()
-                            yield chunk
-                    if decoder.finished:
-                        reader.ended()
+                chunks = decoded_chunks(response.http_response, decoder, request.read_window)
+                async for chunk in chunks:
+                    yield chunk
         except anthropic.APIStatusError as exc:
             raise ProviderError(
                 f"{model}: Anthropic answered HTTP {exc.status_code}: "

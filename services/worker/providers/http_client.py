@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import anthropic
 import httpx2
 import openai
+
+from services.worker.providers.base import ProviderChunk, ReasoningDelta, TextDelta
 
 Transport = Literal["aiohttp", "httpx"]
 DEFAULT_TRANSPORT: Transport = "aiohttp"
@@ -120,6 +122,30 @@ async def _unread_for(upstream: Any, seconds: float) -> bool:
         if not transport.is_closing():
             transport.resume_reading()
     return True
+
+
+class StreamDecoder(Protocol):
+    """A provider's decoder of its stream's lines, which knows when the answer is complete."""
+
+    finished: bool
+
+    def line(self, line: bytes) -> list[ProviderChunk]: ...
+
+
+async def decoded_chunks(
+    response: httpx2.Response, decoder: StreamDecoder, window: float
+) -> AsyncIterator[ProviderChunk]:
+    """The chunks `decoder` makes of a streamed response, read through a `PacedReader`: the
+    answer has begun with its first text or reasoning, and ended once the decoder says so."""
+    reader = PacedReader(window)
+    async for lines in reader.lines(response):
+        for line in lines:
+            for chunk in decoder.line(line):
+                if isinstance(chunk, TextDelta | ReasoningDelta):
+                    reader.began()
+                yield chunk
+        if decoder.finished:
+            reader.ended()
 
 
 def _aiohttp_response(response: httpx2.Response) -> Any:

@@ -27,8 +27,8 @@ from services.worker.providers.base import (
 )
 from services.worker.providers.http_client import (
     DEFAULT_TRANSPORT,
-    PacedReader,
     Transport,
+    decoded_chunks,
     openai_http_client,
 )
 from shared.providers import is_reasoning_model
@@ -105,16 +105,9 @@ class OpenAICompatibleProvider:
                 content=orjson.dumps(body),
                 stream=True,
             )
-            reader = PacedReader(request.read_window)
             try:
-                async for lines in reader.lines(response):
-                    for line in lines:
-                        for chunk in decoder.line(line):
-                            if isinstance(chunk, TextDelta | ReasoningDelta):
-                                reader.began()
-                            yield chunk
-                    if decoder.finished:
-                        reader.ended()
+                async for chunk in decoded_chunks(response, decoder, request.read_window):
+                    yield chunk
             finally:
                 await response.aclose()
             for call in decoder.tool_calls():
