@@ -1,8 +1,8 @@
 """Publishes one turn's events, coalescing token deltas.
 
-The first delta goes out at once (time to first token); later deltas that arrive within the
-flush window travel as one `token` event. The per-token Redis round trip is the worker's main
-cost, so this is what keeps CPU per turn low under load.
+The first delta goes out at once (time to first token), with whatever arrived in the same read;
+later deltas that arrive within the flush window travel as one `token` event. The per-token
+Redis round trip is the worker's main cost, so this is what keeps CPU per turn low under load.
 
 Each event carries the emitter's own sequence number to Redis, so an append retried across a
 Redis restart is stored once. When Redis stays away past the bus's retry budget the emitter
@@ -25,6 +25,8 @@ log = logging.getLogger("aion.worker.emitter")
 
 # Turns running at once per step of the flush window (see `flush_window`).
 TURNS_PER_WINDOW = 25
+# A send due within this share of the window goes at once rather than after a timer.
+FLUSH_SLACK = 0.2
 
 
 def flush_window(base: float, widest: float, running: int) -> float:
@@ -65,19 +67,27 @@ class TurnEmitter:
         return "".join(self._parts)
 
     async def token(self, text: str) -> None:
+        """Queue `text`; it goes out once the window since the last event has passed.
+
+        The send is a task of its own, never awaited here: the deltas of one provider read
+        arrive back to back, and the send starts once the reader waits again, with all of them.
+        A send due within `FLUSH_SLACK` of a window goes at once, so a stream read once per
+        window (see `PacedReader`) wakes the worker once per window, not again for a timer.
+        """
+        loop = asyncio.get_running_loop()
         if not self._parts:
-            metrics.first_token(asyncio.get_running_loop().time() - self._created)
+            metrics.first_token(loop.time() - self._created)
         self._parts.append(text)
         self._pending.append(text)
-        loop = asyncio.get_running_loop()
-        wait = self._last_flush + self.window() - loop.time()
-        if wait <= 0:
-            await self.flush()
-        elif self._timer is None:
-            self._timer = asyncio.create_task(self._flush_after(wait))
+        if self._timer is None:
+            window = self.window()
+            wait = self._last_flush + window - loop.time()
+            delay = wait if wait > window * FLUSH_SLACK else 0.0
+            self._timer = asyncio.create_task(self._flush_after(delay))
 
     async def _flush_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)
+        if delay > 0:
+            await asyncio.sleep(delay)
         self._timer = None
         with contextlib.suppress(RedisUnavailable):  # kept in `lost`: the turn's next send
             await self.flush()  # raises it where it is awaited
