@@ -10,12 +10,15 @@ from typing import Any
 import redis.exceptions
 from arq import cron, func
 from arq.connections import RedisSettings
+from arq.constants import in_progress_key_prefix
+from arq.utils import timestamp_ms
 from arq.worker import Worker
 
 from services.worker import updates
 from services.worker.audio_retention import cleanup_audio
 from services.worker.context import new_worker_id
 from services.worker.documents.extract_job import extract_file
+from services.worker.job_claim import JobClaimer
 from services.worker.knowledge.indexer import index_file
 from services.worker.lifecycle import on_shutdown, on_startup
 from services.worker.memory.batching import extraction_cron
@@ -56,6 +59,7 @@ class AionWorker(Worker):
         super().__init__(*args, poll_delay=0, **kwargs)
         self._wake = wake
         self._idle_poll = idle_poll
+        self._claimer: JobClaimer | None = None
 
     def handle_sig_wait_for_completion(self, signum: Signals) -> None:
         """SIGTERM with a drain period: arq stops picking jobs and waits for the running ones;
@@ -66,6 +70,47 @@ class AionWorker(Worker):
             return
         self._draining.set()
         super().handle_sig_wait_for_completion(signum)
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        """arq's start of the polled jobs, with every free slot's job taken in one Redis call
+        (`JobClaimer`) instead of four round trips per job. Slots are arq's: its semaphore and
+        job counter, waited for when every slot is busy; jobs past the last free slot stay
+        queued for the next poll, as in arq."""
+        waiting = [job_id.decode() for job_id in job_ids]
+        while waiting:
+            batch = await self._take_slots(waiting)
+            if not batch:
+                return
+            now, expiry = timestamp_ms(), int(self.in_progress_timeout_s * 1000)
+            scores = await self._job_claimer().claim(batch, now, expiry)
+            for job_id, score in zip(batch, scores, strict=True):
+                if score is None:  # running elsewhere, done, or not due yet
+                    self._release_sem_dec_counter_on_complete()
+                    continue
+                task = self.loop.create_task(self.run_job(job_id, score))
+                task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
+                self.tasks[job_id] = task
+            if self.job_counter >= self.max_jobs:
+                return
+
+    def _job_claimer(self) -> JobClaimer:
+        if self._claimer is None:  # arq opens its Redis pool in `main`
+            self._claimer = JobClaimer(self.pool, self.queue_name, in_progress_key_prefix)
+        return self._claimer
+
+    async def _take_slots(self, waiting: list[str]) -> list[str]:
+        """Jobs from the front of `waiting` for which a slot was taken: the first waits for a
+        slot, the others only take free ones."""
+        batch: list[str] = []
+        while waiting and not (batch and self.sem.locked()):
+            await self.sem.acquire()
+            if self.job_counter >= self.max_jobs:
+                self.sem.release()
+                waiting.clear()
+                break
+            self.job_counter += 1
+            batch.append(waiting.pop(0))
+        return batch
 
     async def _poll_iteration(self) -> None:
         self._wake.clear()
