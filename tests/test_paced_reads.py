@@ -85,6 +85,15 @@ async def test_the_end_of_an_answer_is_not_waited_for(fake_llm: FakeLLM) -> None
     assert time.perf_counter() - started < 0.9  # a whole window would be 1 s
 
 
+async def test_a_short_burst_is_not_paced(fake_llm: FakeLLM) -> None:
+    """Three tokens 5 ms apart: the reads after the first text are fast, but too few to tell a
+    pace; pausing after the second token would hold the last one back a whole window (1 s)."""
+    started = time.perf_counter()
+    text = await text_of(openai_provider(fake_llm), asking("[[tokens=3 gap=5]]", 1.0))
+    assert text == tokens(3)
+    assert time.perf_counter() - started < 0.5
+
+
 async def test_the_first_token_is_not_held_back(fake_llm: FakeLLM) -> None:
     adapter = openai_provider(fake_llm)
     request = asking("[[tokens=3 gap=300]]", 1.0)

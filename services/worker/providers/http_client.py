@@ -21,6 +21,8 @@ from services.worker.providers.base import ProviderChunk, ReasoningDelta, TextDe
 
 Transport = Literal["aiohttp", "httpx"]
 DEFAULT_TRANSPORT: Transport = "aiohttp"
+# Fast reads in a row, after the one that began the answer, before a stream is paced.
+PACE_AFTER_READS = 2
 
 
 def openai_http_client(transport: Transport, timeout: float) -> httpx2.AsyncClient | None:
@@ -65,11 +67,13 @@ class PacedReader:
     carries them all.
 
     Never before the answer has begun (`began()`: the first token goes out at once) nor after
-    it ended (`ended()`). Only while the stream is fast: the next data came within half a
-    window, and each paused window gathers several events. A slower stream is read as it
-    comes, since pausing it would add a wake-up per chunk instead of saving one. The end of a
-    fast answer may be read up to one window late when it comes apart from its last words.
-    Other transports than aiohttp are read as they come.
+    it ended (`ended()`). Only while the stream is fast: the two reads after the one that
+    began the answer each came within half a window, and each paused window gathers several
+    events. A slower stream is read as it comes, since pausing it would add a wake-up per chunk
+    instead of saving one; so is a burst that arrives in a read or two (a short or cached
+    answer), which pausing would only make late. The end of a fast answer may be read up to one
+    window late when it comes apart from its last words. Other transports than aiohttp are read
+    as they come.
     """
 
     def __init__(self, window: float) -> None:
@@ -90,6 +94,7 @@ class PacedReader:
         upstream = _aiohttp_response(response) if self._window > 0 else None
         source = aiter(sse_lines(response))
         paused = False
+        paced_reads = -1  # reads in a row within half a window since the answer began
         while True:
             asked = loop.time()
             try:
@@ -103,8 +108,10 @@ class PacedReader:
             if paused and sum(line.startswith(b"data:") for line in lines) < 2:
                 upstream = None  # a whole window brought one event: slower than the window
                 continue
+            fast = arrived - asked < self._window / 2
+            paced_reads = paced_reads + 1 if fast or paced_reads < 0 else 0
             rest = arrived + self._window - loop.time()
-            if (paused or arrived - asked < self._window / 2) and rest > 0:
+            if (paused or (fast and paced_reads >= PACE_AFTER_READS)) and rest > 0:
                 paused = await _unread_for(upstream, rest)
 
 
