@@ -84,13 +84,26 @@ class TurnBus:
         `seq`: the writer's own count of the events it sent (1, 2, ...), so that a retry of an
         append whose reply was lost to a Redis restart does not store the event twice.
         """
+        return (await self.append_many(turn_id, channel, [(event, seq)]))[0]
+
+    async def append_many(
+        self, turn_id: str, channel: str, events: list[tuple[Event, int]]
+    ) -> list[str | None]:
+        """Append and announce several events (each with its `seq`, as for `append`) in order,
+        in one round trip; per event its stored id, None once the turn had ended."""
         return await self.retry.run(
-            lambda: self._append_once(turn_id, channel, event, seq), "append a turn event"
+            lambda: self._append_once(turn_id, channel, events), "append turn events"
         )
 
-    async def _append_once(self, turn_id: str, channel: str, event: Event, seq: int) -> str | None:
-        event_type: str = getattr(event, "type")  # noqa: B009 - every event model has one
-        result = await self._append(
+    async def _append_once(
+        self, turn_id: str, channel: str, events: list[tuple[Event, int]]
+    ) -> list[str | None]:
+        args: list[str | int] = [self.maxlen, self.ttl_ms, turn_id]
+        for event, seq in events:
+            event_type: str = getattr(event, "type")  # noqa: B009 - every event model has one
+            terminal = "1" if event_type in TERMINAL_TYPES else "0"
+            args += [event_type, encode(event), seq, terminal]
+        replies = await self._append(
             keys=[
                 events_key(turn_id),
                 end_key(turn_id),
@@ -99,19 +112,12 @@ class TurnBus:
                 channel_queue_key(channel),
                 lease_key(turn_id),
             ],
-            args=[
-                self.maxlen,
-                event_type,
-                encode(event),
-                self.ttl_ms,
-                "1" if event_type in TERMINAL_TYPES else "0",
-                turn_id,
-                seq,
-            ],
+            args=args,
         )
-        if result is None:
-            return None
-        return result.decode() if isinstance(result, bytes) else str(result)
+        return [
+            None if reply is None else reply.decode() if isinstance(reply, bytes) else str(reply)
+            for reply in replies
+        ]
 
     async def read_after(self, turn_id: str, after_id: str | None) -> list[StoredEvent]:
         """Every stored event after `after_id` (exclusive), or all of them."""
@@ -289,14 +295,12 @@ class TurnBus:
             await self.enqueue(TurnJob.model_validate_json(verdict[2]), verdict[1].decode())
             return True
         channel = await self.redis.hget(meta_key(turn_id), "channel")
+        lost = ErrorEvent(
+            message="The worker running this turn stopped; please send your message again.",
+            code=ErrorCode.WORKER_LOST,
+        )
         await self._append_once(
-            turn_id,
-            channel.decode() if channel is not None else "",
-            ErrorEvent(
-                message="The worker running this turn stopped; please send your message again.",
-                code=ErrorCode.WORKER_LOST,
-            ),
-            0,
+            turn_id, channel.decode() if channel is not None else "", [(lost, 0)]
         )
         return True
 

@@ -8,33 +8,51 @@ REQUEUE answers 'handled', and the turn, left without a job, is re-queued by the
 from __future__ import annotations
 
 # KEYS: events, end, live, meta, channel queue, lease.
-# ARGV: maxlen, type, data, ttl ms, terminal ('1'/'0'), turn id, seq.
+# ARGV: maxlen, ttl ms, turn id, then four per event: type, data, seq, terminal ('1'/'0').
+# Appends the events in order, one round trip for several (the last words, usage and `done`
+# of a turn go together); per event, its stored id, or false once the log is sealed.
 # `seq` (the writer's count of its events, 0 for a writer that has none) makes a retry of an
 # append that already landed return the stored id instead of writing the event twice. A terminal
 # event seals the log and frees the turn's place in its channel queue, in the same step.
 APPEND = """
-local seq = tonumber(ARGV[7])
-if seq > 0 then
-  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-  if last then
-    local fields = last[2]
-    for i = 1, #fields, 2 do
-      if fields[i] == 's' and tonumber(fields[i + 1]) >= seq then return last[1] end
+local last = nil
+local function last_stored()
+  if last == nil then
+    last = {0, false}
+    local entry = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+    if entry then
+      local fields = entry[2]
+      for i = 1, #fields, 2 do
+        if fields[i] == 's' then last = {tonumber(fields[i + 1]) or 0, entry[1]} end
+      end
     end
   end
+  return last
 end
-if redis.call('EXISTS', KEYS[2]) == 1 then return false end
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
-  't', ARGV[2], 'd', ARGV[3], 's', ARGV[7])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if ARGV[5] == '1' then
-  redis.call('SET', KEYS[2], '1', 'PX', ARGV[4])
-  redis.call('PEXPIRE', KEYS[4], ARGV[4])
-  redis.call('LREM', KEYS[5], 1, ARGV[6])
-  redis.call('DEL', KEYS[6])
+local ids = {}
+local added = false
+for i = 4, #ARGV, 4 do
+  local seq = tonumber(ARGV[i + 2])
+  local id = false
+  if seq > 0 and last_stored()[1] >= seq then
+    id = last_stored()[2]
+  elseif redis.call('EXISTS', KEYS[2]) == 0 then
+    id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*',
+      't', ARGV[i], 'd', ARGV[i + 1], 's', ARGV[i + 2])
+    last = {seq, id}
+    added = true
+    if ARGV[i + 3] == '1' then
+      redis.call('SET', KEYS[2], '1', 'PX', ARGV[2])
+      redis.call('PEXPIRE', KEYS[4], ARGV[2])
+      redis.call('LREM', KEYS[5], 1, ARGV[3])
+      redis.call('DEL', KEYS[6])
+    end
+    redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[i] .. '\\n' .. ARGV[i + 1])
+  end
+  ids[#ids + 1] = id
 end
-redis.call('PUBLISH', KEYS[3], id .. '\\n' .. ARGV[2] .. '\\n' .. ARGV[3])
-return id
+if added then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return ids
 """
 
 # KEYS: meta, channel queue, arq job, arq result, arq queue, workers' wake channel.

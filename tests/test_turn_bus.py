@@ -14,7 +14,7 @@ from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix, job_key_prefix
 from arq.jobs import Job
 
-from shared.events import DoneEvent, ErrorCode, TokenEvent, decode
+from shared.events import DoneEvent, ErrorCode, Event, TokenEvent, UsageEvent, decode
 from shared.jobs import (
     JOBS_WAKE_CHANNEL,
     QUEUE_NAME,
@@ -23,7 +23,7 @@ from shared.jobs import (
     deserialize_job,
 )
 from shared.turn_bus import MAX_REQUEUES, TurnBus
-from shared.turn_keys import channel_queue_key, meta_key
+from shared.turn_keys import channel_queue_key, live_channel, meta_key
 from tests.helpers import eventually
 
 
@@ -190,6 +190,34 @@ async def test_an_append_retried_after_its_reply_was_lost_is_stored_once(bus: Tu
     done = await bus.append(job.turn_id, job.channel, DoneEvent(full_response="ab"), seq=3)
     assert await bus.append(job.turn_id, job.channel, DoneEvent(full_response="ab"), seq=3) == done
     assert [e.type for e in await bus.read_after(job.turn_id, None)] == ["token", "token", "done"]
+
+
+async def test_events_appended_together_are_stored_in_order_and_once(bus: TurnBus) -> None:
+    """A turn's last words, usage and `done` go in one round trip: in order, each announced,
+    the turn's channel freed by the `done`, and a retry of the whole batch stores nothing
+    twice."""
+    job = await _registered(bus)
+    await bus.append(job.turn_id, job.channel, TokenEvent(text="a"), seq=1)
+    batch: list[tuple[Event, int]] = [
+        (TokenEvent(text="b"), 2),
+        (UsageEvent(input_tokens=3, output_tokens=2), 3),
+        (DoneEvent(full_response="ab"), 4),
+    ]
+    async with bus.redis.pubsub() as live:
+        await live.subscribe(live_channel(job.turn_id))
+        await live.get_message(timeout=1.0)  # the subscription's confirmation
+        ids = await bus.append_many(job.turn_id, job.channel, batch)
+        announced = [await live.get_message(timeout=1.0) for _ in batch]
+    assert all(ids) and len(set(ids)) == 3
+    assert [m["data"].split(b"\n")[1] for m in announced if m] == [b"token", b"usage", b"done"]
+    assert await bus.append_many(job.turn_id, job.channel, batch) == [ids[2]] * 3  # a retry
+    stored = await bus.read_after(job.turn_id, None)
+    assert [e.type for e in stored] == ["token", "token", "usage", "done"]
+    assert [e.id for e in stored[1:]] == ids
+    assert await bus.channel_head(job.channel) is None  # `done` freed the channel
+    # Sealed by its `done`: nothing after it is stored, however it is sent.
+    late: list[tuple[Event, int]] = [(TokenEvent(text="late"), 5), (TokenEvent(text="x"), 6)]
+    assert await bus.append_many(job.turn_id, job.channel, late) == [None, None]
 
 
 async def test_turn_its_live_worker_let_go_of_is_reaped_after_its_lease(bus: TurnBus) -> None:

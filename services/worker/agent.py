@@ -153,8 +153,8 @@ class Agent:
                 blocks.append(chunk.data)
             elif isinstance(chunk, Notice):
                 await self._thought(chunk.text, chunk.trigger)
-            elif isinstance(chunk, Usage):
-                await self._emitter.emit(
+            elif isinstance(chunk, Usage):  # goes out with the next send: no round trip of its own
+                self._emitter.hold(
                     UsageEvent(
                         input_tokens=chunk.input_tokens,
                         output_tokens=chunk.output_tokens,

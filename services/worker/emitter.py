@@ -46,6 +46,7 @@ class TurnEmitter:
         self._channel = channel
         self.window = window  # the flush window in seconds, now (it widens under load)
         self._pending: list[str] = []
+        self._held: list[Event] = []  # to go out with the next send (see `hold`)
         self._parts: list[str] = []
         self._blocks: list[ResponseBlock] = []
         self._last_flush = float("-inf")
@@ -74,38 +75,59 @@ class TurnEmitter:
         A send due within `FLUSH_SLACK` of a window goes at once, so a stream read once per
         window (see `PacedReader`) wakes the worker once per window, not again for a timer.
         """
-        loop = asyncio.get_running_loop()
+        if self.lost is not None:  # a send failed for good: the turn ends here
+            raise self.lost
         if not self._parts:
-            metrics.first_token(loop.time() - self._created)
+            metrics.first_token(asyncio.get_running_loop().time() - self._created)
         self._parts.append(text)
         self._pending.append(text)
         if self._timer is None:
-            window = self.window()
-            wait = self._last_flush + window - loop.time()
-            delay = wait if wait > window * FLUSH_SLACK else 0.0
-            self._timer = asyncio.create_task(self._flush_after(delay))
+            self._timer = asyncio.create_task(self._flush_after(self._due_in()))
+
+    def _due_in(self) -> float:
+        """Seconds until the pending tokens are due: 0 once the window since the last send has
+        passed, or all but `FLUSH_SLACK` of it."""
+        window = self.window()
+        wait = self._last_flush + window - asyncio.get_running_loop().time()
+        return wait if wait > window * FLUSH_SLACK else 0.0
 
     async def _flush_after(self, delay: float) -> None:
+        """One send at a time: tokens that come while it is on its way wait for the next."""
         if delay > 0:
             await asyncio.sleep(delay)
-        self._timer = None
         with contextlib.suppress(RedisUnavailable):  # kept in `lost`: the turn's next send
-            await self.flush()  # raises it where it is awaited
+            await self.flush()  # or token raises it where it is awaited
+        self._timer = None
+        if self._pending and self.lost is None and not self.sealed:
+            self._timer = asyncio.create_task(self._flush_after(self._due_in()))
 
     async def flush(self) -> None:
+        """Send the pending tokens, with any events held for the next send."""
         async with self._lock:
-            if not self._pending:
-                return
-            text = "".join(self._pending)
-            self._pending.clear()
-            self._last_flush = asyncio.get_running_loop().time()
-            await self._send(TokenEvent(text=text))
+            await self._send(self._take())
 
     async def emit(self, event: Event) -> None:
-        """Send any pending tokens, then `event` (a pending timer then finds nothing to send)."""
-        await self.flush()
+        """Send any pending tokens and held events, then `event`, in one round trip (a pending
+        timer then finds nothing to send)."""
         async with self._lock:
-            await self._send(event)
+            await self._send([*self._take(), event])
+
+    def hold(self, event: Event) -> None:
+        """Queue `event` (after the tokens so far) to travel with the next send instead of a
+        round trip of its own: a model call's `usage` goes out with the answer's last words or
+        its `done`. Every turn ends with a send (`done` or `error`), so nothing is left."""
+        events = self._take()
+        events.append(event)
+        self._held = events
+
+    def _take(self) -> list[Event]:
+        """The held events and the pending tokens as one `token` event, in order; cleared."""
+        events, self._held = self._held, []
+        if self._pending:
+            events.append(TokenEvent(text="".join(self._pending)))
+            self._pending.clear()
+            self._last_flush = asyncio.get_running_loop().time()
+        return events
 
     async def done(
         self,
@@ -126,22 +148,26 @@ class TurnEmitter:
             )
         )
 
-    async def _send(self, event: Event) -> None:
-        if self.sealed:
+    async def _send(self, events: list[Event]) -> None:
+        if self.sealed or not events:
             return
         if self.lost is not None:
             raise self.lost
-        self._seq += 1
+        numbered = [(event, self._seq + i) for i, event in enumerate(events, start=1)]
+        self._seq += len(events)
         try:
-            stored = await self._bus.append(self._turn_id, self._channel, event, seq=self._seq)
+            stored = await self._bus.append_many(self._turn_id, self._channel, numbered)
         except RedisUnavailable as exc:
             log.error("turn %s lost Redis; it ends here: %s", self._turn_id, exc)
             self.lost = exc
             raise
-        if stored is None:
-            # The turn was ended elsewhere (reaped as lost); say nothing more.
-            self.sealed = True
-        elif getattr(event, "type", None) in TERMINAL_TYPES:
-            self.sealed = True
-            self.ended = event
-            metrics.turn_ended(event)
+        for event, event_id in zip(events, stored, strict=True):
+            if event_id is None:
+                # The turn was ended elsewhere (reaped as lost); say nothing more.
+                self.sealed = True
+                return
+            if getattr(event, "type", None) in TERMINAL_TYPES:
+                self.sealed = True
+                self.ended = event
+                metrics.turn_ended(event)
+                return
