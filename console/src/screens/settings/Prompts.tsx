@@ -2,7 +2,7 @@
  * with the one in use, restored. */
 
 import { diffLines } from "diff";
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, type PromptView } from "../../api";
 import { Status } from "../../ui/Status";
 import { messageOf } from "../../ui/useLoad";
@@ -56,10 +56,14 @@ export function Prompts() {
 
   const [ready, setReady] = useState(false); // the editor waits for what it edits
 
+  // Loads may overlap (a tab picked while the last one loads): only the newest fills the editor.
+  const latest = useRef(0);
   const load = async (keepNote = false) => {
+    const ticket = ++latest.current;
     setReady(false);
     try {
       const all = await revisions(name);
+      if (ticket !== latest.current) return;
       setSaved(all);
       setDraft(all[0]?.content ?? "");
       setViewing(null);
@@ -67,7 +71,7 @@ export function Prompts() {
       if (!keepNote) setNote(null);
       setReady(true);
     } catch (e) {
-      setFailed(messageOf(e));
+      if (ticket === latest.current) setFailed(messageOf(e));
     }
   };
   useEffect(() => {
@@ -95,7 +99,11 @@ export function Prompts() {
             type="button"
             role="tab"
             aria-selected={n.id === name}
-            onClick={() => setName(n.id)}
+            onClick={() => {
+              if (n.id === name) return;
+              setReady(false); // nothing typed before the picked prompt is in is lost to it
+              setName(n.id);
+            }}
           >
             {n.label}
           </button>
