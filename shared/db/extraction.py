@@ -129,21 +129,28 @@ async def advance(conn: Conn, conversation_id: int, upto: int, lease_seconds: fl
     )
 
 
-async def release(conn: Conn, conversation_id: int, upto: int) -> None:
-    """The claim is done up to `upto`: lease freed, and nothing more due unless owner messages
-    came after (their turn scheduled them)."""
+async def release(conn: Conn, conversation_id: int, upto: int, *, at_once_from: int) -> None:
+    """The claim is done up to `upto`: lease freed. Owner messages that came meanwhile are due
+    as their turns would have left them had nobody been reading: at once when `at_once_from`
+    or more are unread or the conversation was closed, else once it is idle. (Left due at once,
+    every turn that ended during the next read started one more read: a model call per turn.)"""
     await conn.execute(
         """
         UPDATE conversations c SET
             extracted_upto = greatest(c.extracted_upto, %(upto)s),
             extract_lease_until = NULL,
-            extract_after = CASE
-                WHEN EXISTS (SELECT 1 FROM messages m
-                             WHERE m.conversation_id = c.id AND m.role = 'user'
-                               AND m.id > greatest(c.extracted_upto, %(upto)s)
-                               AND m.content <> '')
-                THEN c.extract_after END
+            extract_after = (
+                SELECT CASE
+                    WHEN r.unread = 0 THEN NULL
+                    WHEN c.closed_at IS NOT NULL OR r.unread >= %(at_once_from)s
+                        THEN '-infinity'::timestamptz
+                    WHEN c.extract_after = '-infinity' THEN now()
+                    ELSE c.extract_after END
+                FROM (SELECT count(*) AS unread FROM messages m
+                      WHERE m.conversation_id = c.id AND m.role = 'user'
+                        AND m.id > greatest(c.extracted_upto, %(upto)s)
+                        AND m.content <> '') AS r)
         WHERE c.id = %(id)s
         """,
-        {"id": conversation_id, "upto": upto},
+        {"id": conversation_id, "upto": upto, "at_once_from": at_once_from},
     )

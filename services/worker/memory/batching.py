@@ -107,9 +107,12 @@ async def extract_due(app: WorkerContext, conversation_id: int | None = None) ->
         )
     if claim is None:
         return False
+    at_once_from = due_at_once_from(owner_settings)
     if not owner_settings.memory_auto:
         async with app.pool.connection() as conn:
-            await repo.release(conn, claim.conversation_id, claim.last_id)
+            await repo.release(
+                conn, claim.conversation_id, claim.last_id, at_once_from=at_once_from
+            )
         return True
     model = cheap_model(
         owner_settings,
@@ -142,7 +145,12 @@ async def _read(app: WorkerContext, claim: Claim, owner_settings: AppSettings, m
             log.info("memory extraction: %d exchanges, %d facts", len(batch), saved)
         upto = max(upto, rows[-1].id)
     async with app.pool.connection() as conn:
-        await repo.release(conn, claim.conversation_id, max(upto, claim.last_id))
+        await repo.release(
+            conn,
+            claim.conversation_id,
+            max(upto, claim.last_id),
+            at_once_from=due_at_once_from(owner_settings),
+        )
 
 
 def exchanges(rows: list[Unread]) -> list[Exchange]:
