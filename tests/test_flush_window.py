@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Callable
 
 import pytest
 from arq.connections import ArqRedis
@@ -29,11 +30,8 @@ def bus(queue_redis: ArqRedis) -> TurnBus:
     return TurnBus(queue_redis, ttl_seconds=60, maxlen=1000, lease_seconds=5)
 
 
-async def _texts(
-    bus: TurnBus, window: list[float], reads: list[list[str]], *, settle: bool = True
-) -> list[str]:
-    """The token events a turn stored when `reads` came in under `window[0]`: the tokens of
-    one read back to back; with `settle`, each read after the events before it were stored."""
+async def _emitting(bus: TurnBus, window: Callable[[], float]) -> tuple[TurnJob, TurnEmitter]:
+    """A submitted turn and its emitter."""
     job = TurnJob(
         turn_id=uuid.uuid4().hex,
         channel=f"emit-{uuid.uuid4().hex[:8]}",
@@ -41,7 +39,15 @@ async def _texts(
         enqueued_at_ms=int(time.time() * 1000),
     )
     assert await bus.submit(job)
-    emitter = TurnEmitter(bus, job.turn_id, job.channel, lambda: window[0])
+    return job, TurnEmitter(bus, job.turn_id, job.channel, window)
+
+
+async def _texts(
+    bus: TurnBus, window: list[float], reads: list[list[str]], *, settle: bool = True
+) -> list[str]:
+    """The token events a turn stored when `reads` came in under `window[0]`: the tokens of
+    one read back to back; with `settle`, each read after the events before it were stored."""
+    job, emitter = await _emitting(bus, lambda: window[0])
     for read in reads:
         for token in read:
             await emitter.token(token)
@@ -86,14 +92,7 @@ async def test_a_send_due_within_the_slack_goes_at_once(bus: TurnBus) -> None:
     """A read that comes shortly before its window ends is sent then, not after a timer."""
     window, early = 2.0, 0.2  # the read comes `early` s before the window ends: in the slack
     assert early < window * FLUSH_SLACK
-    job = TurnJob(
-        turn_id=uuid.uuid4().hex,
-        channel=f"emit-{uuid.uuid4().hex[:8]}",
-        message="hi",
-        enqueued_at_ms=int(time.time() * 1000),
-    )
-    assert await bus.submit(job)
-    emitter = TurnEmitter(bus, job.turn_id, job.channel, lambda: window)
+    job, emitter = await _emitting(bus, lambda: window)
     loop = asyncio.get_running_loop()
     first = loop.time()
     await emitter.token("a")
