@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+import redis.exceptions
 from arq import func
 from arq.connections import ArqRedis, RedisSettings
 from arq.constants import in_progress_key_prefix
@@ -64,6 +65,28 @@ async def test_racing_claimers_take_each_job_once(queue_redis: ArqRedis) -> None
     assert winners == dict.fromkeys(ids, 1)
 
 
+def _worker(redis: ArqRedis, job: Any, slots: int) -> AionWorker:
+    """A worker of `slots` slots for the test queue, on `redis`'s database, running `job`."""
+    kwargs = redis.connection_pool.connection_kwargs
+    return AionWorker(
+        functions=[func(job, name="noted")],
+        queue_name=QUEUE,
+        redis_settings=RedisSettings(
+            host=kwargs.get("host", "127.0.0.1"),
+            port=kwargs.get("port", 6379),
+            database=kwargs.get("db", 0),
+        ),
+        job_serializer=serialize_job,
+        job_deserializer=deserialize_job,
+        max_jobs=slots,
+        burst=True,
+        handle_signals=False,
+        wake=asyncio.Event(),
+        draining=asyncio.Event(),
+        idle_poll=0.05,
+    )
+
+
 @pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")  # arq's own close
 async def test_workers_with_few_slots_run_every_job_once(queue_redis: ArqRedis) -> None:
     """Two workers of three slots each share 40 jobs: each job runs exactly once."""
@@ -74,28 +97,7 @@ async def test_workers_with_few_slots_run_every_job_once(queue_redis: ArqRedis) 
         await asyncio.sleep(0)
 
     ids = await _queue(queue_redis, 40)
-    settings = RedisSettings(
-        host=queue_redis.connection_pool.connection_kwargs.get("host", "127.0.0.1"),
-        port=queue_redis.connection_pool.connection_kwargs.get("port", 6379),
-        database=queue_redis.connection_pool.connection_kwargs.get("db", 0),
-    )
-
-    def worker() -> AionWorker:
-        return AionWorker(
-            functions=[func(noted, name="noted")],  # type: ignore[arg-type]
-            queue_name=QUEUE,
-            redis_settings=settings,
-            job_serializer=serialize_job,
-            job_deserializer=deserialize_job,
-            max_jobs=3,
-            burst=True,
-            handle_signals=False,
-            wake=asyncio.Event(),
-            draining=asyncio.Event(),
-            idle_poll=0.05,
-        )
-
-    workers = [worker(), worker()]
+    workers = [_worker(queue_redis, noted, 3), _worker(queue_redis, noted, 3)]
     try:
         async with asyncio.timeout(30):
             await asyncio.gather(*(w.main() for w in workers))
@@ -104,3 +106,23 @@ async def test_workers_with_few_slots_run_every_job_once(queue_redis: ArqRedis) 
             await w.close()
     assert sorted(runs) == sorted(ids)
     assert sum(w.jobs_complete for w in workers) == 40
+
+
+class _RedisGone:
+    async def claim(self, *_args: object) -> list[int | None]:
+        raise redis.exceptions.ConnectionError("Connection closed by server.")
+
+
+async def test_a_claim_that_fails_gives_its_slots_back(queue_redis: ArqRedis) -> None:
+    """Redis went away while the worker took a batch: the slots it had taken for it are free
+    again (the poll is retried), not lost until the worker restarts."""
+
+    async def noted(_ctx: dict[str, Any], _job_id: str) -> None:
+        return None
+
+    worker = _worker(queue_redis, noted, 3)
+    worker._claimer = _RedisGone()  # type: ignore[assignment]
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await worker.start_jobs([b"a", b"b", b"c"])
+    assert worker.job_counter == 0
+    assert await worker._take_slots(["a", "b", "c"]) == ["a", "b", "c"]  # all three free

@@ -95,9 +95,11 @@ class TurnEmitter:
         """One send at a time: tokens that come while it is on its way wait for the next."""
         if delay > 0:
             await asyncio.sleep(delay)
-        with contextlib.suppress(RedisUnavailable):  # kept in `lost`: the turn's next send
-            await self.flush()  # or token raises it where it is awaited
-        self._timer = None
+        try:
+            with contextlib.suppress(RedisUnavailable):  # kept in `lost`: the turn's next send
+                await self.flush()  # or token raises it where it is awaited
+        finally:
+            self._timer = None
         if self._pending and self.lost is None and not self.sealed:
             self._timer = asyncio.create_task(self._flush_after(self._due_in()))
 

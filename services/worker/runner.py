@@ -82,7 +82,12 @@ class AionWorker(Worker):
             if not batch:
                 return
             now, expiry = timestamp_ms(), int(self.in_progress_timeout_s * 1000)
-            scores = await self._job_claimer().claim(batch, now, expiry)
+            try:
+                scores = await self._job_claimer().claim(batch, now, expiry)
+            except BaseException:  # Redis went away: the batch's slots must not stay taken
+                for _ in batch:
+                    self._release_sem_dec_counter_on_complete()
+                raise
             for job_id, score in zip(batch, scores, strict=True):
                 if score is None:  # running elsewhere, done, or not due yet
                     self._release_sem_dec_counter_on_complete()
