@@ -383,7 +383,9 @@ async def test_rejected_formatting_falls_back_to_plain_text(bot: Bot) -> None:
     chat = OWNER_IDS[11]
     refusal = "Bad Request: can't parse entities: unsupported start tag at byte offset 3"
     bot.fake.fail_next("editMessageText", 400, description=refusal, token=bot.token)
-    bot.fake.send_text(bot.token, chat, chat, "**bold** words")
+    # Words 300 ms apart: the answer streams into a message first, so its formatted final
+    # form is an edit (a fast answer that ends before the first streamed edit is sent whole).
+    bot.fake.send_text(bot.token, chat, chat, "[[gap=300]] **bold** words")
 
     def plain() -> list[BotMessage]:
         return [m for m in texts(bot, chat) if "bold words" in m.plain and m.parse_mode is None]
