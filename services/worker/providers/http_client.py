@@ -10,6 +10,8 @@ the bytes on the wire take another path. `bench/stream_client.py` measures the d
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 from collections.abc import AsyncIterator
 from typing import Any, Literal, Protocol
 
@@ -23,6 +25,9 @@ Transport = Literal["aiohttp", "httpx"]
 DEFAULT_TRANSPORT: Transport = "aiohttp"
 # Fast reads in a row, after the one that began the answer, before a stream is paced.
 PACE_AFTER_READS = 2
+# Bytes in the socket that end a paced wait early: far more than a window of tokens, and
+# well below the default receive buffer, so the kernel leaves the TCP window as it is.
+LOW_WATER_BYTES = 16384
 
 
 def openai_http_client(transport: Transport, timeout: float) -> httpx2.AsyncClient | None:
@@ -117,17 +122,29 @@ class PacedReader:
 
 async def _unread_for(upstream: Any, seconds: float) -> bool:
     """Leave the socket unread for `seconds`, unless the body is all in already (the connection
-    went back to the pool) or aiohttp's own flow control holds the transport."""
+    went back to the pool) or aiohttp's own flow control holds the transport.
+
+    The socket's receive low-water mark is raised rather than its transport paused: the event
+    loop then keeps watching it, but the kernel does not report it readable until a window's
+    worth of bytes is in (`LOW_WATER_BYTES`), it closes or the mark is lowered again. Pausing
+    the transport would cost a wake-up per window: uvloop (libuv) drops a paused socket from
+    epoll only once the next chunk has woken the loop."""
     connection = upstream.connection
     transport = getattr(connection, "transport", None)
     if transport is None or transport.is_closing() or not transport.is_reading():
         return False
-    transport.pause_reading()
+    sock = transport.get_extra_info("socket")
+    if sock is None:
+        return False
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, LOW_WATER_BYTES)
+    except OSError:
+        return False
     try:
         await asyncio.sleep(seconds)
     finally:
-        if not transport.is_closing():
-            transport.resume_reading()
+        with contextlib.suppress(OSError):  # closed meanwhile: nothing left to read
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
     return True
 
 
