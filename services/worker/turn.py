@@ -24,6 +24,8 @@ from shared import metrics
 from shared.app_settings import channel_allowed
 from shared.db import conversations
 from shared.db.conversations import Message
+from shared.db.knowledge import Hit
+from shared.db.memories import Memory
 from shared.db.retry import DatabaseRetry, DatabaseUnavailable
 from shared.events import ErrorCode, ErrorEvent
 from shared.jobs import ClientMessage, TurnJob
@@ -127,10 +129,18 @@ async def _converse(
         )
         state = AgentState.from_json(continuation.approval.state)
         message: str | None = None
-        memories = []
-        documents = []
+        memories: list[Memory] = []
+        documents: list[Hit] = []
     else:
-        conversation_id, history = await _begin(app, turn, owner_settings.max_history_turns)
+        # Recall needs only the message: it looks while the message is stored.
+        recalling = asyncio.ensure_future(
+            _recall(app, turn.message, documents_too=owner_settings.knowledge_recall)
+        )
+        try:
+            conversation_id, history = await _begin(app, turn, owner_settings.max_history_turns)
+        except BaseException:
+            recalling.cancel()
+            raise
         if turn.conversation is not None:
             # A stateless client sent the whole conversation: that, not the channel's history.
             history = turn.conversation
@@ -139,10 +149,7 @@ async def _converse(
         )
         state = AgentState(model=model)
         message = turn.message
-        memories = await recall.recall(app, turn.message)
-        documents = (
-            await knowledge.recall(app, turn.message) if owner_settings.knowledge_recall else []
-        )
+        memories, documents = await recalling
         if documents:  # the prompt now holds words of a document's author: the turn is tainted
             state.untrusted_from = knowledge.RECALL_SOURCE
         attached = await attach(app, emitter, turn.files)
@@ -206,6 +213,19 @@ def _cut_short(state: AgentState, agent: Agent) -> list[dict[str, Any]]:
     if agent.partial_text:
         trace.append({"role": "assistant", "content": agent.partial_text})
     return trace
+
+
+async def _recall(
+    app: WorkerContext, message: str, *, documents_too: bool
+) -> tuple[list[Memory], list[Hit]]:
+    """The memories, and the document passages when the owner wants them, for `message`:
+    both looked up at once (neither ever fails a turn)."""
+    if not documents_too:
+        return await recall.recall(app, message), []
+    memories, documents = await asyncio.gather(
+        recall.recall(app, message), knowledge.recall(app, message)
+    )
+    return memories, documents
 
 
 def _patiently(app: WorkerContext) -> DatabaseRetry:
