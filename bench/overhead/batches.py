@@ -18,6 +18,8 @@ from bench.overhead.streams import StreamResult
 from shared.jobs import QUEUE_NAME
 
 QUIET_LIMIT_SECONDS = 60.0
+# Whose event-loop wake-ups are counted (our own processes; Redis and PostgreSQL are shared).
+WAKEUP_METERS = ("api", "worker")
 
 
 @dataclass
@@ -38,7 +40,7 @@ class Bench:
             return await stream(index)
 
         tasks = [asyncio.create_task(chat(i)) for i in range(count)]
-        cpu0 = self._cpu()
+        cpu0, woken0 = self._cpu(), self._wakeups()
         try:
             async with asyncio.timeout(self.client.timeout + 60):
                 await barrier.wait()
@@ -49,10 +51,11 @@ class Bench:
             for task in tasks:
                 task.cancel()
         await self._worker_done()  # its bookkeeping after the streams is the turns' CPU too
-        cpu1 = self._cpu()
+        cpu1, woken1 = self._cpu(), self._wakeups()
         spent = {name: CpuMeter.spent(cpu0[name], cpu1[name]) for name in cpu0}
         spent[AION] = spent.get("api", 0.0) + spent.get("worker", 0.0)
-        series.add(list(results), wall, spent)
+        woken = {name: CpuMeter.spent(woken0[name], woken1[name]) for name in woken0}
+        series.add(list(results), wall, spent, woken)
         await asyncio.sleep(self.pause)
 
     async def _worker_done(self) -> None:
@@ -67,6 +70,9 @@ class Bench:
 
     def _cpu(self) -> dict[str, dict[int, float]]:
         return {name: meter.read() for name, meter in self.meters.items()}
+
+    def _wakeups(self) -> dict[str, dict[int, float]]:
+        return {name: self.meters[name].wakeups() for name in WAKEUP_METERS}
 
     async def cell(self, gap_ms: int, count: int, rounds: int) -> dict[str, Any]:
         """Both paths at one (gap, concurrency), interleaved round by round."""

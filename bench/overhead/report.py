@@ -52,10 +52,13 @@ def table(report: dict[str, Any]) -> str:
         lines += ["errors by kind:", *kinds]
     lines += [
         "",
-        "CPU ms per turn by process (redis and postgres are shared servers: anyone's load counts)",
-        "                   |                 through AION                  |      direct",
-        " gap  conc  turns  |    api  worker   redis postgres  fakellm client |  fakellm client",
-        "-" * 88,
+        "CPU ms per turn by process (redis and postgres are shared servers: anyone's load counts),"
+        " and event-loop wake-ups per turn through AION",
+        "                   |                 through AION                  |      direct"
+        "      |   wake-ups",
+        " gap  conc  turns  |    api  worker   redis postgres  fakellm client |  fakellm client"
+        " |    api  worker",
+        "-" * 105,
     ]
     lines += [_cpu_row(cell) for cell in report["results"]]
     return "\n".join(lines)
@@ -72,4 +75,5 @@ def _cpu_row(cell: dict[str, Any]) -> str:
         f" | {cpu(a, 'api', 6)} {cpu(a, 'worker', 7)} {cpu(a, 'redis', 7)}"
         f" {cpu(a, 'postgres', 8)} {cpu(a, 'llm', 8)} {cpu(a, 'client', 6)}"
         f" | {cpu(d, 'llm', 8)} {cpu(d, 'client', 6)}"
+        f" | {_f(a.get('api_wakeups_per_turn'), 6, 1)} {_f(a.get('worker_wakeups_per_turn'), 7, 1)}"
     )

@@ -20,12 +20,20 @@ class Series:
     tokens: int = 0
     wall: float = 0.0
     cpu: Counter[str] = field(default_factory=Counter)  # seconds per meter name
+    wakeups: Counter[str] = field(default_factory=Counter)  # main-thread wake-ups per meter
     errors: Counter[str] = field(default_factory=Counter)
 
-    def add(self, results: list[StreamResult], wall: float, cpu: dict[str, float]) -> None:
+    def add(
+        self,
+        results: list[StreamResult],
+        wall: float,
+        cpu: dict[str, float],
+        wakeups: dict[str, float] | None = None,
+    ) -> None:
         self.turns += len(results)
         self.wall += wall
         self.cpu.update(cpu)
+        self.wakeups.update(wakeups or {})
         for result in results:
             self.tokens += result.tokens
             if result.ttft is not None:
@@ -43,6 +51,10 @@ class Series:
             "tokens": self.tokens,
             "tokens_per_s": round(self.tokens / self.wall, 1) if self.wall else None,
             **{f"{name}_cpu_ms_per_turn": per_turn(s, self.turns) for name, s in self.cpu.items()},
+            **{
+                f"{name}_wakeups_per_turn": round(n / self.turns, 1) if self.turns else None
+                for name, n in self.wakeups.items()
+            },
             "errors": errors,
             "error_pct": round(100 * errors / self.turns, 2) if self.turns else None,
             "error_kinds": dict(self.errors),
