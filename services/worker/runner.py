@@ -38,9 +38,9 @@ from shared.jobs import (
 log = logging.getLogger("aion.worker")
 
 # After a poll that found work (or could not look: a full or draining worker), the next one
-# comes this soon at the latest; a finishing job or an enqueue wakes it sooner.
+# comes this soon at the latest; a finishing job or an enqueue wakes it sooner. Also the
+# shortest wait between polls.
 BUSY_POLL_SECONDS = 0.5
-MIN_POLL_SECONDS = BUSY_POLL_SECONDS
 # arq queues a cron run once its time is less than a second away (deferred to that time).
 CRON_LEAD_SECONDS = 0.5
 
@@ -145,7 +145,7 @@ class AionWorker(Worker):
             log.warning("queue poll failed (%s); retrying", exc)
             await asyncio.sleep(1.0)
             return
-        if self.burst or wait <= 0:
+        if self.burst:
             return
         try:
             async with asyncio.timeout(wait):
@@ -165,7 +165,7 @@ class AionWorker(Worker):
         earliest = await self.pool.zrange(self.queue_name, 0, 0, withscores=True)
         if earliest:
             wait = min(wait, (earliest[0][1] - timestamp_ms()) / 1000)
-        return max(wait, MIN_POLL_SECONDS)
+        return max(wait, BUSY_POLL_SECONDS)
 
 
 def build_worker(settings: WorkerSettings, *, burst: bool = False) -> AionWorker:
