@@ -63,10 +63,14 @@ def tokens(n: int) -> str:
 async def test_a_fast_stream_is_read_about_once_per_window(
     fake_llm: FakeLLM, reads: list[int]
 ) -> None:
-    # 40 tokens 5 ms apart: 200 ms, read as they come that is ~40 reads; once per 50 ms, ~5.
+    # 40 tokens 5 ms apart: 200 ms, read as they come that is ~40 reads of one token (two
+    # lines) each; once per 50 ms, ~5 reads of ~10 tokens. A window that a busy machine left
+    # with a single token ends the pacing (a slow stream is read as it comes), so what counts
+    # is that windows of several tokens were read at once, and far fewer reads than tokens.
     text = await text_of(openai_provider(fake_llm), asking("[[tokens=40 gap=5]]", 0.05))
     assert text == tokens(40)
-    assert len(reads) <= 12, reads
+    assert sum(lines >= 8 for lines in reads) >= 2, reads
+    assert len(reads) <= 24, reads
 
 
 async def test_a_slow_stream_is_read_as_it_comes(fake_llm: FakeLLM, reads: list[int]) -> None:
