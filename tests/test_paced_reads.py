@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx2
 import pytest
+import uvloop
 
 from services.worker.providers import http_client
 from services.worker.providers.anthropic import AnthropicProvider
-from services.worker.providers.base import LLMProvider, ProviderRequest, TextDelta
+from services.worker.providers.base import LLMProvider, ProviderError, ProviderRequest, TextDelta
 from services.worker.providers.openai_compat import OpenAICompatibleProvider
 from tests.fakeanthropic import FakeAnthropic
 from tests.fakellm import FakeLLM
@@ -121,3 +122,15 @@ async def test_an_anthropic_answer_arrives_whole_and_at_most_a_window_late() -> 
         elapsed = time.perf_counter() - started
     assert text
     assert elapsed < 1.0  # its `message_stop` ends the pacing: never two windows
+
+
+def test_a_stream_cut_off_during_a_paced_wait_is_a_provider_error(fake_llm: FakeLLM) -> None:
+    """The connection closes while the reader leaves it unread: the turn gets the provider's
+    error, not a crash of the reader over a socket that is gone. Under uvloop, the worker's
+    loop, whose socket of a closed transport refuses every call."""
+
+    async def read() -> str:
+        return await text_of(openai_provider(fake_llm), asking("[[tokens=40 gap=5 drop=15]]", 0.3))
+
+    with pytest.raises(ProviderError):
+        uvloop.run(read())

@@ -138,13 +138,16 @@ async def _unread_for(upstream: Any, seconds: float) -> bool:
         return False
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, LOW_WATER_BYTES)
-    except OSError:
+    except (OSError, ValueError):  # uvloop: ValueError for a socket already closed
         return False
     try:
         await asyncio.sleep(seconds)
     finally:
-        with contextlib.suppress(OSError):  # closed meanwhile: nothing left to read
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
+        # A transport closed meanwhile (the provider hung up) has nothing left to read, and
+        # its socket is gone: the reader then meets the provider's error, as it should.
+        if not transport.is_closing():
+            with contextlib.suppress(OSError, ValueError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
     return True
 
 
