@@ -52,20 +52,6 @@ async def test_only_queued_due_jobs_running_nowhere_are_taken(queue_redis: ArqRe
     assert await _claimer(queue_redis).claim([due], now, 30_000) == [None]
 
 
-async def test_a_poll_reads_the_due_jobs_and_when_the_next_one_is_due(
-    queue_redis: ArqRedis,
-) -> None:
-    assert await _claimer(queue_redis).poll(timestamp_ms(), 0, 10) == ([], None)
-    due = await _queue(queue_redis, 3)
-    (soon,) = await _queue(queue_redis, 1, _defer_by=60)
-    await _queue(queue_redis, 1, _defer_by=3600)
-
-    ids, later = await _claimer(queue_redis).poll(timestamp_ms(), 0, 2)
-
-    assert len(ids) == 2 and {job_id.decode() for job_id in ids} <= set(due)  # at most `count`
-    assert later == int(await queue_redis.zscore(QUEUE, soon) or 0)
-
-
 async def test_racing_claimers_take_each_job_once(queue_redis: ArqRedis) -> None:
     ids = await _queue(queue_redis, 50)
     now = timestamp_ms()

@@ -4,9 +4,7 @@ arq takes each job with four round trips (WATCH its in-progress key, EXISTS, ZSC
 MULTI/PSETEX/EXEC), one job after the other: with 200 turns arriving at once the last one waits
 for 800 round trips before it starts. The same check (queued, due, not running elsewhere) and
 the same mark (the in-progress key, with arq's expiry) are one script here, for every job of a
-poll at once; Redis runs it atomically, so two workers never take the same job. The poll
-itself is one script too: the due jobs, and when the earliest job not due yet will be (an
-idle worker sleeps until then instead of polling on a timer).
+poll at once; Redis runs it atomically, so two workers never take the same job.
 """
 
 from __future__ import annotations
@@ -32,22 +30,11 @@ return taken
 """
 
 
-# KEYS: the queue. ARGV: now (ms), offset, count. The ids of up to `count` due jobs from
-# `offset` (arq's poll), then the score of the earliest job not due yet, or false.
-POLL_QUEUE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', ARGV[2], ARGV[3])
-local later = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf', 'WITHSCORES',
-  'LIMIT', 0, 1)
-return {due, later[2] or false}
-"""
-
-
 class JobClaimer:
     """Marks queued jobs as in progress for this worker, many per round trip."""
 
     def __init__(self, redis: Redis, queue: str, in_progress_prefix: str) -> None:
         self._script = redis.register_script(CLAIM_JOBS)
-        self._poll = redis.register_script(POLL_QUEUE)
         self._queue = queue
         self._prefix = in_progress_prefix
 
@@ -59,9 +46,3 @@ class JobClaimer:
         keys = [self._queue, *(self._prefix + job_id for job_id in job_ids)]
         replies = await self._script(keys=keys, args=[now_ms, in_progress_ms, *job_ids])
         return [None if reply is None else int(float(reply)) for reply in replies]
-
-    async def poll(self, now_ms: int, offset: int, count: int) -> tuple[list[bytes], int | None]:
-        """The ids of up to `count` due jobs (from `offset`, in queue order), and the score of
-        the earliest job not due yet (None when there is none)."""
-        due, later = await self._poll(keys=[self._queue], args=[now_ms, offset, count])
-        return list(due), None if later is None else int(float(later))

@@ -54,8 +54,7 @@ class AionWorker(Worker):
     latency to every turn. Here every enqueue publishes a wake-up (and a job finishing in a full
     worker sets it too), so a worker polls at once when there is work. A poll that found no job
     due waits for the earliest deferred job or cron run, at most `idle_poll` (the fallback for a
-    lost wake-up): an idle worker wakes a few times a minute, not twice a second. The poll is
-    one Redis call, as before: the due jobs and the next one's time come from one script.
+    lost wake-up): an idle worker wakes a few times a minute, not twice a second.
     """
 
     def __init__(
@@ -71,6 +70,7 @@ class AionWorker(Worker):
         self._wake = wake
         self._idle_poll = idle_poll
         self._claimer: JobClaimer | None = None
+        self._found = 0  # jobs due at the last poll
 
     def handle_sig_wait_for_completion(self, signum: Signals) -> None:
         """SIGTERM with a drain period: arq stops picking jobs and waits for the running ones;
@@ -87,6 +87,7 @@ class AionWorker(Worker):
         (`JobClaimer`) instead of four round trips per job. Slots are arq's: its semaphore and
         job counter, waited for when every slot is busy; jobs past the last free slot stay
         queued for the next poll, as in arq."""
+        self._found = len(job_ids)
         waiting = [job_id.decode() for job_id in job_ids]
         while waiting:
             batch = await self._take_slots(waiting)
@@ -134,13 +135,11 @@ class AionWorker(Worker):
         return batch
 
     async def _poll_iteration(self) -> None:
-        """arq's poll (start the due jobs, tidy up, record health, queue cron runs), with the
-        queue read in one script that also says when the next deferred job is due; then the
-        wait for a nudge, at most until the next poll is needed."""
         self._wake.clear()
+        self._found = 0
         try:
-            wait = min(await self._start_due_jobs(), self._until_next_cron())
-            await self._after_poll()
+            await super()._poll_iteration()
+            wait = BUSY_POLL_SECONDS if self._found else await self._until_next_due()
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             # Redis restarting must not end the worker: keep polling until it is back.
             log.warning("queue poll failed (%s); retrying", exc)
@@ -149,46 +148,24 @@ class AionWorker(Worker):
         if self.burst:
             return
         try:
-            async with asyncio.timeout(max(BUSY_POLL_SECONDS, min(wait, self._idle_poll))):
+            async with asyncio.timeout(wait):
                 await self._wake.wait()
         except TimeoutError:
             pass
 
-    async def _start_due_jobs(self) -> float:
-        """Start the due jobs there are slots for; seconds until the queue needs a look again
-        (soon after it had work, or while this worker can take none)."""
-        count = self.queue_read_limit
-        if self.burst and self.max_burst_jobs >= 0:
-            count = min(count, self.max_burst_jobs - self._jobs_started())
-        if count < 1 or not self.allow_pick_jobs or self.job_counter >= self.max_jobs:
-            return BUSY_POLL_SECONDS
-        due, later = await self._job_claimer().poll(timestamp_ms(), self._queue_read_offset, count)
-        await self.start_jobs(due)
-        if due:
-            return BUSY_POLL_SECONDS
-        return self._idle_poll if later is None else (later - timestamp_ms()) / 1000
-
-    def _until_next_cron(self) -> float:
-        """Seconds until a cron run is to be queued (arq queues one up to `CRON_LEAD_SECONDS`
-        ahead, deferred to its time: the next poll then sees it as the next due job)."""
+    async def _until_next_due(self) -> float:
+        """Seconds until the earliest deferred job is due or a cron run is to be queued (arq
+        queues one up to `CRON_LEAD_SECONDS` ahead, deferred to its time), at most `idle_poll`."""
+        wait = self._idle_poll
         now = datetime.now(tz=self.timezone)
-        leads = [
-            (cron_job.next_run - now).total_seconds() - CRON_LEAD_SECONDS
-            for cron_job in self.cron_jobs
-            if cron_job.next_run is not None
-        ]
-        return min(leads, default=self._idle_poll)
-
-    async def _after_poll(self) -> None:
-        """arq's own steps after a poll: aborted jobs, finished tasks (their errors raised
-        here, as arq does), the health record and the cron runs due."""
-        if self.allow_abort_jobs:
-            await self._cancel_aborted_jobs()
-        for job_id, task in list(self.tasks.items()):
-            if task.done():
-                del self.tasks[job_id]
-                task.result()
-        await self.heart_beat()
+        for cron_job in self.cron_jobs:
+            if cron_job.next_run is not None:
+                lead = (cron_job.next_run - now).total_seconds() - CRON_LEAD_SECONDS
+                wait = min(wait, lead)
+        earliest = await self.pool.zrange(self.queue_name, 0, 0, withscores=True)
+        if earliest:
+            wait = min(wait, (earliest[0][1] - timestamp_ms()) / 1000)
+        return max(wait, BUSY_POLL_SECONDS)
 
 
 def build_worker(settings: WorkerSettings, *, burst: bool = False) -> AionWorker:
