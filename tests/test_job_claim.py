@@ -4,7 +4,6 @@ queued, due job that runs nowhere else is taken, and by one worker only."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from typing import Any
 
@@ -66,11 +65,8 @@ async def test_racing_claimers_take_each_job_once(queue_redis: ArqRedis) -> None
     assert winners == dict.fromkeys(ids, 1)
 
 
-def _worker(
-    redis: ArqRedis, job: Any, slots: int, *, burst: bool = True, idle_poll: float = 0.05
-) -> AionWorker:
-    """A worker of `slots` slots for the test queue, on `redis`'s database, running `job`
-    (`burst`: until the queue is empty)."""
+def _worker(redis: ArqRedis, job: Any, slots: int) -> AionWorker:
+    """A worker of `slots` slots for the test queue, on `redis`'s database, running `job`."""
     kwargs = redis.connection_pool.connection_kwargs
     return AionWorker(
         functions=[func(job, name="noted")],
@@ -83,11 +79,11 @@ def _worker(
         job_serializer=serialize_job,
         job_deserializer=deserialize_job,
         max_jobs=slots,
-        burst=burst,
+        burst=True,
         handle_signals=False,
         wake=asyncio.Event(),
         draining=asyncio.Event(),
-        idle_poll=idle_poll,
+        idle_poll=0.05,
     )
 
 
@@ -130,27 +126,3 @@ async def test_a_claim_that_fails_gives_its_slots_back(queue_redis: ArqRedis) ->
         await worker.start_jobs([b"a", b"b", b"c"])
     assert worker.job_counter == 0
     assert await worker._take_slots(["a", "b", "c"]) == ["a", "b", "c"]  # all three free
-
-
-@pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")  # arq's own close
-async def test_an_idle_worker_starts_a_deferred_job_when_it_is_due(queue_redis: ArqRedis) -> None:
-    """An idle worker's fallback poll is far off and nothing else wakes it: it looks again when
-    the deferred job it saw queued is due, not a fallback poll later."""
-    started = asyncio.Event()
-
-    async def noted(_ctx: dict[str, Any], _job_id: str) -> None:
-        started.set()
-
-    worker = _worker(queue_redis, noted, 3, burst=False, idle_poll=60)
-    running = asyncio.create_task(worker.main())
-    try:
-        await _queue(queue_redis, 1, _defer_by=1.0)
-        worker._wake.set()  # the enqueue's nudge: the job is not due yet
-        async with asyncio.timeout(10):
-            await started.wait()
-    finally:
-        running.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await running
-        await asyncio.gather(*worker.tasks.values())  # the job finishes before the close
-        await worker.close()

@@ -102,7 +102,7 @@ class EventHub:
         lost = False
         while True:
             try:
-                message = await self._pubsub.get_message(timeout=None)  # blocks: no idle wake-ups
+                message = await self._pubsub.get_message(timeout=1.0)
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
                 if not lost:
                     log.warning("event hub lost Redis (%s); readers will resync", exc)

@@ -39,7 +39,7 @@ async def listen(app: WorkerContext) -> None:
             # After subscribing, so its subprocess never delays the first control message.
             app.spawn(claude_cli_status.publish(app))
             while True:
-                message = await pubsub.get_message(timeout=None)  # blocks: no idle wake-ups
+                message = await pubsub.get_message(timeout=5.0)
                 if message is None:
                     continue
                 if message["channel"] == JOBS_WAKE_CHANNEL.encode():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from signal import Signals
 from typing import Any
 
@@ -37,13 +36,6 @@ from shared.jobs import (
 
 log = logging.getLogger("aion.worker")
 
-# After a poll that found work (or could not look: a full or draining worker), the next one
-# comes this soon at the latest; a finishing job or an enqueue wakes it sooner. Also the
-# shortest wait between polls.
-BUSY_POLL_SECONDS = 0.5
-# arq queues a cron run once its time is less than a second away (deferred to that time).
-CRON_LEAD_SECONDS = 0.5
-
 CLEANUP_AUDIO = "cron:cleanup_audio"
 
 
@@ -51,10 +43,8 @@ class AionWorker(Worker):
     """arq's Worker with an event-driven wait between polls.
 
     arq sleeps `poll_delay` between queue polls: short delays burn CPU while idle, long ones add
-    latency to every turn. Here every enqueue publishes a wake-up (and a job finishing in a full
-    worker sets it too), so a worker polls at once when there is work. A poll that found no job
-    due waits for the earliest deferred job or cron run, at most `idle_poll` (the fallback for a
-    lost wake-up): an idle worker wakes a few times a minute, not twice a second.
+    latency to every turn. Here the api publishes a wake-up after each enqueue (and a finishing
+    turn sets it too), so a worker polls at once when there is work and rarely otherwise.
     """
 
     def __init__(
@@ -70,7 +60,6 @@ class AionWorker(Worker):
         self._wake = wake
         self._idle_poll = idle_poll
         self._claimer: JobClaimer | None = None
-        self._found = 0  # jobs due at the last poll
 
     def handle_sig_wait_for_completion(self, signum: Signals) -> None:
         """SIGTERM with a drain period: arq stops picking jobs and waits for the running ones;
@@ -87,7 +76,6 @@ class AionWorker(Worker):
         (`JobClaimer`) instead of four round trips per job. Slots are arq's: its semaphore and
         job counter, waited for when every slot is busy; jobs past the last free slot stay
         queued for the next poll, as in arq."""
-        self._found = len(job_ids)
         waiting = [job_id.decode() for job_id in job_ids]
         while waiting:
             batch = await self._take_slots(waiting)
@@ -105,15 +93,10 @@ class AionWorker(Worker):
                     self._release_sem_dec_counter_on_complete()
                     continue
                 task = self.loop.create_task(self.run_job(job_id, score))
-                task.add_done_callback(self._job_done)
+                task.add_done_callback(lambda _: self._release_sem_dec_counter_on_complete())
                 self.tasks[job_id] = task
             if self.job_counter >= self.max_jobs:
                 return
-
-    def _job_done(self, _task: asyncio.Task[Any]) -> None:
-        if self.job_counter >= self.max_jobs:
-            self._wake.set()  # a full worker may have left due jobs queued: look again now
-        self._release_sem_dec_counter_on_complete()
 
     def _job_claimer(self) -> JobClaimer:
         if self._claimer is None:  # arq opens its Redis pool in `main`
@@ -136,10 +119,8 @@ class AionWorker(Worker):
 
     async def _poll_iteration(self) -> None:
         self._wake.clear()
-        self._found = 0
         try:
             await super()._poll_iteration()
-            wait = BUSY_POLL_SECONDS if self._found else await self._until_next_due()
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             # Redis restarting must not end the worker: keep polling until it is back.
             log.warning("queue poll failed (%s); retrying", exc)
@@ -148,24 +129,10 @@ class AionWorker(Worker):
         if self.burst:
             return
         try:
-            async with asyncio.timeout(wait):
+            async with asyncio.timeout(self._idle_poll):
                 await self._wake.wait()
         except TimeoutError:
             pass
-
-    async def _until_next_due(self) -> float:
-        """Seconds until the earliest deferred job is due or a cron run is to be queued (arq
-        queues one up to `CRON_LEAD_SECONDS` ahead, deferred to its time), at most `idle_poll`."""
-        wait = self._idle_poll
-        now = datetime.now(tz=self.timezone)
-        for cron_job in self.cron_jobs:
-            if cron_job.next_run is not None:
-                lead = (cron_job.next_run - now).total_seconds() - CRON_LEAD_SECONDS
-                wait = min(wait, lead)
-        earliest = await self.pool.zrange(self.queue_name, 0, 0, withscores=True)
-        if earliest:
-            wait = min(wait, (earliest[0][1] - timestamp_ms()) / 1000)
-        return max(wait, BUSY_POLL_SECONDS)
 
 
 def build_worker(settings: WorkerSettings, *, burst: bool = False) -> AionWorker:

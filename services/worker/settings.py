@@ -12,9 +12,8 @@ from shared.service_settings import ProviderSettings, TurnTransportSettings
 
 class WorkerSettings(TurnTransportSettings, ProviderSettings):
     aion_worker_max_jobs: int = Field(default=500, ge=1)
-    # Workers are woken by a pub/sub nudge on every enqueue and poll when a deferred job or a
-    # cron run is due; this is the longest an idle worker waits (the fallback for a lost nudge).
-    aion_worker_idle_poll_seconds: float = Field(default=10.0, gt=0)
+    # Workers are woken by a pub/sub nudge on every enqueue; this poll is only the fallback.
+    aion_worker_idle_poll_seconds: float = Field(default=0.5, gt=0)
     # Token deltas inside this window are sent as one event (the first one goes at once).
     aion_token_flush_ms: float = Field(default=50.0, ge=0)
     # A busy worker widens that window (by one step per 25 turns running at once, up to this):

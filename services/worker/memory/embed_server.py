@@ -22,7 +22,7 @@ from shared.embed_rpc import (
 
 log = logging.getLogger("aion.worker.embed")
 _MAX_REQUESTS = 32  # requests answered with one model run
-_WAIT_SECONDS = 30.0  # BRPOP timeout: an idle loop wakes this rarely (a request wakes it at once)
+_WAIT_SECONDS = 2.0  # BRPOP timeout: how often the loop looks up while idle
 
 
 async def serve(app: WorkerContext) -> None:
